@@ -1,0 +1,136 @@
+import type { ActivationGradOp, Conv2DInfo, Pool2DInfo } from '../kernels/backend.js';
+import { kernels } from '../kernels/registry.js';
+import { add, cast, div, mul, neg, sumToShape } from '../ops/arithmetic.js';
+import { matMul } from '../ops/nn.js';
+import { logSoftmaxGrad } from '../ops/log_softmax.js';
+import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { sizeOf } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { TapeNode } from './tape.js';
+
+/**
+ * Gradient rules, one per op, in one table. Each takes dL/dy and the recorded node and returns
+ * dL/dx for every input (null where an input has no gradient). Rules use only ops and kernels,
+ * so any backend gets autodiff for free.
+ */
+export type GradientRule = (dy: Tensor, node: TapeNode) => (Tensor | null)[];
+
+function like(t: Tensor, shape: readonly number[] = t.shape): FloatArray {
+  return allocateFloat(t.dtype as FloatDType, sizeOf(shape));
+}
+
+function activationGradient(op: ActivationGradOp, fromInput: boolean): GradientRule {
+  return (dy, node) => {
+    const source = fromInput ? node.inputs[0] : node.output;
+    const out = like(dy);
+    kernels().activationGrad(op, dy.data as FloatArray, source.data as FloatArray, out, (node.attrs.alpha as number) ?? 0);
+    return [new Tensor(out, dy.shape)];
+  };
+}
+
+function maskWhere(x: Tensor, keep: (v: number, i: number) => boolean): Tensor {
+  const out = like(x);
+  for (let i = 0; i < out.length; i++) out[i] = keep(x.data[i], i) ? 1 : 0;
+  return new Tensor(out, x.shape);
+}
+
+export const gradients: Record<string, GradientRule> = {
+  Add: (dy, { inputs: [a, b] }) => [sumToShape(dy, a.shape), sumToShape(dy, b.shape)],
+  Sub: (dy, { inputs: [a, b] }) => [sumToShape(dy, a.shape), sumToShape(neg(dy), b.shape)],
+  Mul: (dy, { inputs: [a, b] }) => [sumToShape(mul(dy, b), a.shape), sumToShape(mul(dy, a), b.shape)],
+  Div: (dy, { inputs: [a, b] }) => [
+    sumToShape(div(dy, b), a.shape),
+    sumToShape(neg(div(mul(dy, a), mul(b, b))), b.shape),
+  ],
+  Maximum: (dy, { inputs: [a, b], output }) => {
+    const fromA = maskWhere(output, (v, i) => a.data[a.size === 1 ? 0 : i] === v);
+    return [sumToShape(mul(dy, fromA), a.shape), sumToShape(mul(dy, add(neg(fromA), 1)), b.shape)];
+  },
+  Minimum: (dy, { inputs: [a, b], output }) => {
+    const fromA = maskWhere(output, (v, i) => a.data[a.size === 1 ? 0 : i] === v);
+    return [sumToShape(mul(dy, fromA), a.shape), sumToShape(mul(dy, add(neg(fromA), 1)), b.shape)];
+  },
+  Neg: (dy) => [neg(dy)],
+  Exp: (dy, { output }) => [mul(dy, output)],
+  Log: (dy, { inputs: [x] }) => [div(dy, x)],
+  Sqrt: (dy, { output }) => [div(dy, mul(output, 2))],
+  Square: (dy, { inputs: [x] }) => [mul(dy, mul(x, 2))],
+  Abs: (dy, { inputs: [x] }) => {
+    const sign = like(x);
+    for (let i = 0; i < sign.length; i++) sign[i] = Math.sign(x.data[i]);
+    return [mul(dy, new Tensor(sign, x.shape))];
+  },
+  Relu: activationGradient('relu', false),
+  Tanh: activationGradient('tanh', false),
+  Sigmoid: activationGradient('sigmoid', false),
+  Elu: activationGradient('elu', false),
+  LeakyRelu: activationGradient('leakyRelu', true),
+  Reshape: (dy, { inputs: [x] }) => [dy.reshape(x.shape)],
+  Sum: (dy, { inputs: [x], attrs }) => {
+    const kept = dy.reshape(attrs.keptShape as number[]);
+    const zeros = like(x);
+    const out = like(x);
+    kernels().binary('add', zeros, x.shape, kept.data as FloatArray, kept.shape, out, x.shape);
+    return [new Tensor(out, x.shape)];
+  },
+  ClipByValue: (dy, { inputs: [x], attrs }) => {
+    const lo = attrs.lo as number;
+    const hi = attrs.hi as number;
+    return [mul(dy, maskWhere(x, (v) => v >= lo && v <= hi))];
+  },
+  Cast: (dy, { attrs }) => [cast(dy, attrs.dtype as FloatDType)],
+  Softmax: (dy, { output }) => {
+    const cols = output.shape[output.rank - 1];
+    const out = like(dy);
+    kernels().softmaxGrad(dy.data as FloatArray, output.data as FloatArray, out, output.size / cols, cols);
+    return [new Tensor(out, dy.shape)];
+  },
+  LogSoftmax: (dy, { output }) => [logSoftmaxGrad(dy, output)],
+  MatMul: (dy, { inputs: [a, b], attrs, needsGrad: [gradA, gradB] }) => {
+    const tA = attrs.transposeA as boolean;
+    const tB = attrs.transposeB as boolean;
+    if (!tA && !tB) return [gradA ? matMul(dy, b, false, true) : null, gradB ? matMul(a, dy, true, false) : null];
+    if (!tA && tB) return [gradA ? matMul(dy, b, false, false) : null, gradB ? matMul(dy, a, true, false) : null];
+    if (tA && !tB) return [gradA ? matMul(b, dy, false, true) : null, gradB ? matMul(a, dy, false, false) : null];
+    return [gradA ? matMul(b, dy, true, true) : null, gradB ? matMul(dy, a, true, true) : null];
+  },
+  BiasAdd: (dy, { inputs: [, bias] }) => [dy, sumToShape(dy, bias.shape)],
+  Conv2D: (dy, { inputs: [x, filter], attrs, needsGrad: [gradX, gradFilter] }) => {
+    const info = attrs.info as Conv2DInfo;
+    let dx: Tensor | null = null;
+    let dFilter: Tensor | null = null;
+    if (gradX) {
+      dx = new Tensor(like(x), x.shape);
+      kernels().conv2dBackpropInput(dy.data as FloatArray, filter.data as FloatArray, dx.data as FloatArray, info);
+    }
+    if (gradFilter) {
+      dFilter = new Tensor(like(filter), filter.shape);
+      kernels().conv2dBackpropFilter(x.data as FloatArray, dy.data as FloatArray, dFilter.data as FloatArray, info);
+    }
+    return [dx, dFilter];
+  },
+  MaxPool: (dy, { inputs: [x], attrs }) => {
+    const dx = like(x);
+    kernels().maxPoolGrad(dy.data as FloatArray, x.data as FloatArray, dx, attrs.info as Pool2DInfo);
+    return [new Tensor(dx, x.shape)];
+  },
+  AvgPool: (dy, { inputs: [x], attrs }) => {
+    const dx = like(x);
+    kernels().avgPoolGrad(dy.data as FloatArray, dx, attrs.info as Pool2DInfo);
+    return [new Tensor(dx, x.shape)];
+  },
+  SparseSoftmaxCrossEntropy: (dy, { attrs }) => {
+    const probs = attrs.probs as Tensor;
+    const labels = (attrs.labels as Tensor).data;
+    const cols = probs.shape[probs.rank - 1];
+    const out = like(probs);
+    const p = probs.data as FloatArray;
+    for (let r = 0; r < labels.length; r++) {
+      const g = dy.data[r];
+      const base = r * cols;
+      for (let j = 0; j < cols; j++) out[base + j] = g * p[base + j];
+      out[base + labels[r]] -= g;
+    }
+    return [new Tensor(out, probs.shape)];
+  },
+};

@@ -1,0 +1,19 @@
+/**
+ * convlab: convolutional neural networks with the Keras API, named as TensorFlow.js names it.
+ */
+export { Tensor, tensor, scalar, zeros, ones, fill, isTensor, type NestedArray } from './tensor/tensor.js';
+export { setFloatX, getFloatX, type DType, type FloatDType } from './tensor/dtype.js';
+export { layers, layerClasses, Layer, LayerVariable, type LayerArgs, type SymbolicShape } from './layers/index.js';
+export { initializers, type Initializer } from './layers/initializers.js';
+export { Sequential, sequential, type CompileArgs } from './models/sequential.js';
+export type { FitArgs, EvaluateArgs } from './models/training.js';
+export { optimizers, train, Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState } from './optimizers/index.js';
+export { losses, fromLogits, type LossFn } from './losses/index.js';
+export { metrics, type Metric } from './metrics/index.js';
+export { callbacks, Callback, History, EarlyStopping, Progbar, ProgbarLogger, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
+export { setSeed, Random } from './utils/random.js';
+export { setBackend, getBackend, registerBackend, listBackends } from './kernels/registry.js';
+export type { Backend } from './kernels/backend.js';
+export { valueAndGrads, grads } from './autograd/backprop.js';
+export { noGrad } from './autograd/tape.js';
+export * as ops from './ops/index.js';

@@ -1,0 +1,98 @@
+import type { FloatArray, TypedArray } from '../tensor/dtype.js';
+
+/**
+ * The kernels an engine needs, forward and backward. Each kernel reads plain typed arrays and
+ * writes into an output the caller allocated, so a backend never owns tensor lifetimes. A backend
+ * may implement a subset: anything missing is taken from the reference backend.
+ */
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'square' | 'abs' | 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'leakyRelu' | 'reciprocal';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
+/** Activations whose gradient is computed from the forward output (y) or input (x). */
+export type ActivationGradOp = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'leakyRelu';
+
+/** Geometry of a 2-D convolution over NHWC input and HWIO filters. */
+export interface Conv2DInfo {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  kernelHeight: number;
+  kernelWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Geometry of a 2-D pooling over NHWC input. */
+export interface Pool2DInfo {
+  batch: number;
+  inHeight: number;
+  inWidth: number;
+  channels: number;
+  outHeight: number;
+  outWidth: number;
+  poolHeight: number;
+  poolWidth: number;
+  strideHeight: number;
+  strideWidth: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export interface AdamState {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1-based step count, for bias correction. */
+  step: number;
+  /** Decoupled weight decay (AdamW); 0 for Adam. */
+  weightDecay: number;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  unary(op: UnaryOp, x: FloatArray, out: FloatArray, alpha: number): void;
+  /** out = dy * f'(.), where f' is evaluated from y (relu, tanh, sigmoid, elu) or x (leakyRelu). */
+  activationGrad(op: ActivationGradOp, dy: FloatArray, yOrX: FloatArray, out: FloatArray, alpha: number): void;
+  /** Elementwise with NumPy broadcasting; shapes are already broadcast-compatible. */
+  binary(op: BinaryOp, a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
+  /** Sums x into out, where outShape has x's rank with 1 on every reduced axis. */
+  reduceSum(x: FloatArray, xShape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
+  /** out[m,n] = op(a) · op(b), with op(a) of shape [m,k] and op(b) of shape [k,n]. */
+  matMul(a: FloatArray, b: FloatArray, out: FloatArray, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
+  /** out = x + bias along the last axis (length = bias.length). */
+  biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray): void;
+
+  conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): void;
+  conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, info: Conv2DInfo): void;
+  conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, info: Conv2DInfo): void;
+
+  maxPool(x: FloatArray, out: FloatArray, info: Pool2DInfo): void;
+  maxPoolGrad(dy: FloatArray, x: FloatArray, dx: FloatArray, info: Pool2DInfo): void;
+  avgPool(x: FloatArray, out: FloatArray, info: Pool2DInfo): void;
+  avgPoolGrad(dy: FloatArray, dx: FloatArray, info: Pool2DInfo): void;
+
+  /** Row-wise softmax of a [rows, cols] matrix. */
+  softmax(x: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  softmaxGrad(dy: FloatArray, y: FloatArray, out: FloatArray, rows: number, cols: number): void;
+  /**
+   * Fused softmax + sparse cross-entropy from logits: writes each row's loss into losses and the
+   * softmax into probs (kept for the gradient, which is probs - onehot(labels)).
+   */
+  sparseSoftmaxCrossEntropy(logits: FloatArray, labels: TypedArray, losses: FloatArray, probs: FloatArray, rows: number, cols: number): void;
+
+  /** In-place Adam/AdamW update of one variable. */
+  adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, s: AdamState): void;
+  /** In-place SGD update with optional (Nesterov) momentum, as Keras's SGD. */
+  sgdUpdate(param: FloatArray, grad: FloatArray, velocity: FloatArray | null, lr: number, momentum: number, nesterov: boolean, weightDecay: number): void;
+  /** In-place RMSprop update, as Keras's RMSprop (rho, epsilon, momentum). */
+  rmspropUpdate(param: FloatArray, grad: FloatArray, meanSquare: FloatArray, velocity: FloatArray | null, lr: number, rho: number, momentum: number, epsilon: number): void;
+}

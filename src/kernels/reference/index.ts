@@ -1,0 +1,31 @@
+import type { Backend } from '../backend.js';
+import { activationGrad, binary, biasAdd, reduceSum, unary } from './elementwise.js';
+import { matMul } from './matmul.js';
+import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
+import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
+import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
+import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
+
+/** Plain TypeScript kernels: readable, float32 and float64, and the oracle for faster backends. */
+export const referenceBackend: Backend = {
+  name: 'reference',
+  unary,
+  activationGrad,
+  binary,
+  reduceSum,
+  matMul,
+  biasAdd,
+  conv2d,
+  conv2dBackpropInput,
+  conv2dBackpropFilter,
+  maxPool,
+  maxPoolGrad,
+  avgPool,
+  avgPoolGrad,
+  softmax,
+  softmaxGrad,
+  sparseSoftmaxCrossEntropy,
+  adamUpdate,
+  sgdUpdate,
+  rmspropUpdate,
+};

@@ -1,0 +1,117 @@
+import { add, div, mean, mul, reshape, sqrt, square, sub } from '../ops/arithmetic.js';
+import type { FloatArray } from '../tensor/dtype.js';
+import { Tensor, scalar } from '../tensor/tensor.js';
+import { getInitializer, serializeInitializer, type Initializer } from './initializers.js';
+import { Layer, formatSymbolic, type LayerArgs, type LayerVariable, type SymbolicShape } from './layer.js';
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  axis?: number;
+  momentum?: number;
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: string | Initializer;
+  gammaInitializer?: string | Initializer;
+  movingMeanInitializer?: string | Initializer;
+  movingVarianceInitializer?: string | Initializer;
+}
+
+/**
+ * Keras's BatchNormalization on the last axis: batch statistics in training (and an update of
+ * the moving averages), moving statistics in inference.
+ */
+export class BatchNormalization extends Layer {
+  readonly className = 'BatchNormalization';
+  readonly axis: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  readonly initializers: Record<'beta' | 'gamma' | 'movingMean' | 'movingVariance', Initializer>;
+  gamma: LayerVariable | null = null;
+  beta: LayerVariable | null = null;
+  movingMean: LayerVariable | null = null;
+  movingVariance: LayerVariable | null = null;
+
+  constructor(args: BatchNormalizationArgs = {}) {
+    super(args, 'BatchNormalization');
+    this.axis = args.axis ?? -1;
+    this.momentum = args.momentum ?? 0.99;
+    this.epsilon = args.epsilon ?? 1e-3;
+    this.center = args.center ?? true;
+    this.scale = args.scale ?? true;
+    this.initializers = {
+      beta: getInitializer(args.betaInitializer, 'zeros'),
+      gamma: getInitializer(args.gammaInitializer, 'ones'),
+      movingMean: getInitializer(args.movingMeanInitializer, 'zeros'),
+      movingVariance: getInitializer(args.movingVarianceInitializer, 'ones'),
+    };
+  }
+
+  protected override checkInput(shape: readonly (number | null)[]): void {
+    const axis = this.axis < 0 ? shape.length + this.axis : this.axis;
+    if (axis !== shape.length - 1) {
+      throw new Error(`Layer '${this.name}' (BatchNormalization): only the last axis is supported, received axis ${this.axis} for input ${formatSymbolic(shape)}`);
+    }
+  }
+
+  override build(inputShape: SymbolicShape): void {
+    this.checkInput(inputShape);
+    const channels = inputShape[inputShape.length - 1];
+    if (channels === null) throw new Error(`Layer '${this.name}' (BatchNormalization): the last axis must be known, received ${formatSymbolic(inputShape)}`);
+    if (this.scale) this.gamma = this.addWeight('gamma', [channels], this.initializers.gamma);
+    if (this.center) this.beta = this.addWeight('beta', [channels], this.initializers.beta);
+    this.movingMean = this.addWeight('moving_mean', [channels], this.initializers.movingMean, false);
+    this.movingVariance = this.addWeight('moving_variance', [channels], this.initializers.movingVariance, false);
+    super.build(inputShape);
+  }
+
+  computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    return inputShape;
+  }
+
+  call(x: Tensor, training: boolean): Tensor {
+    const channels = x.shape[x.rank - 1];
+    const reduceAxes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+    let meanT: Tensor;
+    let variance: Tensor;
+    if (training) {
+      meanT = mean(x, reduceAxes);
+      variance = mean(square(sub(x, meanT)), reduceAxes);
+      this.updateMoving(this.movingMean!, meanT);
+      this.updateMoving(this.movingVariance!, variance);
+    } else {
+      meanT = this.movingMean!.value;
+      variance = this.movingVariance!.value;
+    }
+    let y = div(sub(x, meanT), sqrt(add(variance, scalar(this.epsilon, x.dtype))));
+    if (this.gamma) y = mul(y, this.gamma.value);
+    if (this.beta) y = add(y, this.beta.value);
+    return reshape(y, [...x.shape.slice(0, -1), channels]);
+  }
+
+  private updateMoving(variable: LayerVariable, batchValue: Tensor): void {
+    const moving = variable.value.data as FloatArray;
+    const m = this.momentum;
+    for (let i = 0; i < moving.length; i++) moving[i] = moving[i] * m + batchValue.data[i] * (1 - m);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      betaInitializer: serializeInitializer(this.initializers.beta),
+      gammaInitializer: serializeInitializer(this.initializers.gamma),
+      movingMeanInitializer: serializeInitializer(this.initializers.movingMean),
+      movingVarianceInitializer: serializeInitializer(this.initializers.movingVariance),
+      betaRegularizer: null,
+      gammaRegularizer: null,
+      betaConstraint: null,
+      gammaConstraint: null,
+    };
+  }
+}

@@ -1,0 +1,164 @@
+import { getFloatX, type FloatDType } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Initializer } from './initializers.js';
+
+/** A shape whose batch (and possibly other) dimensions are unknown: (None, 28, 28, 1). */
+export type SymbolicShape = (number | null)[];
+
+export function formatSymbolic(shape: readonly (number | null)[]): string {
+  const parts = shape.map((d) => (d === null ? 'None' : String(d)));
+  return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+}
+
+/** A weight of a layer. Optimisers update `value` in place, so the tensor identity is stable. */
+export class LayerVariable {
+  constructor(
+    readonly name: string,
+    public value: Tensor,
+    readonly trainable: boolean,
+  ) {}
+
+  get shape(): readonly number[] {
+    return this.value.shape;
+  }
+
+  /** Replaces the values, checking that the shape is unchanged. */
+  assign(values: Tensor): void {
+    if (values.shape.length !== this.value.shape.length || values.shape.some((d, i) => d !== this.value.shape[i])) {
+      throw new Error(`Weight '${this.name}' has shape ${formatSymbolic(this.value.shape as number[])}, cannot assign a value of shape ${formatSymbolic(values.shape as number[])}`);
+    }
+    const target = this.value.data;
+    target.set(values.data as never);
+  }
+}
+
+export interface LayerArgs {
+  name?: string;
+  /** Shape of one sample, without the batch axis: [28, 28, 1]. Only the first layer needs it. */
+  inputShape?: (number | null)[];
+  /** Shape including the batch axis: [null, 28, 28, 1]. */
+  batchInputShape?: (number | null)[];
+  batchSize?: number;
+  trainable?: boolean;
+  dtype?: FloatDType;
+}
+
+const nameCounters = new Map<string, number>();
+
+/** Keras-style unique names: conv2d, conv2d_1, conv2d_2, ... */
+export function uniqueName(base: string): string {
+  const n = nameCounters.get(base) ?? 0;
+  nameCounters.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+
+/** Restarts the name counters, as `keras.backend.clear_session()` does. */
+export function resetNames(): void {
+  nameCounters.clear();
+}
+
+export function snakeCase(className: string): string {
+  // Keras's to_snake_case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d.
+  return className.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+/**
+ * The Keras layer lifecycle: build(inputShape) creates weights once the input shape is known,
+ * call(x) computes the output, computeOutputShape(shape) predicts it, getConfig() describes it.
+ */
+export abstract class Layer {
+  abstract readonly className: string;
+  readonly name: string;
+  trainable: boolean;
+  built = false;
+  readonly weights: LayerVariable[] = [];
+  /** Batch input shape given at construction (first layer of a model). */
+  readonly batchInputShape: SymbolicShape | null;
+  /** The input shape seen at build time, batch axis included. */
+  builtInputShape: SymbolicShape | null = null;
+  readonly dtype: FloatDType;
+
+  constructor(args: LayerArgs, className: string) {
+    this.name = args.name ?? uniqueName(snakeCase(className));
+    this.trainable = args.trainable ?? true;
+    this.dtype = args.dtype ?? getFloatX();
+    if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
+    else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
+    else this.batchInputShape = null;
+    if (this.batchInputShape) {
+      for (const d of this.batchInputShape.slice(1)) {
+        if (d !== null && (!Number.isInteger(d) || d <= 0)) {
+          throw new Error(`Layer '${this.name}': inputShape must hold positive integers, received ${JSON.stringify(args.inputShape ?? args.batchInputShape)}`);
+        }
+      }
+    }
+  }
+
+  /** Creates the weights. Subclasses call super.build() at the end. */
+  build(inputShape: SymbolicShape): void {
+    this.builtInputShape = [...inputShape];
+    this.built = true;
+  }
+
+  abstract call(x: Tensor, training: boolean): Tensor;
+  abstract computeOutputShape(inputShape: SymbolicShape): SymbolicShape;
+
+  /** Checks the input against what the layer accepts; throws a message quoting both shapes. */
+  protected checkInput(shape: readonly (number | null)[]): void {
+    void shape;
+  }
+
+  /** Builds on first use, validates the input, then calls. */
+  apply(x: Tensor, training = false): Tensor {
+    this.validateInput(x.shape);
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    return this.call(x, training);
+  }
+
+  validateInput(shape: readonly (number | null)[]): void {
+    const expected = this.builtInputShape ?? this.batchInputShape;
+    if (expected) {
+      const mismatch = expected.length !== shape.length || expected.some((d, i) => i > 0 && d !== null && shape[i] !== null && d !== shape[i]);
+      if (mismatch) {
+        throw new Error(`Input of layer '${this.name}' (${this.className}) is incompatible: expected shape ${formatSymbolic(expected)}, received ${formatSymbolic([null, ...shape.slice(1)])}`);
+      }
+    }
+    this.checkInput(shape);
+  }
+
+  protected addWeight(name: string, shape: number[], initializer: Initializer, trainable = true): LayerVariable {
+    const variable = new LayerVariable(`${this.name}/${name}`, initializer.init(shape, this.dtype), trainable && this.trainable);
+    this.weights.push(variable);
+    return variable;
+  }
+
+  get trainableWeights(): LayerVariable[] {
+    return this.trainable ? this.weights.filter((w) => w.trainable) : [];
+  }
+
+  get nonTrainableWeights(): LayerVariable[] {
+    return this.trainable ? this.weights.filter((w) => !w.trainable) : [...this.weights];
+  }
+
+  countParams(): number {
+    return this.weights.reduce((n, w) => n + w.value.size, 0);
+  }
+
+  getWeights(): Tensor[] {
+    return this.weights.map((w) => new Tensor(w.value.data.slice(), w.value.shape));
+  }
+
+  setWeights(values: Tensor[]): void {
+    if (values.length !== this.weights.length) {
+      throw new Error(`Layer '${this.name}' has ${this.weights.length} weights, setWeights received ${values.length}`);
+    }
+    this.weights.forEach((w, i) => w.assign(values[i]));
+  }
+
+  /** TF.js-style config: the constructor arguments, with the base fields every layer has. */
+  getConfig(): Record<string, unknown> {
+    const config: Record<string, unknown> = { name: this.name, trainable: this.trainable, dtype: this.dtype };
+    if (this.batchInputShape) config.batchInputShape = this.batchInputShape;
+    return config;
+  }
+}

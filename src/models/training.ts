@@ -1,0 +1,234 @@
+import { valueAndGrads } from '../autograd/backprop.js';
+import { noGrad } from '../autograd/tape.js';
+import { CallbackList, toCallback, type Callback, type CallbackHooks, type Logs } from '../callbacks/callback.js';
+import { History } from '../callbacks/history.js';
+import { Progbar, ProgbarLogger, defaultSink, type ProgressSink } from '../callbacks/progbar.js';
+import { fromLogits } from '../losses/index.js';
+import { MeanMetric, resolveMetric, type Metric } from '../metrics/index.js';
+import { mean } from '../ops/arithmetic.js';
+import { softmax } from '../ops/nn.js';
+import { formatShape } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { globalRandom } from '../utils/random.js';
+import { batchOf, checkSameLength, inputFloatDType } from './data.js';
+import type { Compiled, Sequential } from './sequential.js';
+
+export interface FitArgs {
+  epochs?: number;
+  batchSize?: number;
+  verbose?: 0 | 1 | 2;
+  validationSplit?: number;
+  validationData?: [Tensor, Tensor];
+  shuffle?: boolean;
+  callbacks?: (Callback | CallbackHooks)[] | Callback | CallbackHooks;
+  initialEpoch?: number;
+  /** Where the progress bar goes (default: stdout in Node, console in browsers). */
+  progressSink?: ProgressSink;
+  /** How often fit yields to the event loop so a page or worker stays responsive. */
+  yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never';
+}
+
+export interface EvaluateArgs {
+  batchSize?: number;
+  verbose?: 0 | 1 | 2;
+  progressSink?: ProgressSink;
+}
+
+interface StepResult {
+  loss: number;
+}
+
+function requireCompiled(model: Sequential, what: string): Compiled {
+  if (!model.compiled) throw new Error(`${what}: model '${model.name}' must be compiled first: model.compile({ optimizer, loss, metrics })`);
+  return model.compiled;
+}
+
+function outputUnits(model: Sequential): number {
+  const shape = model.outputShape;
+  return (shape[shape.length - 1] as number) ?? 1;
+}
+
+/** Checks labels against the loss once, before any work, so mistakes fail fast with context. */
+function checkLabels(model: Sequential, compiled: Compiled, y: Tensor, what: string): void {
+  const units = outputUnits(model);
+  if (compiled.lossName === 'sparseCategoricalCrossentropy') {
+    if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))) {
+      throw new Error(`${what}: sparseCategoricalCrossentropy expects integer labels of shape [n] or [n, 1], received ${formatShape(y.shape)}; for one-hot labels use categoricalCrossentropy`);
+    }
+    for (let i = 0; i < y.size; i++) {
+      const v = y.data[i];
+      if (!(Number.isInteger(v) && v >= 0 && v < units)) {
+        throw new Error(`${what}: label ${v} at index ${i} is out of range; model '${model.name}' has ${units} output units, so labels must be integers in [0, ${units - 1}]`);
+      }
+    }
+  } else if (compiled.lossName !== null && y.size !== y.shape[0] * units) {
+    throw new Error(`${what}: ${compiled.lossName} expects labels shaped like the model output ${formatShape([y.shape[0], units])}, received ${formatShape(y.shape)}`);
+  }
+}
+
+interface Evaluator {
+  metrics: Metric[];
+  lossMean: MeanMetric;
+}
+
+function makeEvaluator(model: Sequential, compiled: Compiled, prefix = ''): Evaluator {
+  const context = { lossName: compiled.lossName ?? '', outputUnits: outputUnits(model) };
+  return { lossMean: new MeanMetric(`${prefix}loss`), metrics: compiled.metricIds.map((id) => resolveMetric(id, context)) };
+}
+
+function fusedLoss(model: Sequential, compiled: Compiled): ((yTrue: Tensor, logits: Tensor) => Tensor) | null {
+  if (!model.endsInSoftmax()) return null;
+  if (compiled.lossName === 'sparseCategoricalCrossentropy') return fromLogits.sparseCategoricalCrossentropy;
+  if (compiled.lossName === 'categoricalCrossentropy') return fromLogits.categoricalCrossentropy;
+  return null;
+}
+
+/** Forward, loss and backward for one batch, then one optimizer update. */
+function trainStep(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, ev: Evaluator): StepResult {
+  const fused = fusedLoss(model, compiled);
+  const variables = model.trainableWeights;
+  let predictions: Tensor | null = null;
+  const { value, grads } = valueAndGrads(() => {
+    const out = model.call(x, true, fused !== null);
+    predictions = out;
+    const perSample = fused ? fused(y, out) : compiled.lossFn(y, out);
+    return mean(perSample);
+  }, variables.map((v) => v.value));
+  compiled.optimizer.applyGradients(variables.map((variable, i) => ({ variable, grad: grads[i] })));
+  const loss = value.data[0];
+  noGrad(() => {
+    const probs = fused ? softmax(predictions!) : predictions!;
+    for (const m of ev.metrics) m.update(y, probs);
+  });
+  ev.lossMean.add(loss, x.shape[0]);
+  return { loss };
+}
+
+function logsOf(ev: Evaluator, prefix = ''): Logs {
+  const logs: Logs = { [`${prefix}loss`]: ev.lossMean.result() };
+  for (const m of ev.metrics) logs[`${prefix}${m.name}`] = m.result();
+  return logs;
+}
+
+/** Loss and metrics over a dataset in inference mode. */
+function runEvaluation(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, batchSize: number, ev: Evaluator, bar: Progbar | null): void {
+  const fused = fusedLoss(model, compiled);
+  const n = x.shape[0];
+  const floatDType = inputFloatDType(x);
+  const steps = Math.ceil(n / batchSize);
+  noGrad(() => {
+    for (let step = 0; step < steps; step++) {
+      const start = step * batchSize;
+      const end = Math.min(start + batchSize, n);
+      const xb = batchOf(x, null, start, end, floatDType);
+      const yb = batchOf(y, null, start, end, null);
+      const out = model.call(xb, false, fused !== null);
+      const loss = mean(fused ? fused(yb, out) : compiled.lossFn(yb, out)).data[0];
+      ev.lossMean.add(loss, end - start);
+      const probs = fused ? softmax(out) : out;
+      for (const m of ev.metrics) m.update(yb, probs);
+      bar?.update(step + 1, logsOf(ev), step + 1 === steps);
+    }
+  });
+}
+
+export function evaluateModel(model: Sequential, x: Tensor, y: Tensor, args: EvaluateArgs = {}): number[] {
+  const compiled = requireCompiled(model, 'evaluate');
+  checkSameLength(x, y, 'evaluate');
+  model.checkInput(x);
+  checkLabels(model, compiled, y, 'evaluate');
+  const batchSize = args.batchSize ?? 32;
+  const ev = makeEvaluator(model, compiled);
+  const verbose = args.verbose ?? 1;
+  const bar = verbose > 0 ? new Progbar(Math.ceil(x.shape[0] / batchSize), verbose, args.progressSink ?? defaultSink()) : null;
+  runEvaluation(model, compiled, x, y, batchSize, ev, bar);
+  return [ev.lossMean.result(), ...ev.metrics.map((m) => m.result())];
+}
+
+function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: Tensor; val: [Tensor, Tensor] | null } {
+  if (args.validationData) {
+    const [vx, vy] = args.validationData;
+    checkSameLength(vx, vy, 'fit (validationData)');
+    return { x, y, val: [vx, vy] };
+  }
+  const split = args.validationSplit ?? 0;
+  if (!(split >= 0 && split < 1)) throw new Error(`fit: validationSplit must be in [0, 1), received ${split}`);
+  if (split === 0) return { x, y, val: null };
+  // As Keras: the last fraction of the samples, taken before any shuffling.
+  const at = Math.floor(x.shape[0] * (1 - split));
+  if (at === 0 || at === x.shape[0]) throw new Error(`fit: validationSplit ${split} leaves no ${at === 0 ? 'training' : 'validation'} samples out of ${x.shape[0]}`);
+  return {
+    x: batchOf(x, null, 0, at, null),
+    y: batchOf(y, null, 0, at, null),
+    val: [batchOf(x, null, at, x.shape[0], null), batchOf(y, null, at, y.shape[0], null)],
+  };
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+export async function fitModel(model: Sequential, xAll: Tensor, yAll: Tensor, args: FitArgs = {}): Promise<History> {
+  const compiled = requireCompiled(model, 'fit');
+  checkSameLength(xAll, yAll, 'fit');
+  model.checkInput(xAll);
+  checkLabels(model, compiled, yAll, 'fit');
+  const epochs = args.epochs ?? 1;
+  const batchSize = args.batchSize ?? 32;
+  const initialEpoch = args.initialEpoch ?? 0;
+  const verbose = args.verbose ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`fit: batchSize must be a positive integer, received ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, received ${epochs}`);
+  const { x, y, val } = splitValidation(xAll, yAll, args);
+  if (val) {
+    model.checkInput(val[0]);
+    checkLabels(model, compiled, val[1], 'fit (validation)');
+  }
+  const n = x.shape[0];
+  const steps = Math.ceil(n / batchSize);
+  const floatDType = inputFloatDType(x);
+
+  const history = new History();
+  model.history = history;
+  const user = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  const list = new CallbackList([history, ...user.map(toCallback), ...(verbose > 0 ? [new ProgbarLogger(verbose, args.progressSink ?? defaultSink())] : [])]);
+  list.setModel(model);
+  const metricNames = ['loss', ...compiled.metricIds, ...(val ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
+  list.setParams({ epochs, initialEpoch, steps, samples: n, batchSize, verbose, metrics: metricNames });
+
+  const yieldEvery = args.yieldEvery ?? 'auto';
+  let lastYield = Date.now();
+  model.stopTraining = false;
+  await list.trainBegin();
+  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+    await list.epochBegin(epoch);
+    const ev = makeEvaluator(model, compiled);
+    const order = args.shuffle === false ? null : globalRandom.permutation(n);
+    for (let step = 0; step < steps && !model.stopTraining; step++) {
+      const start = step * batchSize;
+      const end = Math.min(start + batchSize, n);
+      await list.batchBegin(step, { batch: step, size: end - start });
+      const { loss } = trainStep(model, compiled, batchOf(x, order, start, end, floatDType), batchOf(y, order, start, end, null), ev);
+      if (!Number.isFinite(loss)) {
+        model.stopTraining = true;
+        await list.trainEnd(logsOf(ev));
+        throw new Error(`Training stopped: the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}. Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).`);
+      }
+      await list.batchEnd(step, { batch: step, size: end - start, ...logsOf(ev) });
+      if (yieldEvery === 'batch' || (yieldEvery === 'auto' && Date.now() - lastYield > 100)) {
+        await yieldToEventLoop();
+        lastYield = Date.now();
+      }
+    }
+    const logs = logsOf(ev);
+    if (val) {
+      const valEv = makeEvaluator(model, compiled, 'val_');
+      runEvaluation(model, compiled, val[0], val[1], batchSize, valEv, null);
+      Object.assign(logs, logsOf(valEv, 'val_'));
+    }
+    await list.epochEnd(epoch, logs);
+    if (yieldEvery === 'epoch') await yieldToEventLoop();
+  }
+  await list.trainEnd();
+  return history;
+}

@@ -1,0 +1,68 @@
+import type { LayerVariable } from '../layers/layer.js';
+import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Per-variable slots (moments, velocities), keyed by slot name. */
+export type Slots = Record<string, FloatArray>;
+
+/** Serialisable optimizer state, for checkpoints that resume exactly. */
+export interface OptimizerState {
+  iterations: number;
+  learningRate: number;
+  slots: Record<string, Record<string, number[]>>;
+}
+
+export abstract class Optimizer {
+  abstract readonly className: string;
+  /** Number of updates applied so far (Keras's `optimizer.iterations`). */
+  iterations = 0;
+  protected readonly slots = new Map<string, Slots>();
+
+  constructor(public learningRate: number) {
+    if (!(learningRate > 0) || !Number.isFinite(learningRate)) {
+      throw new Error(`Optimizer: learningRate must be a positive number, received ${learningRate}`);
+    }
+  }
+
+  protected slot(variable: LayerVariable, name: string): FloatArray {
+    let slots = this.slots.get(variable.name);
+    if (!slots) {
+      slots = {};
+      this.slots.set(variable.name, slots);
+    }
+    if (!slots[name]) slots[name] = allocateFloat(variable.value.dtype as FloatDType, variable.value.size);
+    return slots[name];
+  }
+
+  /** Applies one update to every variable, in place. */
+  applyGradients(pairs: { variable: LayerVariable; grad: Tensor }[]): void {
+    this.iterations++;
+    for (const { variable, grad } of pairs) {
+      if (grad.size !== variable.value.size) {
+        throw new Error(`Optimizer: gradient of shape [${grad.shape}] does not match weight '${variable.name}' of shape [${variable.shape}]`);
+      }
+      this.update(variable, grad.data as FloatArray);
+    }
+  }
+
+  protected abstract update(variable: LayerVariable, grad: FloatArray): void;
+
+  abstract getConfig(): Record<string, unknown>;
+
+  getState(): OptimizerState {
+    const slots: OptimizerState['slots'] = {};
+    for (const [name, s] of this.slots) {
+      slots[name] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.from(v)]));
+    }
+    return { iterations: this.iterations, learningRate: this.learningRate, slots };
+  }
+
+  setState(state: OptimizerState): void {
+    this.iterations = state.iterations;
+    this.learningRate = state.learningRate;
+    this.slots.clear();
+    for (const [name, s] of Object.entries(state.slots)) {
+      this.slots.set(name, Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Float32Array.from(v)])));
+    }
+  }
+}
