@@ -17,3 +17,4 @@ export type { Backend } from './kernels/backend.js';
 export { valueAndGrads, grads } from './autograd/backprop.js';
 export { noGrad } from './autograd/tape.js';
 export * as ops from './ops/index.js';
+export { datasets, type LoadedDataset, type LoadOptions, type Cifar10LoadOptions } from './datasets/index.js';

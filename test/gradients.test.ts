@@ -1,4 +1,5 @@
 import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
 import * as ops from '../src/ops/index.js';
 import { Random } from '../src/utils/random.js';
 import { setFloatX } from '../src/tensor/dtype.js';
@@ -181,6 +182,21 @@ describe('layer gradients (inputs and weights) match finite differences', () => 
       const kept = y!.data[i] !== 0;
       const expected = kept ? w.data[i] * 2 : 0;
       if (Math.abs(grads[0].data[i] - expected) > 1e-12) throw new Error(`dropout gradient at ${i}: ${grads[0].data[i]} vs ${expected}`);
+    }
+  });
+});
+
+describe('the gradient checker itself', () => {
+  it('catches a wrong gradient rule', async () => {
+    const { gradients } = await import('../src/autograd/gradients.js');
+    const correct = gradients.Tanh;
+    // Off by a factor of 1.001: small enough to look plausible, large enough to be a bug.
+    gradients.Tanh = (dy, node) => correct(dy, node).map((g) => (g ? ops.mul(g, 1.001) : g));
+    try {
+      const x = randomTensor([2, 3], rng);
+      assert.throws(() => checkGradients('broken tanh', () => scalarOf(ops.tanh(x)), [x]), /broken tanh: input 0, element \d+: analytic/);
+    } finally {
+      gradients.Tanh = correct;
     }
   });
 });

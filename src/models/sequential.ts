@@ -4,6 +4,7 @@ import type { History } from '../callbacks/history.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
 import { losses, resolveLoss, type LossFn, type LossName } from '../losses/index.js';
 import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
+import { resolveMetric } from '../metrics/index.js';
 import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchOf, inputFloatDType } from './data.js';
@@ -153,6 +154,8 @@ export class Sequential {
       throw new Error(`compile: loss must be a name or a function (yTrue, yPred) => Tensor, received ${typeof args.loss}`);
     }
     const metricIds = args.metrics === undefined ? [] : typeof args.metrics === 'string' ? [args.metrics] : [...args.metrics];
+    // Resolve once now so that a misspelt metric fails at compile time, not after the first epoch.
+    for (const id of metricIds) resolveMetric(id, { lossName: lossName ?? '', outputUnits: 2 });
     this.compiled = { optimizer, lossName, lossFn, metricIds };
   }
 
