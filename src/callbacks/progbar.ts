@@ -25,7 +25,12 @@ export function formatValue(v: number): string {
   return Math.abs(v) > 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(4);
 }
 
-function formatDuration(seconds: number): string {
+/** Keras writes elapsed time in whole seconds and the ETA as h:mm:ss / m:ss / Ns. */
+function formatSeconds(seconds: number): string {
+  return `${Math.round(seconds)}s`;
+}
+
+function formatEta(seconds: number): string {
   if (seconds >= 3600) return `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
   if (seconds >= 60) return `${Math.floor(seconds / 60)}:${String(Math.floor(seconds % 60)).padStart(2, '0')}`;
   return `${Math.round(seconds)}s`;
@@ -59,7 +64,7 @@ export class Progbar {
     if (this.verbose === 2) {
       if (!finalize) return;
       const perStep = current > 0 ? elapsed / current : 0;
-      this.sink.write(`${this.target}/${this.target} - ${formatDuration(elapsed)}${formatLogs(values)} - ${formatDuration(elapsed)}/epoch - ${formatPerStep(perStep)}\n`);
+      this.sink.write(`${this.target}/${this.target} - ${formatSeconds(elapsed)}${formatLogs(values)} - ${formatSeconds(elapsed)}/epoch - ${formatPerStep(perStep)}\n`);
       return;
     }
     if (!this.sink.isTTY && !finalize) return;
@@ -74,10 +79,10 @@ export class Progbar {
     let line: string;
     if (finalize) {
       const perStep = current > 0 ? elapsed / current : 0;
-      line = `${bar} - ${formatDuration(elapsed)} ${formatPerStep(perStep)}${formatLogs(values)}`;
+      line = `${bar} - ${formatSeconds(elapsed)} ${formatPerStep(perStep)}${formatLogs(values)}`;
     } else {
       const eta = current > 0 ? (elapsed / current) * (this.target - current) : 0;
-      line = `${bar} - ETA: ${formatDuration(eta)}${formatLogs(values)}`;
+      line = `${bar} - ETA: ${formatEta(eta)}${formatLogs(values)}`;
     }
     const padding = this.sink.isTTY && line.length < this.lastWidth ? ' '.repeat(this.lastWidth - line.length) : '';
     this.lastWidth = line.length;

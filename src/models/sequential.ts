@@ -8,6 +8,7 @@ import { resolveMetric } from '../metrics/index.js';
 import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchOf, inputFloatDType } from './data.js';
+import { Progbar } from '../callbacks/progbar.js';
 import { summaryLines } from './summary.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
 
@@ -171,7 +172,7 @@ export class Sequential {
     return evaluateModel(this, x, y, args);
   }
 
-  /** Class probabilities (or whatever the last layer outputs), computed in batches. */
+  /** Class probabilities (or whatever the last layer outputs), computed in batches; silent by default, as TF.js. */
   predict(x: Tensor, args: { batchSize?: number; verbose?: number } = {}): Tensor {
     this.checkInput(x);
     const batchSize = args.batchSize ?? 32;
@@ -180,11 +181,15 @@ export class Sequential {
     const outRow = this.outputShape.slice(1) as number[];
     const rowSize = outRow.reduce((p, d) => p * d, 1);
     const out = allocate(floatDType, n * rowSize);
+    const steps = Math.ceil(n / batchSize);
+    const bar = (args.verbose ?? 0) > 0 ? new Progbar(steps, args.verbose) : null;
     noGrad(() => {
-      for (let start = 0; start < n; start += batchSize) {
+      for (let step = 0; step < steps; step++) {
+        const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
         const y = this.call(batchOf(x, null, start, end, floatDType), false);
         out.set(y.data as Float32Array, start * rowSize);
+        bar?.update(step + 1);
       }
     });
     return new Tensor(out, [n, ...outRow]);
