@@ -1,0 +1,53 @@
+/** `convlab evaluate <saved model> --dataset ...`: loss, accuracy, per class, confusion matrix. */
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { writeFileAtomic } from '../../src/plots/index.js';
+import { CliError, type Context } from '../context.js';
+import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
+import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
+import { loadModel } from '../model_store.js';
+import { positiveInt } from '../options.js';
+import { writeEvaluationPictures } from '../pictures.js';
+
+interface EvaluateOptions {
+  dataset?: string;
+  dataDir?: string;
+  testLimit?: number;
+  batchSize?: number;
+  out?: string;
+  plots: boolean;
+  quiet?: boolean;
+}
+
+export async function evaluate(modelArg: string, opts: EvaluateOptions, ctx: Context): Promise<void> {
+  const { model, dir, metadata } = await loadModel(modelArg);
+  const name = opts.dataset ?? metadata?.dataset;
+  if (!name) throw new CliError(`'${modelArg}' does not say which dataset it was trained on (no convlab.json); pass --dataset ${DATASET_NAMES.join('|')}`);
+  const dataset = datasetName(name);
+  const quiet = Boolean(opts.quiet);
+  const data = await loadDataset(dataset, ctx, { dataDir: opts.dataDir, testOnly: true, testLimit: opts.testLimit, quiet });
+  checkModelFits(model, data, `The saved model in '${modelArg}'`);
+  const ev = evaluateSplit(model, data.test, data.classNames, ctx, { batchSize: opts.batchSize ?? 128, quiet });
+  printEvaluation(ev, data.classNames, ctx);
+  if (opts.plots) {
+    const out = path.resolve(opts.out ?? dir);
+    const files = await writeEvaluationPictures(out, { raw: data.test.raw, labels: data.test.y.data, classNames: data.classNames, results: ev.results, modelName: path.basename(dir) });
+    await writeFileAtomic(path.join(out, `evaluation-${dataset}.json`), `${JSON.stringify(evaluationJson(ev), null, 2)}\n`);
+    if (!quiet) ctx.out(`Wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+  }
+}
+
+export function registerEvaluate(program: Command, ctx: Context): void {
+  program
+    .command('evaluate')
+    .description('evaluate a saved model on a test set: loss, accuracy, per-class accuracy, confusion matrix (+ pictures)')
+    .argument('<model>', 'saved model directory (written by convlab train --out)')
+    .option('-d, --dataset <name>', `${DATASET_NAMES.join(' | ')} (default: the one it was trained on)`)
+    .option('--data-dir <dir>', 'directory holding the dataset files')
+    .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
+    .option('-b, --batch-size <n>', 'samples per batch', positiveInt('--batch-size'))
+    .option('-o, --out <dir>', 'where to write confusion_matrix.png and predictions.png (default: the model directory)')
+    .option('--no-plots', 'skip the pictures')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (model: string, opts: EvaluateOptions) => evaluate(model, opts, ctx));
+}

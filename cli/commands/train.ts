@@ -1,0 +1,135 @@
+/**
+ * `convlab train <model> --dataset ...`: the lab's workflow in one command. Fit with the Keras
+ * progress bar, evaluate on the test set, and write the model, its history and the pictures.
+ */
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { listBackends, setBackend } from '../../src/kernels/registry.js';
+import { Adam, AdamW, RMSprop, SGD, type Optimizer } from '../../src/optimizers/index.js';
+import { writeFileAtomic } from '../../src/plots/index.js';
+import { setSeed } from '../../src/utils/random.js';
+import { zoo } from '../../src/zoo/index.js';
+import { CliError, type Context } from '../context.js';
+import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
+import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
+import { saveModel, writeMetadata } from '../model_store.js';
+import { fraction, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
+
+const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
+
+interface TrainOptions {
+  dataset?: string;
+  epochs?: number;
+  batchSize?: number;
+  validationSplit?: number;
+  optimizer?: (typeof OPTIMIZERS)[number];
+  lr?: number;
+  seed?: number;
+  dataDir?: string;
+  out?: string;
+  limit?: number;
+  testLimit?: number;
+  backend?: string;
+  quiet?: boolean;
+  plots: boolean;
+}
+
+function makeOptimizer(name: (typeof OPTIMIZERS)[number], learningRate: number): Optimizer {
+  if (name === 'sgd') return new SGD({ learningRate });
+  if (name === 'rmsprop') return new RMSprop({ learningRate });
+  if (name === 'adamw') return new AdamW({ learningRate });
+  return new Adam({ learningRate });
+}
+
+/** history.csv: one row per epoch, columns as in `pd.DataFrame(history.history)`. */
+export function historyCsv(history: Record<string, number[]>): string {
+  const keys = Object.keys(history);
+  const rows = Math.max(0, ...keys.map((k) => history[k].length));
+  const lines = [['epoch', ...keys].join(',')];
+  for (let e = 0; e < rows; e++) lines.push([String(e + 1), ...keys.map((k) => (history[k][e] ?? '').toString())].join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export async function train(modelName: string, opts: TrainOptions, ctx: Context): Promise<void> {
+  if (!zoo.names.includes(modelName)) throw new CliError(`Unknown model '${modelName}'; valid models: ${zoo.names.join(', ')}`);
+  const entry = zoo.entry(modelName);
+  if (!entry.trainable || !entry.train) {
+    const trainable = zoo.entries.filter((e) => e.trainable).map((e) => e.name);
+    throw new CliError(`Model '${modelName}' is a parameter-count example without a classifier; it cannot be trained. Trainable models: ${trainable.join(', ')}`);
+  }
+  const dataset = datasetName(opts.dataset ?? entry.dataset ?? '');
+  const defaults = entry.train;
+  const epochs = opts.epochs ?? defaults.epochs;
+  const batchSize = opts.batchSize ?? defaults.batchSize;
+  const validationSplit = opts.validationSplit ?? defaults.validationSplit;
+  const optimizerName = opts.optimizer ?? defaults.optimizer;
+  const learningRate = opts.lr ?? defaults.learningRate;
+  const quiet = Boolean(opts.quiet);
+  const out = path.resolve(opts.out ?? path.join('runs', `${modelName}-${dataset}`));
+  if (opts.backend) {
+    if (!listBackends().includes(opts.backend)) throw new CliError(`Unknown backend '${opts.backend}'; available backends: ${listBackends().join(', ')}`);
+    await setBackend(opts.backend);
+  }
+  if (opts.seed !== undefined) setSeed(opts.seed);
+
+  const data = await loadDataset(dataset, ctx, { dataDir: opts.dataDir, limit: opts.limit, testLimit: opts.testLimit, quiet });
+  const model = entry.create({ inputShape: data.imageShape, numClasses: data.classNames.length });
+  checkModelFits(model, data, `Model '${modelName}'`);
+  model.compile({ optimizer: makeOptimizer(optimizerName, learningRate), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  if (!quiet) {
+    model.summary((line) => ctx.out(line));
+    ctx.out(`Training ${modelName} on ${data.train.x.shape[0]} ${dataset} images: ${epochs} epochs, batch size ${batchSize}, validation split ${validationSplit}, ${optimizerName} (learning rate ${learningRate})`);
+  }
+  const started = Date.now();
+  const history = await model.fit(data.train.x, data.train.y, {
+    epochs,
+    batchSize,
+    validationSplit: validationSplit > 0 ? validationSplit : undefined,
+    verbose: quiet ? 0 : 1,
+    progressSink: ctx.progress,
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const samplesSeen = Math.floor(data.train.x.shape[0] * (1 - validationSplit)) * epochs;
+  if (!quiet) ctx.out(`Trained in ${seconds.toFixed(1)} s (${Math.round(samplesSeen / Math.max(seconds, 1e-9))} samples/s)`);
+
+  if (!quiet) ctx.out(`Evaluating on ${data.test.x.shape[0]} test images`);
+  const ev = evaluateSplit(model, data.test, data.classNames, ctx, { batchSize: Math.max(batchSize, 128), quiet });
+  printEvaluation(ev, data.classNames, ctx);
+
+  await saveModel(model, out);
+  const training = { epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate, seed: opts.seed ?? null, trainSamples: data.train.x.shape[0], seconds, backend: opts.backend ?? 'default' };
+  await writeMetadata(out, { model: modelName, dataset, classNames: data.classNames, inputShape: data.imageShape, training, test: { loss: ev.loss, accuracy: ev.accuracy, samples: ev.samples } });
+  await writeFileAtomic(path.join(out, 'history.json'), `${JSON.stringify({ epoch: history.epoch.map((e) => e + 1), history: history.history }, null, 2)}\n`);
+  await writeFileAtomic(path.join(out, 'history.csv'), historyCsv(history.history));
+  await writeFileAtomic(path.join(out, 'evaluation.json'), `${JSON.stringify(evaluationJson(ev), null, 2)}\n`);
+  const files = ['model.json', 'weights.bin', 'convlab.json', 'history.json', 'history.csv', 'evaluation.json'].map((f) => path.join(out, f));
+  if (opts.plots) {
+    files.push(...(await writeHistoryPictures(out, history.history, modelName)));
+    files.push(...(await writeEvaluationPictures(out, { raw: data.test.raw, labels: data.test.y.data, classNames: data.classNames, results: ev.results, modelName })));
+    files.push(...(await writeModelPictures(out, model, data.test.x, `test image 0: ${data.classNames[data.test.y.data[0]]}`)));
+  }
+  if (!quiet) ctx.out(`Wrote ${files.length} files to ${path.relative(process.cwd(), out) || '.'}: ${files.map((f) => path.basename(f)).join(', ')}`);
+}
+
+export function registerTrain(program: Command, ctx: Context): void {
+  program
+    .command('train')
+    .description('train a zoo model on a dataset, evaluate it on the test set, and save the model, history and pictures')
+    .argument('<model>', `zoo model: ${zoo.entries.filter((e) => e.trainable).map((e) => e.name).join(', ')}`)
+    .option('-d, --dataset <name>', `${DATASET_NAMES.join(' | ')} (default: the model's own)`)
+    .option('-e, --epochs <n>', 'epochs (default: the model\'s, see `convlab models`)', nonNegativeInt('--epochs'))
+    .option('-b, --batch-size <n>', 'samples per gradient step', positiveInt('--batch-size'))
+    .option('--validation-split <f>', 'fraction of the training images held out for val_loss/val_accuracy (Keras: the last ones)', fraction('--validation-split'))
+    .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf('--optimizer', OPTIMIZERS))
+    .option('--lr <rate>', 'learning rate', positiveNumber('--lr'))
+    .option('--seed <n>', 'random seed for initialisation, shuffling and dropout', nonNegativeInt('--seed'))
+    .option('--data-dir <dir>', 'directory holding the dataset files (else $CONVLAB_DATA, the cache, /usr/share/datasets, or a download)')
+    .option('-o, --out <dir>', 'where to write the model, history and pictures (default runs/<model>-<dataset>)')
+    .option('--limit <n>', 'train on the first n training images only', positiveInt('--limit'))
+    .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
+    .option('--backend <name>', `kernel backend (${listBackends().join(', ')})`)
+    .option('--no-plots', 'skip the pictures')
+    .option('-q, --quiet', 'no progress bars or summaries, only the results')
+    .action(async (name: string, opts: TrainOptions) => train(name, opts, ctx));
+}

@@ -1,0 +1,67 @@
+/** Test-set evaluation shared by `train` and `evaluate`: loss, accuracy, per class, confusion. */
+import type { Sequential } from '../src/models/sequential.js';
+import { CliError, type Context } from './context.js';
+import type { Data, Split } from './data.js';
+import { formatShape } from './options.js';
+import { testResults, type TestResults } from './pictures.js';
+
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  samples: number;
+  perClass: { className: string; accuracy: number; count: number }[];
+  /** confusion[t][p] */
+  confusion: number[][];
+  results: TestResults;
+}
+
+/** Refuses a model whose input or output does not fit the dataset, naming both shapes. */
+export function checkModelFits(model: Sequential, data: Pick<Data, 'name' | 'imageShape' | 'classNames'>, what: string): void {
+  const input = model.inputShape;
+  const expected = [null, ...data.imageShape];
+  if (input.length !== expected.length || input.some((d, i) => i > 0 && d !== null && d !== expected[i])) {
+    throw new CliError(`${what} expects input ${formatShape(input)}, but ${data.name} images are ${formatShape(expected)}; use a model trained on ${data.name} or another --dataset`);
+  }
+  const out = model.outputShape;
+  const units = out[out.length - 1];
+  if (out.length !== 2 || units !== data.classNames.length) {
+    throw new CliError(`${what} outputs ${formatShape(out)}, but ${data.name} has ${data.classNames.length} classes; expected (None, ${data.classNames.length})`);
+  }
+}
+
+export function evaluateSplit(model: Sequential, split: Split, classNames: string[], ctx: Context, options: { batchSize: number; quiet: boolean }): Evaluation {
+  model.compile({ optimizer: model.optimizer ?? 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const [loss, accuracy] = model.evaluate(split.x, split.y, { batchSize: options.batchSize, verbose: options.quiet ? 0 : 1, progressSink: ctx.progress });
+  const probabilities = model.predict(split.x, { batchSize: options.batchSize });
+  const k = classNames.length;
+  const results = testResults(probabilities, split.y.data, k);
+  const confusion = Array.from({ length: k }, (_, t) => Array.from(results.confusion.subarray(t * k, (t + 1) * k)));
+  const perClass = classNames.map((className, t) => {
+    const count = confusion[t].reduce((a, b) => a + b, 0);
+    return { className, count, accuracy: count ? confusion[t][t] / count : NaN };
+  });
+  return { loss, accuracy, samples: split.x.shape[0], perClass, confusion, results };
+}
+
+export function printEvaluation(ev: Evaluation, classNames: string[], ctx: Context): void {
+  ctx.out(`Test loss: ${ev.loss.toFixed(4)} - test accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images)`);
+  const w = Math.max(12, ...classNames.map((c) => c.length)) + 2;
+  ctx.out('');
+  ctx.out(`${'class'.padEnd(w)}accuracy  images`);
+  for (const c of ev.perClass) ctx.out(`${c.className.padEnd(w)}${Number.isNaN(c.accuracy) ? '     n/a' : c.accuracy.toFixed(4).padStart(8)}  ${String(c.count).padStart(6)}`);
+  ctx.out('');
+  ctx.out('Confusion matrix (rows: true class, columns: predicted class):');
+  const cw = Math.max(5, ...ev.confusion.flat().map((v) => String(v).length + 1));
+  ctx.out(`${''.padEnd(w)}${classNames.map((_, j) => String(j).padStart(cw)).join('')}`);
+  ev.confusion.forEach((row, t) => ctx.out(`${`${t} ${classNames[t]}`.padEnd(w)}${row.map((v) => String(v).padStart(cw)).join('')}`));
+}
+
+export function evaluationJson(ev: Evaluation): Record<string, unknown> {
+  return {
+    loss: ev.loss,
+    accuracy: ev.accuracy,
+    samples: ev.samples,
+    perClass: ev.perClass.map((c) => ({ ...c, accuracy: Number.isNaN(c.accuracy) ? null : c.accuracy })),
+    confusion: ev.confusion,
+  };
+}

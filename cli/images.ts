@@ -1,0 +1,81 @@
+/**
+ * Turning an image file into a model input, as documented in docs/cli.md:
+ *   1. decode (PNG, JPEG, WebP, GIF, BMP: whatever Skia reads) and composite over white;
+ *   2. resize to the model's height x width (stretched, as Keras's load_img(target_size));
+ *   3. for 1-channel models, convert to grey (ITU-R 601 luma, as PIL's convert('L')) and, with
+ *      --invert auto, invert when the border is light: Fashion-MNIST and MNIST show light
+ *      objects on a black background, while photos and scans usually have a light one;
+ *   4. scale 0-255 to 0-1, as in training.
+ */
+import { promises as fsp } from 'node:fs';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { Tensor } from '../src/tensor/tensor.js';
+import { CliError } from './context.js';
+
+export type InvertMode = 'auto' | 'yes' | 'no';
+
+export interface PreparedImage {
+  /** float32 [1, h, w, c] in [0, 1] */
+  x: Tensor;
+  /** uint8 [1, h, w, c], for pictures */
+  raw: Tensor;
+  inverted: boolean;
+  originalSize: [number, number];
+}
+
+export async function prepareImage(file: string, shape: readonly number[], invert: InvertMode, pixelScale: number): Promise<PreparedImage> {
+  const [h, w, c] = shape;
+  if (c !== 1 && c !== 3) throw new CliError(`The model expects ${c} channels per pixel; predict handles 1 (grey) or 3 (RGB)`);
+  let bytes: Buffer;
+  try {
+    bytes = await fsp.readFile(file);
+  } catch (e) {
+    throw new CliError(`Cannot read image '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let image: Awaited<ReturnType<typeof loadImage>>;
+  try {
+    image = await loadImage(bytes);
+  } catch (e) {
+    throw new CliError(`Cannot read image '${file}': not a PNG, JPEG, WebP, GIF or BMP image (${(e as Error).message})`);
+  }
+  if (!(image.width > 0 && image.height > 0)) throw new CliError(`Cannot read image '${file}': it decodes to an empty image`);
+  const canvas = createCanvas(w, h);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, w, h);
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(image, 0, 0, w, h);
+  const rgba = ctx.getImageData(0, 0, w, h).data;
+
+  const raw = new Uint8Array(h * w * c);
+  for (let i = 0; i < h * w; i++) {
+    const r = rgba[i * 4];
+    const g = rgba[i * 4 + 1];
+    const b = rgba[i * 4 + 2];
+    if (c === 1) raw[i] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
+    else raw.set([r, g, b], i * 3);
+  }
+  let inverted = false;
+  if (c === 1 && (invert === 'yes' || (invert === 'auto' && borderMean(raw, h, w) > 127))) {
+    for (let i = 0; i < raw.length; i++) raw[i] = 255 - raw[i];
+    inverted = true;
+  }
+  const x = new Float32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) x[i] = raw[i] * pixelScale;
+  return { x: new Tensor(x, [1, h, w, c]), raw: new Tensor(raw, [1, h, w, c]), inverted, originalSize: [image.width, image.height] };
+}
+
+function borderMean(grey: Uint8Array, h: number, w: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (y === 0 || x === 0 || y === h - 1 || x === w - 1) {
+        sum += grey[y * w + x];
+        n++;
+      }
+    }
+  }
+  return sum / n;
+}

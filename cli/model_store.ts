@@ -1,0 +1,80 @@
+/**
+ * Saving and loading trained models: the TF.js Layers format (model.json + weights.bin, by
+ * src/io) plus `convlab.json`, the CLI's notes on how the model was trained (dataset, class
+ * names, pixel scaling), which `evaluate`, `predict` and `plot` read back.
+ */
+import { existsSync, promises as fsp, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadLayersModel, saveModel as saveLayersModel } from '../src/io/index.js';
+import type { Sequential } from '../src/models/sequential.js';
+import { writeFileAtomic } from '../src/plots/index.js';
+import { CliError } from './context.js';
+import { DATASET_NAMES, PIXEL_SCALE, type DatasetName } from './data.js';
+
+export const METADATA_FILE = 'convlab.json';
+
+export interface RunMetadata {
+  format: 'convlab-run';
+  version: 1;
+  /** Zoo name the model was built from. */
+  model: string;
+  dataset: DatasetName;
+  classNames: string[];
+  /** [h, w, c] */
+  inputShape: number[];
+  /** Input pixels are multiplied by this (uint8 → [0, 1]). */
+  pixelScale: number;
+  training?: Record<string, unknown>;
+  test?: { loss: number; accuracy: number; samples: number };
+  createdAt: string;
+}
+
+/** The directory of a saved model, given the directory or its model.json. */
+export function modelDir(arg: string): string {
+  const resolved = path.resolve(arg);
+  if (!existsSync(resolved)) {
+    throw new CliError(`No saved model at '${arg}': expected a directory holding model.json (as written by 'convlab train --out DIR')`);
+  }
+  const dir = statSync(resolved).isDirectory() ? resolved : path.dirname(resolved);
+  if (!existsSync(path.join(dir, 'model.json'))) {
+    throw new CliError(`'${arg}' holds no model.json; expected a saved model directory (as written by 'convlab train --out DIR')`);
+  }
+  return dir;
+}
+
+export async function saveModel(model: Sequential, dir: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true });
+  await saveLayersModel(model, path.resolve(dir));
+}
+
+export async function loadModel(arg: string): Promise<{ model: Sequential; dir: string; metadata: RunMetadata | null }> {
+  const dir = modelDir(arg);
+  let model: Sequential;
+  try {
+    model = await loadLayersModel(path.join(dir, 'model.json'));
+  } catch (e) {
+    throw new CliError(`Could not load the model in '${arg}': ${(e as Error).message.split('\n')[0]}`);
+  }
+  return { model, dir, metadata: await readMetadata(dir) };
+}
+
+export async function readMetadata(dir: string): Promise<RunMetadata | null> {
+  const file = path.join(dir, METADATA_FILE);
+  if (!existsSync(file)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${file} is not valid JSON (${(e as Error).message}); delete it or pass --dataset`);
+  }
+  const m = parsed as Partial<RunMetadata>;
+  if (m?.format !== 'convlab-run' || !DATASET_NAMES.includes(m.dataset as DatasetName) || !Array.isArray(m.classNames) || typeof m.pixelScale !== 'number') {
+    throw new CliError(`${file} is not a convlab run description (expected format 'convlab-run' with dataset, classNames and pixelScale)`);
+  }
+  return m as RunMetadata;
+}
+
+export async function writeMetadata(dir: string, metadata: Omit<RunMetadata, 'format' | 'version' | 'createdAt' | 'pixelScale'>): Promise<void> {
+  const full: RunMetadata = { format: 'convlab-run', version: 1, pixelScale: PIXEL_SCALE, ...metadata, createdAt: new Date().toISOString() };
+  await writeFileAtomic(path.join(dir, METADATA_FILE), `${JSON.stringify(full, null, 2)}\n`);
+}

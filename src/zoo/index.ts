@@ -1,0 +1,93 @@
+/**
+ * The model zoo: each entry builds a fresh, untrained Sequential model.
+ *
+ *   const model = zoo.lenet5();                  // 28x28x1 → 10 classes
+ *   const other = zoo.create('cifar-cnn', { numClasses: 10 });
+ *   zoo.names                                    // ['lab-mlp', 'lab-conv', ...]
+ */
+import type { Sequential } from '../models/sequential.js';
+import { cifarCnn, cifarCnnBn } from './cifar.js';
+import { labCnn, labConv, labConvPool, labMlp } from './lab.js';
+import { lenet5, lenet5Classic } from './lenet.js';
+import type { TrainDefaults, ZooEntry, ZooOptions } from './types.js';
+
+export type { TrainDefaults, ZooEntry, ZooOptions };
+
+const LAB = 'lab08-cnn (university Keras CNN lab), Desafio 1 and 2';
+const ADAM: Omit<TrainDefaults, 'epochs' | 'batchSize'> = { optimizer: 'adam', learningRate: 0.001, validationSplit: 0.1 };
+
+const entries: ZooEntry[] = [
+  {
+    name: 'lab-mlp', description: 'Flatten(800x600) + Dense(100): the lab\'s MLP parameter count (48,000,100)',
+    source: LAB, inputShape: [800, 600], adaptable: false, trainable: false, create: labMlp,
+  },
+  {
+    name: 'lab-conv', description: 'Conv2D(100, 3x3) on 800x600x3: the lab\'s CNN parameter count (2,800)',
+    source: LAB, inputShape: [800, 600, 3], adaptable: false, trainable: false, create: labConv,
+  },
+  {
+    name: 'lab-conv-pool', description: 'lab-conv + MaxPooling2D(2, 2): (None, 798, 598, 100) → (None, 399, 299, 100)',
+    source: LAB, inputShape: [800, 600, 3], adaptable: false, trainable: false, create: labConvPool,
+  },
+  {
+    name: 'lab-cnn', description: 'the lab\'s Fashion-MNIST CNN: Conv2D(5) → MaxPool → Dense(120) → Dense(10), 118,980 params',
+    source: 'lab08-cnn, "Exemplo prático - Fashion MNIST"', inputShape: [28, 28, 1], adaptable: true, trainable: true,
+    dataset: 'fashion-mnist', train: { ...ADAM, epochs: 3, batchSize: 32, validationSplit: 0.2 }, create: labCnn,
+  },
+  {
+    name: 'lenet5', description: 'LeNet-5 with ReLU and max pooling, 61,706 params (Desafio 3)',
+    source: 'LeCun et al. 1998, "Gradient-based learning applied to document recognition", adapted to 28x28',
+    inputShape: [28, 28, 1], adaptable: true, trainable: true, dataset: 'fashion-mnist',
+    train: { ...ADAM, epochs: 2, batchSize: 32 }, create: lenet5,
+  },
+  {
+    name: 'lenet5-classic', description: 'LeNet-5 with tanh and average pooling, as in the 1998 paper',
+    source: 'LeCun et al. 1998, adapted to 28x28', inputShape: [28, 28, 1], adaptable: true, trainable: true,
+    dataset: 'fashion-mnist', train: { ...ADAM, epochs: 2, batchSize: 32 }, create: lenet5Classic,
+  },
+  {
+    name: 'cifar-cnn', description: 'the Keras example CIFAR-10 CNN (Conv32x2-Pool-Conv64x2-Pool-Dense512), 1,250,858 params',
+    source: 'keras/examples/cifar10_cnn.py (Keras 2.x); lab08-cnn "Desafio Extra"', inputShape: [32, 32, 3], adaptable: true,
+    trainable: true, dataset: 'cifar10', train: { ...ADAM, epochs: 10, batchSize: 64 }, create: cifarCnn,
+  },
+  {
+    name: 'cifar-cnn-bn', description: 'cifar-cnn with BatchNormalization after each convolution',
+    source: 'keras/examples/cifar10_cnn.py + BatchNormalization (Ioffe and Szegedy 2015)', inputShape: [32, 32, 3],
+    adaptable: true, trainable: true, dataset: 'cifar10', train: { ...ADAM, epochs: 10, batchSize: 64 }, create: cifarCnnBn,
+  },
+];
+
+const byName = new Map(entries.map((e) => [e.name, e]));
+
+/** The entry for a zoo name; the error lists the valid names. */
+export function zooEntry(name: string): ZooEntry {
+  const entry = byName.get(name);
+  if (!entry) throw new Error(`Unknown model '${name}'; the zoo has: ${entries.map((e) => e.name).join(', ')}`);
+  return entry;
+}
+
+/** A fresh model from the zoo by name, e.g. create('lenet5', { inputShape: [32, 32, 3] }). */
+export function create(name: string, options: ZooOptions = {}): Sequential {
+  const entry = zooEntry(name);
+  if (!entry.adaptable && (options.inputShape || options.numClasses)) {
+    throw new Error(`Model '${name}' is a fixed example for input ${entry.inputShape.join('x')}; it cannot be built for another input shape or class count`);
+  }
+  return entry.create(options);
+}
+
+export const zoo = {
+  names: entries.map((e) => e.name) as readonly string[],
+  entries: entries as readonly ZooEntry[],
+  entry: zooEntry,
+  create,
+  labMlp,
+  labConv,
+  labConvPool,
+  labCnn,
+  lenet5,
+  lenet5Classic,
+  cifarCnn,
+  cifarCnnBn,
+} as const;
+
+export { labMlp, labConv, labConvPool, labCnn, lenet5, lenet5Classic, cifarCnn, cifarCnnBn };
