@@ -1,6 +1,7 @@
 import { noGrad } from '../autograd/tape.js';
 import type { Callback, CallbackHooks } from '../callbacks/callback.js';
 import type { History } from '../callbacks/history.js';
+import type { IOHandler, SaveResult } from '../io/types.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
 import { losses, resolveLoss, type LossFn, type LossName } from '../losses/index.js';
 import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
@@ -236,6 +237,16 @@ export class Sequential {
     const layer = typeof nameOrIndex === 'number' ? this.layers[nameOrIndex] : this.layers.find((l) => l.name === nameOrIndex);
     if (!layer) throw new Error(`Model '${this.name}' has no layer ${JSON.stringify(nameOrIndex)}; its layers are ${this.layers.map((l) => l.name).join(', ')}`);
     return layer;
+  }
+
+  /**
+   * As TF.js's `await model.save('file://dir')`: writes model.json + weights.bin in the TF.js
+   * Layers format to a directory ('file://dir' or a plain path in Node) or to any IOHandler.
+   */
+  async save(handlerOrUrl: string | IOHandler): Promise<SaveResult> {
+    // Imported on demand: src/io depends on this module, and most programs never save.
+    const { saveModel } = await import('../io/model_io.js');
+    return saveModel(this, handlerOrUrl);
   }
 
   getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {

@@ -1,0 +1,69 @@
+import { ModelFormatError } from './limits.js';
+import { nodeCrypto, nodeFs, nodePath } from './platform.js';
+
+/**
+ * Writes a file so that readers only ever see the old content or the complete new content:
+ * the bytes go to a temporary name in the same directory, are flushed to disk, and the file is
+ * then renamed over the target (an atomic replacement on POSIX file systems and on NTFS).
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const fs = await nodeFs('Saving a file');
+  const { dirname, basename, join } = await nodePath('Saving a file');
+  const { randomBytes } = await nodeCrypto('Saving a file');
+  const dir = dirname(path);
+  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const handle = await fs.open(temp, 'w', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(temp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  try {
+    await fs.rename(temp, path);
+  } catch (e) {
+    await fs.rm(temp, { force: true });
+    throw e;
+  }
+  await syncDirectory(dir);
+}
+
+/** Makes a rename durable; some platforms (Windows) cannot open directories, which is fine there. */
+async function syncDirectory(dir: string): Promise<void> {
+  const fs = await nodeFs('Saving a file');
+  let handle: Awaited<ReturnType<typeof fs.open>> | null = null;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Directory fsync is a durability improvement, not a correctness requirement.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** Reads a file after checking its size, so an unexpectedly huge file is refused before it is read. */
+export async function readFileLimited(path: string, maxBytes: number, what: string, exactBytes?: number): Promise<Uint8Array> {
+  const fs = await nodeFs('Reading a file');
+  let size: number;
+  try {
+    const stat = await fs.stat(path);
+    if (!stat.isFile()) throw new ModelFormatError(`${what}: '${path}' is not a regular file`);
+    size = stat.size;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ModelFormatError(`${what}: file '${path}' does not exist`);
+    throw e;
+  }
+  if (exactBytes !== undefined && size !== exactBytes) {
+    const kind = size < exactBytes ? 'truncated' : 'oversized';
+    throw new ModelFormatError(`${what}: '${path}' is ${kind}: it has ${size} bytes but the manifest says ${exactBytes}`);
+  }
+  if (size > maxBytes) throw new ModelFormatError(`${what}: '${path}' is ${size} bytes, more than the limit of ${maxBytes} bytes`);
+  const data = await fs.readFile(path);
+  if (data.byteLength !== size) throw new ModelFormatError(`${what}: '${path}' changed size while it was being read (${size} then ${data.byteLength} bytes)`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}

@@ -1,0 +1,203 @@
+import type { Initializer } from '../layers/initializers.js';
+import { zeros, type Tensor } from '../tensor/tensor.js';
+import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
+
+/**
+ * Turns one layer's config from model.json (already camelCased) into constructor arguments,
+ * checking every field the layer uses, so that a wrong type or value is reported with the layer
+ * and field it is in rather than surfacing later as a NaN or a crash.
+ */
+
+/** Counts the values the initialisers of a model being loaded may allocate (the manifest's total). */
+export class AllocationBudget {
+  private used = 0;
+  constructor(readonly limit: number, readonly what: string) {}
+  take(shape: readonly number[], weight: string): void {
+    const size = shape.reduce((p, d) => p * d, 1);
+    this.used += size;
+    if (this.used > this.limit) {
+      throw new ModelFormatError(`${this.what}: the topology needs more weight values than the weight files hold (${this.limit} values in the manifest; layer weight '${weight}' has shape ${JSON.stringify(shape)})`);
+    }
+  }
+}
+
+/**
+ * Stands in for the initialisers of a loaded layer: the loaded values overwrite the weights at
+ * once, so it allocates zeros (within the budget) and draws nothing from the random generator,
+ * and it serialises back to exactly what the file said.
+ */
+export class LoadedInitializer implements Initializer {
+  constructor(readonly className: string, private readonly config: Record<string, unknown>, private readonly budget: AllocationBudget, private readonly label: string) {}
+  init(shape: readonly number[], dtype: 'float32' | 'float64' = 'float32'): Tensor {
+    this.budget.take(shape, this.label);
+    return zeros(shape, dtype);
+  }
+  getConfig(): Record<string, unknown> {
+    return { ...this.config };
+  }
+}
+
+export interface ConfigContext {
+  layer: string;
+  className: string;
+  limits: LoadLimits;
+  budget: AllocationBudget;
+}
+
+function where(ctx: ConfigContext, field: string): string {
+  return `layer '${ctx.layer}' (${ctx.className}): ${field}`;
+}
+
+function optionalBoolean(config: Record<string, unknown>, field: string, ctx: ConfigContext): boolean | undefined {
+  const v = config[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new ModelFormatError(`${where(ctx, field)} must be true or false, received ${describe(v)}`);
+  return v;
+}
+
+function finiteNumber(config: Record<string, unknown>, field: string, ctx: ConfigContext, fallback?: number): number | undefined {
+  const v = config[field];
+  if (v === undefined || v === null) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelFormatError(`${where(ctx, field)} must be a finite number, received ${describe(v)}`);
+  return v;
+}
+
+function dimensionPair(config: Record<string, unknown>, field: string, ctx: ConfigContext, required: boolean): number | [number, number] | undefined {
+  const v = config[field];
+  if (v === undefined || v === null) {
+    if (required) throw new ModelFormatError(`${where(ctx, field)} is missing; expected a positive integer or a pair of them`);
+    return undefined;
+  }
+  if (typeof v === 'number') return checkDimension(v, where(ctx, field), ctx.limits);
+  if (Array.isArray(v) && (v.length === 1 || v.length === 2)) {
+    const pair = v.map((d, i) => checkDimension(d, `${where(ctx, field)}[${i}]`, ctx.limits));
+    return [pair[0], pair[pair.length - 1]];
+  }
+  throw new ModelFormatError(`${where(ctx, field)} must be a positive integer or a pair of them, received ${describe(v)}`);
+}
+
+function oneOf<T extends string>(config: Record<string, unknown>, field: string, allowed: readonly T[], ctx: ConfigContext): T | undefined {
+  const v = config[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new ModelFormatError(`${where(ctx, field)} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, received ${describe(v)}`);
+  }
+  return v as T;
+}
+
+function activation(config: Record<string, unknown>, ctx: ConfigContext, required = false): string | null | undefined {
+  const v = config.activation;
+  if (v === undefined || v === null) {
+    if (required) throw new ModelFormatError(`${where(ctx, 'activation')} is missing`);
+    return v as null | undefined;
+  }
+  if (typeof v !== 'string') throw new ModelFormatError(`${where(ctx, 'activation')} must be a name such as 'relu', received ${describe(v)}`);
+  return v;
+}
+
+/** Options convlab does not implement are accepted only when absent or null. */
+function mustBeAbsent(config: Record<string, unknown>, fields: string[], ctx: ConfigContext): void {
+  for (const field of fields) {
+    const v = config[field];
+    if (v !== undefined && v !== null) {
+      throw new ModelFormatError(`${where(ctx, field)} is ${JSON.stringify(v).slice(0, 80)}, but convlab does not support ${field}; only null is accepted`);
+    }
+  }
+}
+
+function initializer(config: Record<string, unknown>, field: string, ctx: ConfigContext): LoadedInitializer | undefined {
+  const v = config[field];
+  if (v === undefined || v === null) return new LoadedInitializer('Zeros', {}, ctx.budget, `${ctx.layer}/${field}`);
+  if (typeof v === 'string') return new LoadedInitializer(v.charAt(0).toUpperCase() + v.slice(1), {}, ctx.budget, `${ctx.layer}/${field}`);
+  if (!isPlainObject(v) || typeof v.className !== 'string' || (v.config !== undefined && v.config !== null && !isPlainObject(v.config))) {
+    throw new ModelFormatError(`${where(ctx, field)} must be {class_name, config}, received ${describe(v)}`);
+  }
+  return new LoadedInitializer(v.className, (v.config as Record<string, unknown>) ?? {}, ctx.budget, `${ctx.layer}/${field}`);
+}
+
+const PADDINGS = ['valid', 'same'] as const;
+const CHANNELS_LAST = ['channelsLast'] as const;
+const REGULARIZED = ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'];
+
+type ArgsBuilder = (config: Record<string, unknown>, ctx: ConfigContext) => Record<string, unknown>;
+
+export const layerArgs: Record<string, ArgsBuilder> = {
+  Conv2D: (c, ctx) => {
+    mustBeAbsent(c, REGULARIZED, ctx);
+    if (c.groups !== undefined && c.groups !== null && c.groups !== 1) throw new ModelFormatError(`${where(ctx, 'groups')} must be 1, received ${describe(c.groups)}`);
+    return {
+      filters: checkDimension(c.filters, where(ctx, 'filters'), ctx.limits),
+      kernelSize: dimensionPair(c, 'kernelSize', ctx, true),
+      strides: dimensionPair(c, 'strides', ctx, false),
+      padding: oneOf(c, 'padding', PADDINGS, ctx),
+      dataFormat: oneOf(c, 'dataFormat', CHANNELS_LAST, ctx),
+      dilationRate: dimensionPair(c, 'dilationRate', ctx, false),
+      activation: activation(c, ctx),
+      useBias: optionalBoolean(c, 'useBias', ctx),
+      kernelInitializer: initializer(c, 'kernelInitializer', ctx),
+      biasInitializer: initializer(c, 'biasInitializer', ctx),
+    };
+  },
+  Dense: (c, ctx) => {
+    mustBeAbsent(c, REGULARIZED, ctx);
+    return {
+      units: checkDimension(c.units, where(ctx, 'units'), ctx.limits),
+      activation: activation(c, ctx),
+      useBias: optionalBoolean(c, 'useBias', ctx),
+      kernelInitializer: initializer(c, 'kernelInitializer', ctx),
+      biasInitializer: initializer(c, 'biasInitializer', ctx),
+    };
+  },
+  MaxPooling2D: (c, ctx) => poolingArgs(c, ctx),
+  AveragePooling2D: (c, ctx) => poolingArgs(c, ctx),
+  GlobalAveragePooling2D: (c, ctx) => {
+    if (c.keepdims === true) throw new ModelFormatError(`${where(ctx, 'keepdims')} true is not supported; only false`);
+    return { dataFormat: oneOf(c, 'dataFormat', CHANNELS_LAST, ctx) };
+  },
+  Flatten: (c, ctx) => ({ dataFormat: oneOf(c, 'dataFormat', CHANNELS_LAST, ctx) }),
+  Dropout: (c, ctx) => {
+    mustBeAbsent(c, ['noiseShape'], ctx);
+    const rate = finiteNumber(c, 'rate', ctx);
+    if (rate === undefined || rate < 0 || rate >= 1) throw new ModelFormatError(`${where(ctx, 'rate')} must be a number in [0, 1), received ${describe(c.rate)}`);
+    const seed = finiteNumber(c, 'seed', ctx);
+    if (seed !== undefined && !Number.isInteger(seed)) throw new ModelFormatError(`${where(ctx, 'seed')} must be an integer or null, received ${describe(seed)}`);
+    return { rate, seed };
+  },
+  Activation: (c, ctx) => ({ activation: activation(c, ctx, true) }),
+  BatchNormalization: (c, ctx) => {
+    mustBeAbsent(c, ['betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint'], ctx);
+    let axis: unknown = c.axis;
+    if (Array.isArray(axis) && axis.length === 1) axis = axis[0];
+    if (axis !== undefined && axis !== null && !(typeof axis === 'number' && Number.isInteger(axis) && Math.abs(axis) <= 8)) {
+      throw new ModelFormatError(`${where(ctx, 'axis')} must be an integer axis such as -1, received ${describe(c.axis)}`);
+    }
+    const momentum = finiteNumber(c, 'momentum', ctx);
+    const epsilon = finiteNumber(c, 'epsilon', ctx);
+    if (epsilon !== undefined && epsilon <= 0) throw new ModelFormatError(`${where(ctx, 'epsilon')} must be positive, received ${epsilon}`);
+    return {
+      axis: axis ?? undefined,
+      momentum,
+      epsilon,
+      center: optionalBoolean(c, 'center', ctx),
+      scale: optionalBoolean(c, 'scale', ctx),
+      betaInitializer: initializer(c, 'betaInitializer', ctx),
+      gammaInitializer: initializer(c, 'gammaInitializer', ctx),
+      movingMeanInitializer: initializer(c, 'movingMeanInitializer', ctx),
+      movingVarianceInitializer: initializer(c, 'movingVarianceInitializer', ctx),
+    };
+  },
+  Rescaling: (c, ctx) => {
+    const scale = finiteNumber(c, 'scale', ctx);
+    if (scale === undefined) throw new ModelFormatError(`${where(ctx, 'scale')} is missing; expected a finite number`);
+    return { scale, offset: finiteNumber(c, 'offset', ctx, 0) };
+  },
+};
+
+function poolingArgs(c: Record<string, unknown>, ctx: ConfigContext): Record<string, unknown> {
+  return {
+    poolSize: dimensionPair(c, 'poolSize', ctx, false),
+    strides: dimensionPair(c, 'strides', ctx, false),
+    padding: oneOf(c, 'padding', PADDINGS, ctx),
+    dataFormat: oneOf(c, 'dataFormat', CHANNELS_LAST, ctx),
+  };
+}

@@ -1,0 +1,88 @@
+import { Sequential } from '../models/sequential.js';
+import type { LayerVariable } from '../layers/layer.js';
+import { AllocationBudget } from './layer_configs.js';
+import { type LoadLimits, ModelFormatError, checkNoForbiddenKeys, resolveLimits } from './limits.js';
+import { resolveHandler } from './router.js';
+import { GENERATED_BY, modelToTopology, topologyToModel } from './topology.js';
+import { artifactsInfo, concatWeightData, LAYERS_MODEL_FORMAT, type IOHandler, type ModelArtifacts, type SaveResult } from './types.js';
+import { checkWeightDataLength, checkWeightSpecs, encodeWeights, readWeight } from './weights.js';
+
+/** Weights in the order TF.js writes them: all trainable weights first, then the rest. */
+export function weightsInSaveOrder(model: Sequential): LayerVariable[] {
+  const trainable = model.trainableWeights;
+  const rest = model.weights.filter((w) => !trainable.includes(w));
+  return [...trainable, ...rest];
+}
+
+/** Everything `model.save` writes, without deciding where it goes. */
+export function modelToArtifacts(model: Sequential): ModelArtifacts {
+  const { specs, data } = encodeWeights(weightsInSaveOrder(model).map((w) => ({ name: w.name, tensor: w.value })));
+  return {
+    modelTopology: modelToTopology(model),
+    format: LAYERS_MODEL_FORMAT,
+    generatedBy: GENERATED_BY,
+    convertedBy: null,
+    weightSpecs: specs,
+    weightData: data,
+  };
+}
+
+/** As TF.js's `model.save(handlerOrUrl)`: 'file://dir' or a plain directory in Node, or any IOHandler. */
+export async function saveModel(model: Sequential, handlerOrUrl: string | IOHandler): Promise<SaveResult> {
+  const handler = resolveHandler(handlerOrUrl, 'save');
+  const artifacts = modelToArtifacts(model);
+  const result = await handler.save!(artifacts);
+  return result ?? { modelArtifactsInfo: artifactsInfo(artifacts) };
+}
+
+export interface LoadOptions {
+  limits?: Partial<LoadLimits>;
+}
+
+/**
+ * Builds a model from artifacts. Sizes are validated before allocation: the weight specs must
+ * describe exactly the bytes present, and the topology may not create more weight values than
+ * the specs hold. Every weight of the model must be found by name with the same shape.
+ */
+export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions = {}, what = 'The saved model'): Sequential {
+  const limits = resolveLimits(options.limits);
+  if (artifacts === null || typeof artifacts !== 'object') throw new ModelFormatError(`${what}: the IO handler's load() returned ${artifacts === null ? 'null' : typeof artifacts} instead of model artifacts`);
+  if (artifacts.modelTopology === undefined || artifacts.modelTopology instanceof ArrayBuffer) {
+    throw new ModelFormatError(`${what} has no JSON modelTopology; convlab loads TF.js Layers models (model.json with modelTopology)`);
+  }
+  checkNoForbiddenKeys(artifacts.modelTopology, what, limits);
+  const { specs, totalBytes } = checkWeightSpecs(artifacts.weightSpecs ?? [], what, limits);
+  const data = concatWeightData(artifacts.weightData);
+  checkWeightDataLength(totalBytes, data, what);
+  const totalValues = specs.reduce((n, s) => n + s.size, 0);
+  const model = topologyToModel(artifacts.modelTopology, { limits, budget: new AllocationBudget(totalValues, what), what });
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  for (const variable of model.weights) {
+    const spec = byName.get(variable.name);
+    if (!spec) {
+      const listed = specs.map((s) => s.name).slice(0, 12).join(', ');
+      throw new ModelFormatError(`${what}: weight '${variable.name}' of the topology is missing from the weights manifest (which lists ${listed || 'nothing'})`);
+    }
+    const same = spec.shape.length === variable.shape.length && spec.shape.every((d, i) => d === variable.shape[i]);
+    if (!same) {
+      throw new ModelFormatError(`${what}: weight '${variable.name}' has shape ${JSON.stringify(spec.shape)} in the weights manifest but the topology needs ${JSON.stringify(variable.shape)}`);
+    }
+    if (spec.dtype !== 'float32' && spec.dtype !== 'float64') {
+      throw new ModelFormatError(`${what}: weight '${variable.name}' has dtype '${spec.dtype}'; layer weights must be float32 or float64`);
+    }
+    variable.assign(readWeight(spec, data));
+    byName.delete(variable.name);
+  }
+  if (byName.size > 0) {
+    throw new ModelFormatError(`${what}: the weights manifest has ${byName.size} weight(s) that no layer uses: ${[...byName.keys()].slice(0, 8).join(', ')}`);
+  }
+  return model;
+}
+
+/** As TF.js's `tf.loadLayersModel(pathOrIOHandler)`: 'file://dir', a plain path in Node, or any IOHandler. */
+export async function loadLayersModel(handlerOrUrl: string | IOHandler, options: LoadOptions = {}): Promise<Sequential> {
+  const handler = resolveHandler(handlerOrUrl, 'load', options.limits);
+  const what = typeof handlerOrUrl === 'string' ? `The model at '${handlerOrUrl}'` : 'The loaded model';
+  const artifacts = await handler.load!();
+  return artifactsToModel(artifacts, options, what);
+}
