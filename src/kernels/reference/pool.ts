@@ -3,33 +3,52 @@ import type { FloatArray } from '../../tensor/dtype.js';
 
 /*
  * Pooling over NHWC input. Padded cells never take part, as in TensorFlow: max ignores them and
- * average divides by the number of real cells in each window.
+ * average divides by the number of real cells in each window. poolWindows clips every window to
+ * the input once; the kernels then loop over (window, channel).
  */
 
-function windowStart(o: number, stride: number, pad: number): number {
-  return o * stride - pad;
+/** Per output pixel: [h0, h1, w0, w1), the window clipped to the input. */
+export function poolWindows(p: Pool2DInfo): Int32Array {
+  const windows = new Int32Array(p.outHeight * p.outWidth * 4);
+  let k = 0;
+  for (let oh = 0; oh < p.outHeight; oh++) {
+    const top = oh * p.strideHeight - p.padTop;
+    for (let ow = 0; ow < p.outWidth; ow++) {
+      const left = ow * p.strideWidth - p.padLeft;
+      windows[k++] = Math.max(top, 0);
+      windows[k++] = Math.min(top + p.poolHeight, p.inHeight);
+      windows[k++] = Math.max(left, 0);
+      windows[k++] = Math.min(left + p.poolWidth, p.inWidth);
+    }
+  }
+  return windows;
+}
+
+/** Index of the first maximum of channel c in a window of image b (-1 for an empty window). */
+function argmaxInWindow(x: FloatArray, p: Pool2DInfo, win: Int32Array, k: number, b: number, c: number): number {
+  let best = -Infinity;
+  let bestIndex = -1;
+  for (let ih = win[k]; ih < win[k + 1]; ih++) {
+    for (let iw = win[k + 2]; iw < win[k + 3]; iw++) {
+      const i = ((b * p.inHeight + ih) * p.inWidth + iw) * p.channels + c;
+      if (x[i] > best) {
+        best = x[i];
+        bestIndex = i;
+      }
+    }
+  }
+  return bestIndex;
 }
 
 export function maxPool(x: FloatArray, out: FloatArray, p: Pool2DInfo): void {
-  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = p;
+  const win = poolWindows(p);
+  const C = p.channels;
+  let o = 0;
   for (let b = 0; b < p.batch; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(windowStart(oh, p.strideHeight, p.padTop), 0);
-      const h1 = Math.min(windowStart(oh, p.strideHeight, p.padTop) + p.poolHeight, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = Math.max(windowStart(ow, p.strideWidth, p.padLeft), 0);
-        const w1 = Math.min(windowStart(ow, p.strideWidth, p.padLeft) + p.poolWidth, W);
-        const o = ((b * OH + oh) * OW + ow) * C;
-        for (let c = 0; c < C; c++) {
-          let best = -Infinity;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) {
-              const v = x[((b * H + ih) * W + iw) * C + c];
-              if (v > best) best = v;
-            }
-          }
-          out[o + c] = best;
-        }
+    for (let k = 0; k < win.length; k += 4) {
+      for (let c = 0; c < C; c++) {
+        const i = argmaxInWindow(x, p, win, k, b, c);
+        out[o++] = i < 0 ? -Infinity : x[i];
       }
     }
   }
@@ -37,75 +56,51 @@ export function maxPool(x: FloatArray, out: FloatArray, p: Pool2DInfo): void {
 
 /** Routes each output gradient to the first cell holding the window's maximum. */
 export function maxPoolGrad(dy: FloatArray, x: FloatArray, dx: FloatArray, p: Pool2DInfo): void {
-  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = p;
+  const win = poolWindows(p);
+  const C = p.channels;
   dx.fill(0);
+  let o = 0;
   for (let b = 0; b < p.batch; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(windowStart(oh, p.strideHeight, p.padTop), 0);
-      const h1 = Math.min(windowStart(oh, p.strideHeight, p.padTop) + p.poolHeight, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = Math.max(windowStart(ow, p.strideWidth, p.padLeft), 0);
-        const w1 = Math.min(windowStart(ow, p.strideWidth, p.padLeft) + p.poolWidth, W);
-        const o = ((b * OH + oh) * OW + ow) * C;
-        for (let c = 0; c < C; c++) {
-          let best = -Infinity;
-          let bestIndex = -1;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) {
-              const i = ((b * H + ih) * W + iw) * C + c;
-              if (x[i] > best) {
-                best = x[i];
-                bestIndex = i;
-              }
-            }
-          }
-          if (bestIndex >= 0) dx[bestIndex] += dy[o + c];
-        }
+    for (let k = 0; k < win.length; k += 4) {
+      for (let c = 0; c < C; c++) {
+        const i = argmaxInWindow(x, p, win, k, b, c);
+        if (i >= 0) dx[i] += dy[o];
+        o++;
       }
     }
   }
 }
 
 export function avgPool(x: FloatArray, out: FloatArray, p: Pool2DInfo): void {
-  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = p;
+  const win = poolWindows(p);
+  const { inHeight: H, inWidth: W, channels: C } = p;
+  let o = 0;
   for (let b = 0; b < p.batch; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(windowStart(oh, p.strideHeight, p.padTop), 0);
-      const h1 = Math.min(windowStart(oh, p.strideHeight, p.padTop) + p.poolHeight, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = Math.max(windowStart(ow, p.strideWidth, p.padLeft), 0);
-        const w1 = Math.min(windowStart(ow, p.strideWidth, p.padLeft) + p.poolWidth, W);
-        const count = (h1 - h0) * (w1 - w0);
-        const o = ((b * OH + oh) * OW + ow) * C;
-        for (let c = 0; c < C; c++) {
-          let s = 0;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) s += x[((b * H + ih) * W + iw) * C + c];
-          }
-          out[o + c] = s / count;
+    for (let k = 0; k < win.length; k += 4) {
+      const count = (win[k + 1] - win[k]) * (win[k + 3] - win[k + 2]);
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let ih = win[k]; ih < win[k + 1]; ih++) {
+          for (let iw = win[k + 2]; iw < win[k + 3]; iw++) s += x[((b * H + ih) * W + iw) * C + c];
         }
+        out[o++] = s / count;
       }
     }
   }
 }
 
 export function avgPoolGrad(dy: FloatArray, dx: FloatArray, p: Pool2DInfo): void {
-  const { inHeight: H, inWidth: W, channels: C, outHeight: OH, outWidth: OW } = p;
+  const win = poolWindows(p);
+  const { inHeight: H, inWidth: W, channels: C } = p;
   dx.fill(0);
+  let o = 0;
   for (let b = 0; b < p.batch; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = Math.max(windowStart(oh, p.strideHeight, p.padTop), 0);
-      const h1 = Math.min(windowStart(oh, p.strideHeight, p.padTop) + p.poolHeight, H);
-      for (let ow = 0; ow < OW; ow++) {
-        const w0 = Math.max(windowStart(ow, p.strideWidth, p.padLeft), 0);
-        const w1 = Math.min(windowStart(ow, p.strideWidth, p.padLeft) + p.poolWidth, W);
-        const count = (h1 - h0) * (w1 - w0);
-        const o = ((b * OH + oh) * OW + ow) * C;
-        for (let c = 0; c < C; c++) {
-          const g = dy[o + c] / count;
-          for (let ih = h0; ih < h1; ih++) {
-            for (let iw = w0; iw < w1; iw++) dx[((b * H + ih) * W + iw) * C + c] += g;
-          }
+    for (let k = 0; k < win.length; k += 4) {
+      const count = (win[k + 1] - win[k]) * (win[k + 3] - win[k + 2]);
+      for (let c = 0; c < C; c++) {
+        const g = dy[o++] / count;
+        for (let ih = win[k]; ih < win[k + 1]; ih++) {
+          for (let iw = win[k + 2]; iw < win[k + 3]; iw++) dx[((b * H + ih) * W + iw) * C + c] += g;
         }
       }
     }
