@@ -10,7 +10,7 @@ export type { FitArgs, EvaluateArgs } from './models/training.js';
 export { optimizers, train, Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState } from './optimizers/index.js';
 export { losses, fromLogits, type LossFn } from './losses/index.js';
 export { metrics, type Metric } from './metrics/index.js';
-export { callbacks, Callback, History, EarlyStopping, Progbar, ProgbarLogger, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
+export { callbacks, Callback, History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, schedules, Progbar, ProgbarLogger, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
 export { setSeed, Random } from './utils/random.js';
 export { setBackend, getBackend, registerBackend, listBackends } from './kernels/registry.js';
 export type { Backend } from './kernels/backend.js';
@@ -21,3 +21,5 @@ export { datasets, type LoadedDataset, type LoadOptions, type Cifar10LoadOptions
 export { loadLayersModel, saveWeights, loadWeights, ModelFormatError } from './io/index.js';
 export * as io from './io/index.js';
 export { zoo, type ZooEntry, type ZooOptions, type TrainDefaults } from './zoo/index.js';
+export { saveTrainingState, loadTrainingState } from './io/index.js';
+export { ModelCheckpoint, type ModelCheckpointArgs } from './callbacks/index.js';

@@ -191,7 +191,9 @@ export async function fitModel(model: Sequential, xAll: Tensor, yAll: Tensor, ar
   const history = new History();
   model.history = history;
   const user = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-  const list = new CallbackList([history, ...user.map(toCallback), ...(verbose > 0 ? [new ProgbarLogger(verbose, args.progressSink ?? defaultSink())] : [])]);
+  // Keras's order: the progress bar first, the History last, so it records what callbacks add (lr).
+  const progbar = verbose > 0 ? [new ProgbarLogger(verbose, args.progressSink ?? defaultSink())] : [];
+  const list = new CallbackList([...progbar, ...user.map(toCallback), history]);
   list.setModel(model);
   const metricNames = ['loss', ...compiled.metricIds, ...(val ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
   list.setParams({ epochs, initialEpoch, steps, samples: n, batchSize, verbose, metrics: metricNames });
