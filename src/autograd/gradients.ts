@@ -3,6 +3,7 @@ import { kernels } from '../kernels/registry.js';
 import { add, cast, div, mul, neg, sumToShape } from '../ops/arithmetic.js';
 import { matMul } from '../ops/nn.js';
 import { logSoftmaxGrad } from '../ops/log_softmax.js';
+import { gatherElementsGrad } from '../ops/gather.js';
 import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -86,6 +87,7 @@ export const gradients: Record<string, GradientRule> = {
     return [new Tensor(out, dy.shape)];
   },
   LogSoftmax: (dy, { output }) => [logSoftmaxGrad(dy, output)],
+  GatherElements: (dy, { inputs: [x], attrs }) => [gatherElementsGrad(dy, x, attrs.source as Int32Array)],
   MatMul: (dy, { inputs: [a, b], attrs, needsGrad: [gradA, gradB] }) => {
     const tA = attrs.transposeA as boolean;
     const tB = attrs.transposeB as boolean;

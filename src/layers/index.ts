@@ -3,9 +3,10 @@ import { Conv2D, type Conv2DArgs } from './conv2d.js';
 import { Activation, Dense, Dropout, Flatten, Rescaling, type DenseArgs, type DropoutArgs } from './core.js';
 import type { LayerArgs } from './layer.js';
 import { AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, type Pooling2DArgs } from './pooling.js';
+import { RandomFlip, RandomTranslation, type RandomFlipArgs, type RandomTranslationArgs } from './augmentation.js';
 
 export { Layer, LayerVariable, type LayerArgs, type SymbolicShape } from './layer.js';
-export { BatchNormalization, Conv2D, Activation, Dense, Dropout, Flatten, Rescaling, AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D };
+export { BatchNormalization, Conv2D, Activation, Dense, Dropout, Flatten, Rescaling, AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D, RandomFlip, RandomTranslation };
 
 /** Layer factories, named as in TF.js (`tf.layers.conv2d({...})`). */
 export const layers = {
@@ -21,9 +22,11 @@ export const layers = {
   activation: (args: LayerArgs & { activation: string }) => new Activation(args),
   batchNormalization: (args?: BatchNormalizationArgs) => new BatchNormalization(args),
   rescaling: (args: LayerArgs & { scale: number; offset?: number }) => new Rescaling(args),
+  randomFlip: (args?: RandomFlipArgs) => new RandomFlip(args),
+  randomTranslation: (args: RandomTranslationArgs) => new RandomTranslation(args),
 };
 
 /** Constructors by class name, for loading saved models. */
 export const layerClasses: Record<string, new (config: never) => import('./layer.js').Layer> = {
-  Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Dropout, Activation, BatchNormalization, Rescaling,
+  Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense, Dropout, Activation, BatchNormalization, Rescaling, RandomFlip, RandomTranslation,
 };
