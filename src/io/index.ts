@@ -9,3 +9,5 @@ export { modelToArtifacts, artifactsToModel, saveModel, loadLayersModel, type Lo
 export { fileSystem } from './node_file.js';
 export { resolveHandler, registerScheme } from './router.js';
 export { saveWeights, loadWeights, type LoadWeightsOptions, type LoadWeightsReport } from './weights_io.js';
+export { saveTrainingState, loadTrainingState, readTrainingState, TRAINING_STATE_JSON, type SaveTrainingStateArgs, type LoadedTrainingState, type TrainingStateFile } from './checkpoint.js';
+export type { HistoryRecord } from './training_state.js';
