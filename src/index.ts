@@ -2,7 +2,7 @@
  * convlab: convolutional neural networks with the Keras API, named as TensorFlow.js names it.
  */
 export { Tensor, tensor, scalar, zeros, ones, fill, isTensor, type NestedArray } from './tensor/tensor.js';
-export { setFloatX, getFloatX, type DType, type FloatDType } from './tensor/dtype.js';
+export { setFloatX, getFloatX, setTensorByteLimit, getTensorByteLimit, type DType, type FloatDType } from './tensor/dtype.js';
 export { layers, layerClasses, Layer, LayerVariable, type LayerArgs, type SymbolicShape } from './layers/index.js';
 export { initializers, type Initializer } from './layers/initializers.js';
 export { Sequential, sequential, type CompileArgs } from './models/sequential.js';

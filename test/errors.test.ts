@@ -95,3 +95,23 @@ describe('no NaN passes silently', () => {
     );
   });
 });
+
+describe('limits are checked before memory is allocated', () => {
+  it('a layer whose weights would be too large fails with the size, not a crash', () => {
+    assert.throws(
+      () => sequential({ layers: [layers.flatten({ inputShape: [8000, 6000, 3] }), layers.dense({ units: 100000 })] }),
+      /Cannot allocate a float32 tensor of 14,400,000,000,000 elements \(52\.4 TiB\): more than the limit of 4\.0 GiB per tensor/,
+    );
+  });
+  it('the limit is adjustable', async () => {
+    const { setTensorByteLimit, getTensorByteLimit } = await import('../src/index.js');
+    const previous = getTensorByteLimit();
+    setTensorByteLimit(1024);
+    try {
+      assert.throws(() => zeros([16, 17]), /272 elements \(1\.1 KiB\): more than the limit of 1\.0 KiB/);
+      assert.equal(zeros([16, 16]).size, 256);
+    } finally {
+      setTensorByteLimit(previous);
+    }
+  });
+});

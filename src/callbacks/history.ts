@@ -7,6 +7,11 @@ import { Callback, type Logs } from './callback.js';
 export class History extends Callback {
   epoch: number[] = [];
   history: Record<string, number[]> = {};
+  // Shortcuts defined per metric as training logs them; typed here for the common Keras names.
+  declare readonly loss?: number[];
+  declare readonly accuracy?: number[];
+  declare readonly val_loss?: number[];
+  declare readonly val_accuracy?: number[];
   [metric: string]: unknown;
 
   override onTrainBegin(): void {

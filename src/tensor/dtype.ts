@@ -7,7 +7,42 @@ export type TypedArray = FloatArray | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'uint8'];
 
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint8: 1 };
+let tensorByteLimit = 4 * 1024 ** 3;
+
+/**
+ * The largest single tensor convlab will allocate, in bytes (default 4 GiB). Checked before
+ * allocating, so a shape that is too large fails with its size instead of crashing the process.
+ */
+export function setTensorByteLimit(bytes: number): void {
+  if (!(bytes > 0)) throw new Error(`setTensorByteLimit: expected a positive number of bytes, received ${bytes}`);
+  tensorByteLimit = bytes;
+}
+
+export function getTensorByteLimit(): number {
+  return tensorByteLimit;
+}
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+export function checkAllocation(dtype: DType, length: number): void {
+  if (!Number.isSafeInteger(length) || length < 0) throw new Error(`Cannot allocate a ${dtype} tensor of ${length} elements: the size must be a non-negative integer`);
+  const bytes = length * BYTES[dtype];
+  if (bytes > tensorByteLimit) {
+    throw new Error(`Cannot allocate a ${dtype} tensor of ${length.toLocaleString('en-US')} elements (${formatBytes(bytes)}): more than the limit of ${formatBytes(tensorByteLimit)} per tensor (see setTensorByteLimit)`);
+  }
+}
+
 export function allocate(dtype: DType, length: number): TypedArray {
+  if (BYTES[dtype] !== undefined) checkAllocation(dtype, length);
   switch (dtype) {
     case 'float32': return new Float32Array(length);
     case 'float64': return new Float64Array(length);
@@ -18,6 +53,7 @@ export function allocate(dtype: DType, length: number): TypedArray {
 }
 
 export function allocateFloat(dtype: FloatDType, length: number): FloatArray {
+  checkAllocation(dtype, length);
   return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
 }
 
