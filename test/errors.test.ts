@@ -115,3 +115,12 @@ describe('limits are checked before memory is allocated', () => {
     }
   });
 });
+
+describe('non-tensor inputs', () => {
+  it('say what was received and how to make a tensor', async () => {
+    const model = labCnn();
+    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    assert.throws(() => model.predict([[1, 2]] as never), /expected x to be a Tensor, received an array; wrap values with tensor\(values, shape\)/);
+    await assert.rejects(model.fit(zeros([1, 28, 28, 1]), new Int32Array(1) as never, quiet), /expected y to be a Tensor, received a typed array/);
+  });
+});

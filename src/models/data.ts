@@ -31,7 +31,16 @@ export function inputFloatDType(x: Tensor): FloatDType {
   return isFloat(x.dtype) ? (x.dtype as FloatDType) : getFloatX();
 }
 
+export function checkTensor(value: unknown, name: string, what: string): asserts value is Tensor {
+  if (!(value instanceof Tensor)) {
+    const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : ArrayBuffer.isView(value) ? 'a typed array' : typeof value;
+    throw new Error(`${what}: expected ${name} to be a Tensor, received ${got}; wrap values with tensor(values, shape)`);
+  }
+}
+
 export function checkSameLength(x: Tensor, y: Tensor, what: string): void {
+  checkTensor(x, 'x', what);
+  checkTensor(y, 'y', what);
   if (x.rank === 0 || y.rank === 0) throw new Error(`${what}: x and y need a batch axis, received shapes ${formatShape(x.shape)} and ${formatShape(y.shape)}`);
   if (x.shape[0] !== y.shape[0]) {
     throw new Error(`${what}: x has ${x.shape[0]} samples but y has ${y.shape[0]} (shapes ${formatShape(x.shape)} and ${formatShape(y.shape)}); they must match`);

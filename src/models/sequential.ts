@@ -8,7 +8,7 @@ import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
 import { resolveMetric } from '../metrics/index.js';
 import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batchOf, inputFloatDType } from './data.js';
+import { batchOf, checkTensor, inputFloatDType } from './data.js';
 import { Progbar } from '../callbacks/progbar.js';
 import { summaryLines } from './summary.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
@@ -106,6 +106,7 @@ export class Sequential {
 
   /** Validates x against the model's input shape, building the model on first use. */
   checkInput(x: Tensor): void {
+    checkTensor(x, 'x', `Model '${this.name}'`);
     if (this.layers.length === 0) throw new Error(`Model '${this.name}' has no layers`);
     if (!this.batchInputShapeValue) {
       this.build([null, ...x.shape.slice(1)]);
