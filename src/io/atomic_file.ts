@@ -45,25 +45,61 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Reads a file after checking its size, so an unexpectedly huge file is refused before it is read. */
+/**
+ * Reads a file after checking its size, so an unexpectedly huge file is refused before it is read.
+ * The size is taken from the open handle, not the path: a writer renaming a new version over the
+ * file meanwhile cannot make the size and the bytes come from different versions.
+ */
 export async function readFileLimited(path: string, maxBytes: number, what: string, exactBytes?: number): Promise<Uint8Array> {
   const fs = await nodeFs('Reading a file');
-  let size: number;
+  let handle: Awaited<ReturnType<typeof fs.open>>;
   try {
-    const stat = await fs.stat(path);
-    if (!stat.isFile()) throw new ModelFormatError(`${what}: '${path}' is not a regular file`);
-    size = stat.size;
+    handle = await fs.open(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ModelFormatError(`${what}: file '${path}' does not exist`);
+    if (code === 'EISDIR') throw new ModelFormatError(`${what}: '${path}' is a directory, expected a file`);
     throw e;
   }
-  if (exactBytes !== undefined && size !== exactBytes) {
-    const kind = size < exactBytes ? 'truncated' : 'oversized';
-    throw new ModelFormatError(`${what}: '${path}' is ${kind}: it has ${size} bytes but the manifest says ${exactBytes}`);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new ModelFormatError(`${what}: '${path}' is not a regular file`);
+    const size = stat.size;
+    if (exactBytes !== undefined && size !== exactBytes) {
+      const kind = size < exactBytes ? 'truncated' : 'oversized';
+      throw new ModelFormatError(`${what}: '${path}' is ${kind}: it has ${size} bytes but the manifest says ${exactBytes}`);
+    }
+    if (size > maxBytes) throw new ModelFormatError(`${what}: '${path}' is ${size} bytes, more than the limit of ${maxBytes} bytes`);
+    const data = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(data, at, size - at, at);
+      if (bytesRead === 0) throw new ModelFormatError(`${what}: '${path}' became shorter while it was being read (${at} of ${size} bytes)`);
+      at += bytesRead;
+    }
+    return data;
+  } finally {
+    await handle.close();
   }
-  if (size > maxBytes) throw new ModelFormatError(`${what}: '${path}' is ${size} bytes, more than the limit of ${maxBytes} bytes`);
-  const data = await fs.readFile(path);
-  if (data.byteLength !== size) throw new ModelFormatError(`${what}: '${path}' changed size while it was being read (${size} then ${data.byteLength} bytes)`);
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary files left in `dir` by writers that died mid-write (e.g. SIGKILL during a save). */
+export async function removeStaleTempFiles(dir: string): Promise<void> {
+  const fs = await nodeFs('Saving a file');
+  const { join } = await nodePath('Saving a file');
+  for (const name of await fs.readdir(dir)) {
+    const m = TEMP_NAME.exec(name);
+    if (m && Number(m[1]) !== process.pid && !processIsAlive(Number(m[1]))) await fs.rm(join(dir, name), { force: true });
+  }
 }

@@ -1,5 +1,5 @@
 import type { Sequential } from '../models/sequential.js';
-import { readFileLimited, writeFileAtomic } from './atomic_file.js';
+import { readFileLimited, removeStaleTempFiles, writeFileAtomic } from './atomic_file.js';
 import { type LoadLimits, ModelFormatError, describe, isPlainObject, parseJsonSafely, resolveLimits } from './limits.js';
 import { artifactsToModel } from './model_io.js';
 import { checkManifest, checkShardPath } from './model_json.js';
@@ -62,6 +62,7 @@ export async function saveTrainingState(target: string, model: Sequential, args:
   const dir = filePathOf(target);
   if (!model.built) throw new Error(`saveTrainingState: model '${model.name}' is not built yet; nothing to save`);
   await fs.mkdir(dir, { recursive: true });
+  await removeStaleTempFiles(dir);
   const generation = await nextGeneration(dir);
   const { record, weights, optimizerData } = collectTrainingState(model, args.epoch, historyOf(args.history), args.userData);
   const weightsFile = `weights-${generation}.bin`;

@@ -1,4 +1,4 @@
-import { readFileLimited, writeFileAtomic } from './atomic_file.js';
+import { readFileLimited, removeStaleTempFiles, writeFileAtomic } from './atomic_file.js';
 import { type LoadLimits, ModelFormatError, resolveLimits } from './limits.js';
 import { artifactsToModelJson, flattenGroups, parseModelJson } from './model_json.js';
 import { nodeFs, nodePath } from './platform.js';
@@ -31,6 +31,7 @@ export async function saveArtifactsToFiles(target: string, artifacts: ModelArtif
   const location = await saveLocation(target);
   const shard = shardName ?? location.shard;
   await fs.mkdir(location.dir, { recursive: true });
+  await removeStaleTempFiles(location.dir);
   const path = await nodePath('Saving a model');
   const data = new Uint8Array(concatWeightData(artifacts.weightData));
   if (data.byteLength > 0 || (artifacts.weightSpecs?.length ?? 0) > 0) await writeFileAtomic(path.join(location.dir, shard), data);

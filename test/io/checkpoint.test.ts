@@ -110,10 +110,13 @@ describe('checkpoints survive SIGKILL and resume exactly', () => {
       const { signal } = await run.exit;
       assert.equal(signal, 'SIGKILL', `the child finished before generation ${killAtGeneration}:\n${run.output.join('')}`);
       await loadTrainingState(dir, null, { restoreRandom: false });
-      assert.ok(!readdirSync(dir).some((f) => /^(weights|optimizer)-\d+\.bin$/.test(f) && Number(/\d+/.exec(f)![0]) < seen - 1), 'old generations are cleaned up');
     }
     const final = join(root, 'crashy-final');
     await runToEnd([dir, final]);
+    // A kill between the commit and the clean-up may leave an extra generation; the next save removes it.
+    const binaries = readdirSync(dir).filter((f) => /^(weights|optimizer)-\d+\.bin$/.test(f));
+    assert.equal(binaries.length, 4, `expected the last two generations only, found ${binaries.join(', ')}`);
+    assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')), 'no temporary files are left behind');
     assert.ok(sameFile(join(reference, 'weights.bin'), join(final, 'weights.bin')), 'final weights differ from the uninterrupted run');
   });
 });
