@@ -23,11 +23,25 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * stdout/stderr of the process. When a reader closes the pipe early (`convlab train ... | head`),
+ * further output is dropped but the work goes on, so the model and pictures are still written.
+ */
 export function processContext(): Context {
+  const closed = { stdout: false, stderr: false };
+  for (const name of ['stdout', 'stderr'] as const) {
+    process[name].on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      closed[name] = true;
+    });
+  }
+  const write = (name: 'stdout' | 'stderr', s: string) => {
+    if (!closed[name]) process[name].write(s);
+  };
   return {
-    out: (line) => void process.stdout.write(`${line}\n`),
-    err: (line) => void process.stderr.write(`${line}\n`),
-    progress: { write: (s) => void process.stdout.write(s), isTTY: Boolean(process.stdout.isTTY) },
+    out: (line) => write('stdout', `${line}\n`),
+    err: (line) => write('stderr', `${line}\n`),
+    progress: { write: (s) => write('stdout', s), isTTY: Boolean(process.stdout.isTTY) },
     stderrIsTTY: Boolean(process.stderr.isTTY),
   };
 }

@@ -4,15 +4,16 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { listBackends, setBackend } from '../../src/kernels/registry.js';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer } from '../../src/optimizers/index.js';
 import { writeFileAtomic } from '../../src/plots/index.js';
 import { setSeed } from '../../src/utils/random.js';
 import { zoo } from '../../src/zoo/index.js';
+import { chooseBackend } from '../backend.js';
 import { CliError, type Context } from '../context.js';
 import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
 import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
 import { saveModel, writeMetadata } from '../model_store.js';
+import { checkpointCallback, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
 import { fraction, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
@@ -31,6 +32,7 @@ interface TrainOptions {
   limit?: number;
   testLimit?: number;
   backend?: string;
+  resume?: string;
   quiet?: boolean;
   plots: boolean;
 }
@@ -51,7 +53,31 @@ export function historyCsv(history: Record<string, number[]>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function train(modelName: string, opts: TrainOptions, ctx: Context): Promise<void> {
+export async function train(modelArg: string | undefined, opts: TrainOptions, ctx: Context): Promise<void> {
+  let resumed: { settings: RunSettings; epoch: number } | null = null;
+  if (opts.resume) {
+    resumed = await readRunSettings(opts.resume);
+    const s = resumed.settings;
+    if (modelArg && modelArg !== s.model) throw new CliError(`'${opts.resume}' is a run of ${s.model}, not ${modelArg}; leave the model out to resume it`);
+    // The saved settings, unless given again on the command line (e.g. more --epochs).
+    opts = {
+      ...opts,
+      dataset: opts.dataset ?? s.dataset,
+      epochs: opts.epochs ?? s.epochs,
+      batchSize: opts.batchSize ?? s.batchSize,
+      validationSplit: opts.validationSplit ?? s.validationSplit,
+      optimizer: opts.optimizer ?? (s.optimizer as TrainOptions['optimizer']),
+      lr: opts.lr ?? s.learningRate,
+      limit: opts.limit ?? s.limit ?? undefined,
+      testLimit: opts.testLimit ?? s.testLimit ?? undefined,
+      dataDir: opts.dataDir ?? s.dataDir ?? undefined,
+      seed: s.seed ?? undefined,
+      out: opts.out ?? opts.resume,
+    };
+    if (resumed.epoch >= (opts.epochs ?? 0)) throw new CliError(`'${opts.resume}' has already trained ${resumed.epoch} of ${opts.epochs} epochs; pass --epochs N with N > ${resumed.epoch} to train more`);
+  }
+  if (!modelArg && !resumed) throw new CliError(`Name a model to train (${zoo.entries.filter((e) => e.trainable).map((e) => e.name).join(', ')}), or --resume DIR`);
+  const modelName = modelArg ?? resumed!.settings.model;
   if (!zoo.names.includes(modelName)) throw new CliError(`Unknown model '${modelName}'; valid models: ${zoo.names.join(', ')}`);
   const entry = zoo.entry(modelName);
   if (!entry.trainable || !entry.train) {
@@ -67,11 +93,8 @@ export async function train(modelName: string, opts: TrainOptions, ctx: Context)
   const learningRate = opts.lr ?? defaults.learningRate;
   const quiet = Boolean(opts.quiet);
   const out = path.resolve(opts.out ?? path.join('runs', `${modelName}-${dataset}`));
-  if (opts.backend) {
-    if (!listBackends().includes(opts.backend)) throw new CliError(`Unknown backend '${opts.backend}'; available backends: ${listBackends().join(', ')}`);
-    await setBackend(opts.backend);
-  }
-  if (opts.seed !== undefined) setSeed(opts.seed);
+  const backend = await chooseBackend(opts.backend);
+  if (opts.seed !== undefined && !resumed) setSeed(opts.seed);
 
   const data = await loadDataset(dataset, ctx, { dataDir: opts.dataDir, limit: opts.limit, testLimit: opts.testLimit, quiet });
   const model = entry.create({ inputShape: data.imageShape, numClasses: data.classNames.length });
@@ -79,18 +102,31 @@ export async function train(modelName: string, opts: TrainOptions, ctx: Context)
   model.compile({ optimizer: makeOptimizer(optimizerName, learningRate), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   if (!quiet) {
     model.summary((line) => ctx.out(line));
-    ctx.out(`Training ${modelName} on ${data.train.x.shape[0]} ${dataset} images: ${epochs} epochs, batch size ${batchSize}, validation split ${validationSplit}, ${optimizerName} (learning rate ${learningRate})`);
+    ctx.out(`Training ${modelName} on ${data.train.x.shape[0]} ${dataset} images: ${epochs} epochs, batch size ${batchSize}, validation split ${validationSplit}, ${optimizerName} (learning rate ${learningRate}), ${backend} backend`);
+  }
+  const settings: RunSettings = {
+    model: modelName, dataset, epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate,
+    seed: opts.seed ?? null, limit: opts.limit ?? null, testLimit: opts.testLimit ?? null, dataDir: opts.dataDir ? path.resolve(opts.dataDir) : null,
+  };
+  let before: History = { epoch: [], history: {} };
+  let initialEpoch = 0;
+  if (resumed) {
+    ({ epoch: initialEpoch, history: before } = await restoreCheckpoint(opts.resume!, model));
+    if (!quiet) ctx.out(`Resuming ${modelName} from '${opts.resume}' after epoch ${initialEpoch} of ${epochs}`);
   }
   const started = Date.now();
-  const history = await model.fit(data.train.x, data.train.y, {
+  const fitted = await model.fit(data.train.x, data.train.y, {
     epochs,
+    initialEpoch,
     batchSize,
     validationSplit: validationSplit > 0 ? validationSplit : undefined,
     verbose: quiet ? 0 : 1,
     progressSink: ctx.progress,
+    callbacks: [checkpointCallback(out, model, settings, before)],
   });
+  const history = mergeHistory(before, fitted);
   const seconds = (Date.now() - started) / 1000;
-  const samplesSeen = Math.floor(data.train.x.shape[0] * (1 - validationSplit)) * epochs;
+  const samplesSeen = Math.floor(data.train.x.shape[0] * (1 - validationSplit)) * (epochs - initialEpoch);
   if (!quiet) ctx.out(`Trained in ${seconds.toFixed(1)} s (${Math.round(samplesSeen / Math.max(seconds, 1e-9))} samples/s)`);
 
   if (!quiet) ctx.out(`Evaluating on ${data.test.x.shape[0]} test images`);
@@ -98,12 +134,12 @@ export async function train(modelName: string, opts: TrainOptions, ctx: Context)
   printEvaluation(ev, data.classNames, ctx);
 
   await saveModel(model, out);
-  const training = { epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate, seed: opts.seed ?? null, trainSamples: data.train.x.shape[0], seconds, backend: opts.backend ?? 'default' };
+  const training = { epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate, seed: opts.seed ?? null, trainSamples: data.train.x.shape[0], seconds, backend };
   await writeMetadata(out, { model: modelName, dataset, classNames: data.classNames, inputShape: data.imageShape, training, test: { loss: ev.loss, accuracy: ev.accuracy, samples: ev.samples } });
   await writeFileAtomic(path.join(out, 'history.json'), `${JSON.stringify({ epoch: history.epoch.map((e) => e + 1), history: history.history }, null, 2)}\n`);
   await writeFileAtomic(path.join(out, 'history.csv'), historyCsv(history.history));
   await writeFileAtomic(path.join(out, 'evaluation.json'), `${JSON.stringify(evaluationJson(ev), null, 2)}\n`);
-  const files = ['model.json', 'weights.bin', 'convlab.json', 'history.json', 'history.csv', 'evaluation.json'].map((f) => path.join(out, f));
+  const files = ['model.json', 'weights.bin', 'convlab.json', 'history.json', 'history.csv', 'evaluation.json', 'checkpoint/'].map((f) => path.join(out, f));
   if (opts.plots) {
     files.push(...(await writeHistoryPictures(out, history.history, modelName)));
     files.push(...(await writeEvaluationPictures(out, { raw: data.test.raw, labels: data.test.y.data, classNames: data.classNames, results: ev.results, modelName })));
@@ -116,7 +152,7 @@ export function registerTrain(program: Command, ctx: Context): void {
   program
     .command('train')
     .description('train a zoo model on a dataset, evaluate it on the test set, and save the model, history and pictures')
-    .argument('<model>', `zoo model: ${zoo.entries.filter((e) => e.trainable).map((e) => e.name).join(', ')}`)
+    .argument('[model]', `zoo model: ${zoo.entries.filter((e) => e.trainable).map((e) => e.name).join(', ')}`)
     .option('-d, --dataset <name>', `${DATASET_NAMES.join(' | ')} (default: the model's own)`)
     .option('-e, --epochs <n>', 'epochs (default: the model\'s, see `convlab models`)', nonNegativeInt('--epochs'))
     .option('-b, --batch-size <n>', 'samples per gradient step', positiveInt('--batch-size'))
@@ -128,8 +164,9 @@ export function registerTrain(program: Command, ctx: Context): void {
     .option('-o, --out <dir>', 'where to write the model, history and pictures (default runs/<model>-<dataset>)')
     .option('--limit <n>', 'train on the first n training images only', positiveInt('--limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
-    .option('--backend <name>', `kernel backend (${listBackends().join(', ')})`)
+    .option('--backend <name>', 'kernel backend: reference, or wasm where built (default $CONVLAB_BACKEND, else reference)')
+    .option('--resume <dir>', 'continue the run in <dir> after its last completed epoch (its checkpoint/ holds the settings; --epochs N to train more)')
     .option('--no-plots', 'skip the pictures')
     .option('-q, --quiet', 'no progress bars or summaries, only the results')
-    .action(async (name: string, opts: TrainOptions) => train(name, opts, ctx));
+    .action(async (name: string | undefined, opts: TrainOptions) => train(name, opts, ctx));
 }

@@ -147,3 +147,21 @@ test('plot redraws chosen pictures of a run, from the run or a history.json', { 
   r = await run('plot', runDir, '--only', 'histogram');
   assert.match(r.stderr, /--only: unknown picture 'histogram'; valid: history, predictions, confusion, kernels, feature-maps/);
 });
+
+test('train --resume continues a run after its last epoch and ends where an uninterrupted run ends', { skip }, async () => {
+  const args = [...common(), '--limit', '300', '--test-limit', '50', '--seed', '11', '--no-plots', '--quiet'];
+  const whole = path.join(dir, 'whole');
+  const parts = path.join(dir, 'parts');
+  assert.equal((await run('train', 'lab-cnn', ...args, '--epochs', '2', '--out', whole)).code, 0);
+  assert.equal((await run('train', 'lab-cnn', ...args, '--epochs', '1', '--out', parts)).code, 0);
+  const r = await run('train', '--resume', parts, '--epochs', '2', '--quiet');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await fsp.readFile(path.join(parts, 'weights.bin')), await fsp.readFile(path.join(whole, 'weights.bin')));
+  assert.equal(await fsp.readFile(path.join(parts, 'history.csv'), 'utf8'), await fsp.readFile(path.join(whole, 'history.csv'), 'utf8'));
+  const again = await run('train', '--resume', parts, '--quiet');
+  assert.match(again.stderr, /has already trained 2 of 2 epochs; pass --epochs N with N > 2/);
+  const none = await run('train', '--resume', dir);
+  assert.match(none.stderr, /Nothing to resume in .*no checkpoint\/training_state\.json/);
+  const other = await run('train', 'lenet5', '--resume', parts);
+  assert.match(other.stderr, /is a run of lab-cnn, not lenet5/);
+});
