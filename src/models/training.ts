@@ -11,7 +11,7 @@ import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { globalRandom } from '../utils/random.js';
 import { batchOf, checkSameLength, inputFloatDType } from './data.js';
-import type { Compiled, Sequential } from './sequential.js';
+import type { Compiled, LayersModel } from './layers_model.js';
 
 export interface FitArgs {
   epochs?: number;
@@ -38,18 +38,18 @@ interface StepResult {
   loss: number;
 }
 
-function requireCompiled(model: Sequential, what: string): Compiled {
+function requireCompiled(model: LayersModel, what: string): Compiled {
   if (!model.compiled) throw new Error(`${what}: model '${model.name}' must be compiled first: model.compile({ optimizer, loss, metrics })`);
   return model.compiled;
 }
 
-function outputUnits(model: Sequential): number {
+function outputUnits(model: LayersModel): number {
   const shape = model.outputShape;
   return (shape[shape.length - 1] as number) ?? 1;
 }
 
 /** Checks labels against the loss once, before any work, so mistakes fail fast with context. */
-function checkLabels(model: Sequential, compiled: Compiled, y: Tensor, what: string): void {
+function checkLabels(model: LayersModel, compiled: Compiled, y: Tensor, what: string): void {
   const units = outputUnits(model);
   if (compiled.lossName === 'sparseCategoricalCrossentropy') {
     if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))) {
@@ -71,12 +71,12 @@ interface Evaluator {
   lossMean: MeanMetric;
 }
 
-function makeEvaluator(model: Sequential, compiled: Compiled, prefix = ''): Evaluator {
+function makeEvaluator(model: LayersModel, compiled: Compiled, prefix = ''): Evaluator {
   const context = { lossName: compiled.lossName ?? '', outputUnits: outputUnits(model) };
   return { lossMean: new MeanMetric(`${prefix}loss`), metrics: compiled.metricIds.map((id) => resolveMetric(id, context)) };
 }
 
-function fusedLoss(model: Sequential, compiled: Compiled): ((yTrue: Tensor, logits: Tensor) => Tensor) | null {
+function fusedLoss(model: LayersModel, compiled: Compiled): ((yTrue: Tensor, logits: Tensor) => Tensor) | null {
   if (!model.endsInSoftmax()) return null;
   if (compiled.lossName === 'sparseCategoricalCrossentropy') return fromLogits.sparseCategoricalCrossentropy;
   if (compiled.lossName === 'categoricalCrossentropy') return fromLogits.categoricalCrossentropy;
@@ -84,7 +84,7 @@ function fusedLoss(model: Sequential, compiled: Compiled): ((yTrue: Tensor, logi
 }
 
 /** Forward, loss and backward for one batch, then one optimizer update. */
-function trainStep(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, ev: Evaluator): StepResult {
+function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor, ev: Evaluator): StepResult {
   const fused = fusedLoss(model, compiled);
   const variables = model.trainableWeights;
   let predictions: Tensor | null = null;
@@ -111,7 +111,7 @@ function logsOf(ev: Evaluator, prefix = ''): Logs {
 }
 
 /** Loss and metrics over a dataset in inference mode. */
-function runEvaluation(model: Sequential, compiled: Compiled, x: Tensor, y: Tensor, batchSize: number, ev: Evaluator, bar: Progbar | null): void {
+function runEvaluation(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor, batchSize: number, ev: Evaluator, bar: Progbar | null): void {
   const fused = fusedLoss(model, compiled);
   const n = x.shape[0];
   const floatDType = inputFloatDType(x);
@@ -132,7 +132,7 @@ function runEvaluation(model: Sequential, compiled: Compiled, x: Tensor, y: Tens
   });
 }
 
-export function evaluateModel(model: Sequential, x: Tensor, y: Tensor, args: EvaluateArgs = {}): number[] {
+export function evaluateModel(model: LayersModel, x: Tensor, y: Tensor, args: EvaluateArgs = {}): number[] {
   const compiled = requireCompiled(model, 'evaluate');
   checkSameLength(x, y, 'evaluate');
   model.checkInput(x);
@@ -168,7 +168,7 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-export async function fitModel(model: Sequential, xAll: Tensor, yAll: Tensor, args: FitArgs = {}): Promise<History> {
+export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, args: FitArgs = {}): Promise<History> {
   const compiled = requireCompiled(model, 'fit');
   checkSameLength(xAll, yAll, 'fit');
   model.checkInput(xAll);
