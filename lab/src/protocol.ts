@@ -1,0 +1,57 @@
+/** Messages between the page and the training worker. */
+import type { ModelSpec } from './model_spec.js';
+
+export interface TrainParams {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: 'adam' | 'sgd' | 'rmsprop';
+  /** Fraction of the training subset held out for validation (Keras's validation_split). */
+  validationSplit: number;
+  seed: number;
+}
+
+export interface SplitData {
+  images: Uint8Array;
+  labels: Uint8Array;
+  count: number;
+}
+
+export type ToWorker =
+  | { type: 'init' }
+  | { type: 'train'; spec: ModelSpec; params: TrainParams; train: SplitData; test: SplitData; rows: number; cols: number }
+  | { type: 'stop' };
+
+export interface BackendInfo {
+  backend: string;
+  available: string[];
+  crossOriginIsolated: boolean;
+  threads: number;
+  /** Why a faster backend was not used, if one was tried. */
+  note: string;
+}
+
+export interface Timing {
+  steps: number;
+  samples: number;
+  trainMs: number;
+  msPerStep: number;
+  samplesPerSec: number;
+}
+
+export type FromWorker =
+  | ({ type: 'ready' } & BackendInfo)
+  | { type: 'progress'; epoch: number; epochs: number; batch: number; steps: number; loss: number; accuracy: number; elapsedMs: number }
+  | { type: 'epoch'; epoch: number; loss: number; accuracy: number; valLoss?: number; valAccuracy?: number }
+  | { type: 'evaluating' }
+  | {
+      type: 'done';
+      stopped: boolean;
+      weights: { shape: number[]; data: Float32Array }[];
+      testLoss: number;
+      testAccuracy: number;
+      /** Class probabilities for every test image, row-major [count, classes]. */
+      testProbs: Float32Array;
+      timing: Timing;
+    }
+  | { type: 'error'; message: string };

@@ -1,0 +1,129 @@
+/**
+ * The training worker: builds the model from its spec, trains it with convlab on the fastest
+ * backend that works here, and posts progress from Keras callbacks. fit yields to the event
+ * loop between batches, which is when a 'stop' message gets through.
+ */
+import { getBackend, listBackends, optimizers, setBackend, setSeed, tensor, type Sequential } from '../../src/index.js';
+import { buildModel } from './model_spec.js';
+import type { BackendInfo, FromWorker, SplitData, ToWorker, TrainParams } from './protocol.js';
+import type { ModelSpec } from './model_spec.js';
+
+interface WorkerScope {
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  crossOriginIsolated?: boolean;
+  navigator: { hardwareConcurrency?: number };
+}
+const scope = self as unknown as WorkerScope;
+
+let model: Sequential | null = null;
+let backendInfo: BackendInfo | null = null;
+/** Progress messages are throttled: the page redraws charts, no need for one per batch. */
+const PROGRESS_EVERY_MS = 120;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+/** Prefers the WebAssembly backend when it is registered and initialises here. */
+async function chooseBackend(): Promise<BackendInfo> {
+  const available = listBackends();
+  let note = '';
+  if (available.includes('wasm')) {
+    try {
+      await setBackend('wasm');
+    } catch (err) {
+      note = `wasm backend failed to start (${(err as Error).message}); using ${getBackend()}`;
+      await setBackend('reference');
+    }
+  } else {
+    note = 'no WebAssembly backend is registered in this build';
+  }
+  return {
+    backend: getBackend(),
+    available,
+    crossOriginIsolated: Boolean(scope.crossOriginIsolated),
+    threads: scope.navigator.hardwareConcurrency ?? 1,
+    note,
+  };
+}
+
+/** uint8 NHWC pixels → float32 in [0, 1], as the lab divides by 255. */
+function toInputs(split: SplitData, rows: number, cols: number) {
+  const x = new Float32Array(split.images.length);
+  for (let i = 0; i < x.length; i++) x[i] = split.images[i] / 255;
+  return { x: tensor(x, [split.count, rows, cols, 1], 'float32'), y: tensor(split.labels, [split.count], 'uint8') };
+}
+
+async function train(spec: ModelSpec, params: TrainParams, trainData: SplitData, testData: SplitData, rows: number, cols: number): Promise<void> {
+  setSeed(params.seed);
+  model = buildModel(spec);
+  model.compile({ optimizer: optimizers[params.optimizer]({ learningRate: params.learningRate }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const { x, y } = toInputs(trainData, rows, cols);
+  const current = model;
+  let epoch = 0;
+  let steps = 0;
+  let lastPost = 0;
+  let stepsDone = 0;
+  let samplesDone = 0;
+  let stepMs = 0;
+  let batchStart = 0;
+  const started = performance.now();
+  await current.fit(x, y, {
+    epochs: params.epochs,
+    batchSize: params.batchSize,
+    validationSplit: params.validationSplit,
+    verbose: 0,
+    callbacks: {
+      onTrainBegin: () => { steps = Math.ceil(Math.floor(trainData.count * (1 - params.validationSplit)) / params.batchSize); },
+      onEpochBegin: (e) => { epoch = e; },
+      onBatchBegin: () => { batchStart = performance.now(); },
+      onBatchEnd: (batch, logs) => {
+        stepMs += performance.now() - batchStart;
+        stepsDone++;
+        samplesDone += logs?.size ?? 0;
+        const now = performance.now();
+        if (now - lastPost < PROGRESS_EVERY_MS && batch + 1 < steps) return;
+        lastPost = now;
+        post({ type: 'progress', epoch, epochs: params.epochs, batch: batch + 1, steps, loss: logs?.loss ?? NaN, accuracy: logs?.accuracy ?? NaN, elapsedMs: now - started });
+      },
+      onEpochEnd: (e, logs) => {
+        post({ type: 'epoch', epoch: e, loss: logs?.loss ?? NaN, accuracy: logs?.accuracy ?? NaN, valLoss: logs?.val_loss, valAccuracy: logs?.val_accuracy });
+      },
+    },
+  });
+  // Only the training steps are timed (forward, backward, update), not validation or yields,
+  // so the figure compares directly with Node's.
+  const trainMs = stepMs;
+  const stopped = current.stopTraining;
+  post({ type: 'evaluating' });
+  const test = toInputs(testData, rows, cols);
+  const [testLoss, testAccuracy] = current.evaluate(test.x, test.y, { batchSize: 256, verbose: 0 });
+  const testProbs = current.predict(test.x, { batchSize: 256 }).data as Float32Array;
+  const weights = current.getWeights().map((w) => ({ shape: [...w.shape], data: Float32Array.from(w.data as Float32Array) }));
+  post(
+    {
+      type: 'done', stopped, weights, testLoss, testAccuracy, testProbs,
+      timing: { steps: stepsDone, samples: samplesDone, trainMs, msPerStep: trainMs / Math.max(stepsDone, 1), samplesPerSec: samplesDone / (trainMs / 1000) },
+    },
+    [testProbs.buffer, ...weights.map((w) => w.data.buffer)],
+  );
+}
+
+scope.onmessage = (e: MessageEvent<ToWorker>) => {
+  const msg = e.data;
+  if (msg.type === 'stop') {
+    if (model) model.stopTraining = true;
+    return;
+  }
+  const run = async () => {
+    if (msg.type === 'init') {
+      backendInfo ??= await chooseBackend();
+      post({ type: 'ready', ...backendInfo });
+    } else if (msg.type === 'train') {
+      backendInfo ??= await chooseBackend();
+      await train(msg.spec, msg.params, msg.train, msg.test, msg.rows, msg.cols);
+    }
+  };
+  run().catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+};
