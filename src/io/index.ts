@@ -11,3 +11,5 @@ export { resolveHandler, registerScheme } from './router.js';
 export { saveWeights, loadWeights, type LoadWeightsOptions, type LoadWeightsReport } from './weights_io.js';
 export { saveTrainingState, loadTrainingState, readTrainingState, TRAINING_STATE_JSON, type SaveTrainingStateArgs, type LoadedTrainingState, type TrainingStateFile } from './checkpoint.js';
 export type { HistoryRecord } from './training_state.js';
+export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
+export { exportOnnxFile } from './onnx/file.js';
