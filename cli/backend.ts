@@ -21,14 +21,26 @@ async function loadOptional(): Promise<void> {
   }
 }
 
-/** Activates `name` (or $CONVLAB_BACKEND); with neither, leaves the default. Returns the active name. */
+/**
+ * Activates `name` (else $CONVLAB_BACKEND, else 'auto'). 'auto' takes the WebAssembly backend
+ * when it loads and starts here, and the reference backend otherwise. Returns the active name.
+ */
 export async function chooseBackend(name: string | undefined): Promise<string> {
-  const wanted = name ?? process.env.CONVLAB_BACKEND;
-  if (!wanted) return getBackend();
+  const wanted = name ?? process.env.CONVLAB_BACKEND ?? 'auto';
   await loadOptional();
+  if (wanted === 'auto') {
+    if (listBackends().includes('wasm')) {
+      try {
+        await setBackend('wasm');
+      } catch {
+        await setBackend('reference');
+      }
+    }
+    return getBackend();
+  }
   if (!listBackends().includes(wanted)) {
     const why = loadErrors.get(wanted);
-    throw new CliError(why ? `Backend '${wanted}' could not be loaded: ${why}` : `Unknown backend '${wanted}'; available backends: ${listBackends().join(', ')}`);
+    throw new CliError(why ? `Backend '${wanted}' could not be loaded: ${why}` : `Unknown backend '${wanted}'; available backends: auto, ${listBackends().join(', ')}`);
   }
   try {
     await setBackend(wanted);

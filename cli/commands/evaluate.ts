@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../src/plots/index.js';
+import { chooseBackend } from '../backend.js';
 import { CliError, type Context } from '../context.js';
 import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
 import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
@@ -17,10 +18,12 @@ interface EvaluateOptions {
   out?: string;
   plots: boolean;
   quiet?: boolean;
+  backend?: string;
 }
 
 export async function evaluate(modelArg: string, opts: EvaluateOptions, ctx: Context): Promise<void> {
   const { model, dir, metadata } = await loadModel(modelArg);
+  await chooseBackend(opts.backend);
   const name = opts.dataset ?? metadata?.dataset;
   if (!name) throw new CliError(`'${modelArg}' does not say which dataset it was trained on (no convlab.json); pass --dataset ${DATASET_NAMES.join('|')}`);
   const dataset = datasetName(name);
@@ -47,6 +50,7 @@ export function registerEvaluate(program: Command, ctx: Context): void {
     .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
     .option('-b, --batch-size <n>', 'samples per batch', positiveInt('--batch-size'))
     .option('-o, --out <dir>', 'where to write confusion_matrix.png and predictions.png (default: the model directory)')
+    .option('--backend <name>', 'kernel backend: auto | wasm | reference (default $CONVLAB_BACKEND, else auto)')
     .option('--no-plots', 'skip the pictures')
     .option('-q, --quiet', 'no progress bar')
     .action(async (model: string, opts: EvaluateOptions) => evaluate(model, opts, ctx));

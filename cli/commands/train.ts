@@ -164,7 +164,7 @@ export function registerTrain(program: Command, ctx: Context): void {
     .option('-o, --out <dir>', 'where to write the model, history and pictures (default runs/<model>-<dataset>)')
     .option('--limit <n>', 'train on the first n training images only', positiveInt('--limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
-    .option('--backend <name>', 'kernel backend: reference, or wasm where built (default $CONVLAB_BACKEND, else reference)')
+    .option('--backend <name>', 'kernel backend: auto (wasm when it starts, else reference), wasm or reference (default $CONVLAB_BACKEND, else auto)')
     .option('--resume <dir>', 'continue the run in <dir> after its last completed epoch (its checkpoint/ holds the settings; --epochs N to train more)')
     .option('--no-plots', 'skip the pictures')
     .option('-q, --quiet', 'no progress bars or summaries, only the results')
