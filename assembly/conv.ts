@@ -1,0 +1,195 @@
+import { gemm, GEMM_SCRATCH, MR } from './gemm';
+import { at, sliceEnd, sliceStart } from './simd';
+
+/*
+ * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
+ * columns are (kh, kw, ci), so one row is a receptive field and the GEMM with the HWIO filter
+ * (already a [kh*kw*ci, co] matrix) yields NHWC output directly. The column matrix is built in
+ * chunks that fit a fixed scratch budget, so memory stays bounded for any image size.
+ */
+
+/** Floats of column matrix built per chunk (512 KiB). */
+const COLS_BUDGET: i32 = 128 * 1024;
+
+@unmanaged export class ConvInfo {
+  batch: i32 = 0; h: i32 = 0; w: i32 = 0; ci: i32 = 0;
+  oh: i32 = 0; ow: i32 = 0; co: i32 = 0;
+  kh: i32 = 0; kw: i32 = 0; sh: i32 = 0; sw: i32 = 0;
+  dh: i32 = 0; dw: i32 = 0; pt: i32 = 0; pl: i32 = 0;
+}
+
+@inline function depth(c: ConvInfo): i32 {
+  return c.kh * c.kw * c.ci;
+}
+
+function chunkRows(kkci: i32): i32 {
+  const r = COLS_BUDGET / kkci;
+  return r < MR ? MR : r - (r % MR);
+}
+
+/** Per-thread scratch bytes: GEMM packing, one column chunk, one partial filter gradient. */
+export function convScratchBytes(kkci: i32, co: i32): i32 {
+  const cols = max(COLS_BUDGET, MR * kkci);
+  const bytes = GEMM_SCRATCH + cols * 4 + kkci * co * 4;
+  return (bytes + 63) & ~63;
+}
+
+@inline function isPointwise(c: ConvInfo): bool {
+  return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.pt == 0 && c.pl == 0 && c.oh == c.h && c.ow == c.w;
+}
+
+/** Writes rows [r0, r0+rows) of the column matrix; padded taps are zero. */
+function im2col(x: usize, c: ConvInfo, r0: i32, rows: i32, cols: usize): void {
+  const ci = c.ci;
+  const ohw = c.oh * c.ow;
+  const bytes = <usize>ci << 2;
+  let d = cols;
+  for (let r = r0; r < r0 + rows; r++) {
+    const b = r / ohw;
+    const rem = r - b * ohw;
+    const oh = rem / c.ow;
+    const ow = rem - oh * c.ow;
+    const ih0 = oh * c.sh - c.pt;
+    const iw0 = ow * c.sw - c.pl;
+    for (let kh = 0; kh < c.kh; kh++) {
+      const ih = ih0 + kh * c.dh;
+      if (ih < 0 || ih >= c.h) {
+        memory.fill(d, 0, bytes * c.kw);
+        d += bytes * c.kw;
+        continue;
+      }
+      const rowBase = (b * c.h + ih) * c.w;
+      for (let kw = 0; kw < c.kw; kw++) {
+        const iw = iw0 + kw * c.dw;
+        if (iw < 0 || iw >= c.w) memory.fill(d, 0, bytes);
+        else if (ci == 1) store<f32>(d, load<f32>(at(x, rowBase + iw)));
+        else memory.copy(d, at(x, (rowBase + iw) * ci), bytes);
+        d += bytes;
+      }
+    }
+  }
+}
+
+/** dx += the column-matrix gradient rows [r0, r0+rows) scattered back to their pixels. */
+function col2im(dcols: usize, c: ConvInfo, r0: i32, rows: i32, dx: usize): void {
+  const ci = c.ci;
+  const ohw = c.oh * c.ow;
+  let s = dcols;
+  const bytes = <usize>ci << 2;
+  for (let r = r0; r < r0 + rows; r++) {
+    const b = r / ohw;
+    const rem = r - b * ohw;
+    const oh = rem / c.ow;
+    const ow = rem - oh * c.ow;
+    const ih0 = oh * c.sh - c.pt;
+    const iw0 = ow * c.sw - c.pl;
+    for (let kh = 0; kh < c.kh; kh++) {
+      const ih = ih0 + kh * c.dh;
+      if (ih < 0 || ih >= c.h) {
+        s += bytes * c.kw;
+        continue;
+      }
+      const rowBase = (b * c.h + ih) * c.w;
+      for (let kw = 0; kw < c.kw; kw++) {
+        const iw = iw0 + kw * c.dw;
+        if (iw >= 0 && iw < c.w) {
+          const d = at(dx, (rowBase + iw) * ci);
+          let k = 0;
+          for (; k + 4 <= ci; k += 4) {
+            const o = d + (<usize>k << 2);
+            v128.store(o, f32x4.add(v128.load(o), v128.load(s + (<usize>k << 2))));
+          }
+          for (; k < ci; k++) {
+            const o = d + (<usize>k << 2);
+            store<f32>(o, load<f32>(o) + load<f32>(s + (<usize>k << 2)));
+          }
+        }
+        s += bytes;
+      }
+    }
+  }
+}
+
+/** Output rows (pixels) are split across threads; each writes only its own rows. */
+export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+  const kkci = depth(c);
+  const m = c.batch * c.oh * c.ow;
+  const r0 = sliceStart(m, MR, tid, nt);
+  const r1 = sliceEnd(m, MR, tid, nt);
+  if (isPointwise(c)) {
+    gemm(x, c.ci, 1, w, c.co, 1, out, c.co, kkci, r0, r1, 0, c.co, false, scratch);
+    return;
+  }
+  const cols = scratch + GEMM_SCRATCH;
+  const step = chunkRows(kkci);
+  for (let r = r0; r < r1; r += step) {
+    const rows = min(step, r1 - r);
+    im2col(x, c, r, rows, cols);
+    gemm(cols, kkci, 1, w, c.co, 1, at(out, r * c.co), c.co, kkci, 0, rows, 0, c.co, false, scratch);
+  }
+}
+
+/** Whole images are split across threads, because col2im scatters within an image. */
+export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+  const kkci = depth(c);
+  const b0 = sliceStart(c.batch, 1, tid, nt);
+  const b1 = sliceEnd(c.batch, 1, tid, nt);
+  if (b1 <= b0) return;
+  const ohw = c.oh * c.ow;
+  if (isPointwise(c)) {
+    // dx = dy · Wᵀ directly, since pixels map one to one.
+    gemm(dy, c.co, 1, w, 1, c.co, dx, c.ci, c.co, b0 * ohw, b1 * ohw, 0, c.ci, false, scratch);
+    return;
+  }
+  const hwc = c.h * c.w * c.ci;
+  memory.fill(at(dx, b0 * hwc), 0, <usize>((b1 - b0) * hwc) << 2);
+  const dcols = scratch + GEMM_SCRATCH;
+  const step = chunkRows(kkci);
+  const r1 = b1 * ohw;
+  for (let r = b0 * ohw; r < r1; r += step) {
+    const rows = min(step, r1 - r);
+    gemm(at(dy, r * c.co), c.co, 1, w, 1, c.co, dcols, kkci, c.co, 0, rows, 0, kkci, false, scratch);
+    col2im(dcols, c, r, rows, dx);
+  }
+}
+
+/**
+ * Rows are split across threads. With one thread the gradient accumulates straight into dw;
+ * otherwise each thread fills its own partial in its scratch and conv2dFilterReduce adds the
+ * partials in thread order, so the result depends only on the thread count.
+ */
+export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+  const kkci = depth(c);
+  const m = c.batch * c.oh * c.ow;
+  const r0 = sliceStart(m, 1, tid, nt);
+  const r1 = sliceEnd(m, 1, tid, nt);
+  const target = nt == 1 ? dw : partialOf(scratch, kkci);
+  memory.fill(target, 0, <usize>(kkci * c.co) << 2);
+  if (isPointwise(c)) {
+    gemm(at(x, r0 * c.ci), 1, c.ci, at(dy, r0 * c.co), c.co, 1, target, c.co, r1 - r0, 0, kkci, 0, c.co, true, scratch);
+    return;
+  }
+  const cols = scratch + GEMM_SCRATCH;
+  const step = chunkRows(kkci);
+  for (let r = r0; r < r1; r += step) {
+    const rows = min(step, r1 - r);
+    im2col(x, c, r, rows, cols);
+    gemm(cols, 1, kkci, at(dy, r * c.co), c.co, 1, target, c.co, rows, 0, kkci, 0, c.co, true, scratch);
+  }
+}
+
+@inline function partialOf(scratch: usize, kkci: i32): usize {
+  return scratch + GEMM_SCRATCH + (<usize>max(COLS_BUDGET, MR * kkci) << 2);
+}
+
+/** dw[e] = Σ_t partial_t[e] for this thread's slice of elements, adding in thread order. */
+export function conv2dFilterReduce(dw: usize, kkci: i32, co: i32, nt: i32, scratch0: usize, stride: i32, tid: i32, nth: i32): void {
+  const n = kkci * co;
+  const e0 = sliceStart(n, 4, tid, nth);
+  const e1 = sliceEnd(n, 4, tid, nth);
+  for (let e = e0; e < e1; e++) {
+    let s: f32 = 0;
+    for (let t = 0; t < nt; t++) s += load<f32>(at(partialOf(scratch0 + <usize>t * <usize>stride, kkci), e));
+    store<f32>(at(dw, e), s);
+  }
+}

@@ -1,0 +1,236 @@
+import { at } from './simd';
+
+/*
+ * Elementwise kernels over [i0, i1) so callers can split them across threads. Vector loops run
+ * over whole groups of four; the scalar tails use the same formulas. Comparisons are written so
+ * NaN behaves as in the reference kernels (relu(NaN) = 0, maximum(NaN, b) = b).
+ */
+
+// Unary op codes, in the order of the JS side's UNARY table.
+export const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, SQUARE = 4, ABS = 5, RELU = 6, TANH = 7, SIGMOID = 8, ELU = 9, LEAKY = 10, RECIP = 11;
+
+@inline function unaryScalar(op: i32, v: f32, alpha: f32): f32 {
+  switch (op) {
+    case NEG: return -v;
+    case EXP: return Mathf.exp(v);
+    case LOG: return Mathf.log(v);
+    case SQRT: return Mathf.sqrt(v);
+    case SQUARE: return v * v;
+    case ABS: return Mathf.abs(v);
+    case RELU: return v > 0 ? v : 0;
+    case TANH: return Mathf.tanh(v);
+    case SIGMOID: return <f32>(1.0 / (1.0 + Math.exp(-<f64>v)));
+    case ELU: return v > 0 ? v : alpha * (Mathf.exp(v) - 1);
+    case LEAKY: return v > 0 ? v : alpha * v;
+    case RECIP: return 1 / v;
+    default: return NaN;
+  }
+}
+
+export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, alpha: f32): void {
+  let i = i0;
+  const zero = f32x4.splat(0);
+  const va = f32x4.splat(alpha);
+  const one = f32x4.splat(1);
+  if (op == NEG || op == SQRT || op == SQUARE || op == ABS || op == RELU || op == LEAKY || op == RECIP) {
+    for (; i + 4 <= i1; i += 4) {
+      const v = v128.load(at(x, i));
+      let r: v128;
+      switch (op) {
+        case NEG: r = f32x4.neg(v); break;
+        case SQRT: r = f32x4.sqrt(v); break;
+        case SQUARE: r = f32x4.mul(v, v); break;
+        case ABS: r = f32x4.abs(v); break;
+        case RELU: r = f32x4.pmax(zero, v); break;
+        case LEAKY: r = v128.bitselect(v, f32x4.mul(va, v), f32x4.gt(v, zero)); break;
+        default: r = f32x4.div(one, v); break;
+      }
+      v128.store(at(out, i), r);
+    }
+  }
+  for (; i < i1; i++) store<f32>(at(out, i), unaryScalar(op, load<f32>(at(x, i)), alpha));
+}
+
+export const G_RELU = 0, G_TANH = 1, G_SIGMOID = 2, G_ELU = 3, G_LEAKY = 4;
+
+/** out = dy * f'(.) with f' from y (relu, tanh, sigmoid, elu) or x (leakyRelu). */
+export function activationGrad(op: i32, dy: usize, v: usize, out: usize, i0: i32, i1: i32, alpha: f32): void {
+  let i = i0;
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  const va = f32x4.splat(alpha);
+  for (; i + 4 <= i1; i += 4) {
+    const g = v128.load(at(dy, i));
+    const y = v128.load(at(v, i));
+    let r: v128;
+    switch (op) {
+      case G_RELU: r = v128.and(g, f32x4.gt(y, zero)); break;
+      case G_TANH: r = f32x4.mul(g, f32x4.sub(one, f32x4.mul(y, y))); break;
+      case G_SIGMOID: r = f32x4.mul(f32x4.mul(g, y), f32x4.sub(one, y)); break;
+      case G_ELU: r = v128.bitselect(g, f32x4.mul(g, f32x4.add(y, va)), f32x4.gt(y, zero)); break;
+      default: r = v128.bitselect(g, f32x4.mul(g, va), f32x4.gt(y, zero)); break;
+    }
+    v128.store(at(out, i), r);
+  }
+  for (; i < i1; i++) {
+    const g = load<f32>(at(dy, i));
+    const y = load<f32>(at(v, i));
+    let r: f32;
+    switch (op) {
+      case G_RELU: r = y > 0 ? g : 0; break;
+      case G_TANH: r = g * (1 - y * y); break;
+      case G_SIGMOID: r = g * y * (1 - y); break;
+      case G_ELU: r = y > 0 ? g : g * (y + alpha); break;
+      default: r = y > 0 ? g : g * alpha; break;
+    }
+    store<f32>(at(out, i), r);
+  }
+}
+
+export const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
+
+@inline function binaryScalar(op: i32, a: f32, b: f32): f32 {
+  switch (op) {
+    case B_ADD: return a + b;
+    case B_SUB: return a - b;
+    case B_MUL: return a * b;
+    case B_DIV: return a / b;
+    case B_MAX: return a > b ? a : b;
+    default: return a < b ? a : b;
+  }
+}
+
+@inline function binaryVector(op: i32, a: v128, b: v128): v128 {
+  switch (op) {
+    case B_ADD: return f32x4.add(a, b);
+    case B_SUB: return f32x4.sub(a, b);
+    case B_MUL: return f32x4.mul(a, b);
+    case B_DIV: return f32x4.div(a, b);
+    case B_MAX: return v128.bitselect(a, b, f32x4.gt(a, b));
+    default: return v128.bitselect(a, b, f32x4.lt(a, b));
+  }
+}
+
+/**
+ * mode 0: a and b have out's length; 1: b is a scalar; 2: a is a scalar. Scalars are read from
+ * memory like any operand, so the vector loop needs no special case beyond a splat.
+ */
+export function binary(op: i32, mode: i32, a: usize, b: usize, out: usize, i0: i32, i1: i32): void {
+  let i = i0;
+  if (mode == 0) {
+    for (; i + 4 <= i1; i += 4) v128.store(at(out, i), binaryVector(op, v128.load(at(a, i)), v128.load(at(b, i))));
+    for (; i < i1; i++) store<f32>(at(out, i), binaryScalar(op, load<f32>(at(a, i)), load<f32>(at(b, i))));
+  } else if (mode == 1) {
+    const s = load<f32>(b);
+    const vs = f32x4.splat(s);
+    for (; i + 4 <= i1; i += 4) v128.store(at(out, i), binaryVector(op, v128.load(at(a, i)), vs));
+    for (; i < i1; i++) store<f32>(at(out, i), binaryScalar(op, load<f32>(at(a, i)), s));
+  } else {
+    const s = load<f32>(a);
+    const vs = f32x4.splat(s);
+    for (; i + 4 <= i1; i += 4) v128.store(at(out, i), binaryVector(op, vs, v128.load(at(b, i))));
+    for (; i < i1; i++) store<f32>(at(out, i), binaryScalar(op, s, load<f32>(at(b, i))));
+  }
+}
+
+/**
+ * General broadcasting: shape, aStrides and bStrides are i32 arrays of length rank (strides 0
+ * on broadcast axes); out is visited in row-major order with a running index.
+ */
+export function binaryBroadcast(op: i32, a: usize, b: usize, out: usize, rank: i32, shape: usize, aStrides: usize, bStrides: usize, index: usize, total: i32): void {
+  if (total == 0) return;
+  memory.fill(index, 0, <usize>rank << 2);
+  let ia = 0;
+  let ib = 0;
+  const last = rank - 1;
+  const lastLen = rank > 0 ? load<i32>(shape + (<usize>last << 2)) : 1;
+  const sa = rank > 0 ? load<i32>(aStrides + (<usize>last << 2)) : 0;
+  const sb = rank > 0 ? load<i32>(bStrides + (<usize>last << 2)) : 0;
+  // The innermost axis runs as a tight loop; outer axes advance like an odometer.
+  for (let i = 0; i < total; i += lastLen) {
+    for (let j = 0; j < lastLen; j++) {
+      store<f32>(at(out, i + j), binaryScalar(op, load<f32>(at(a, ia + j * sa)), load<f32>(at(b, ib + j * sb))));
+    }
+    for (let axis = last - 1; axis >= 0; axis--) {
+      const p = <usize>axis << 2;
+      const idx = load<i32>(index + p) + 1;
+      const dim = load<i32>(shape + p);
+      ia += load<i32>(aStrides + p);
+      ib += load<i32>(bStrides + p);
+      if (idx < dim) {
+        store<i32>(index + p, idx);
+        break;
+      }
+      store<i32>(index + p, 0);
+      ia -= load<i32>(aStrides + p) * dim;
+      ib -= load<i32>(bStrides + p) * dim;
+    }
+  }
+}
+
+/** out[j] = Σ_r x[r*inner + j], added in row order in float32 exactly as the reference does. */
+export function sumRows(x: usize, out: usize, rows: i32, inner: i32): void {
+  memory.fill(out, 0, <usize>inner << 2);
+  for (let r = 0; r < rows; r++) {
+    const base = at(x, r * inner);
+    let j = 0;
+    for (; j + 4 <= inner; j += 4) {
+      const o = at(out, j);
+      v128.store(o, f32x4.add(v128.load(o), v128.load(base + (<usize>j << 2))));
+    }
+    for (; j < inner; j++) {
+      const o = at(out, j);
+      store<f32>(o, load<f32>(o) + load<f32>(base + (<usize>j << 2)));
+    }
+  }
+}
+
+/** out[r] = Σ_j x[r*group + j], accumulated in float64 as the reference does. */
+export function sumGroups(x: usize, out: usize, r0: i32, r1: i32, group: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const base = at(x, r * group);
+    let s: f64 = 0;
+    for (let j = 0; j < group; j++) s += <f64>load<f32>(base + (<usize>j << 2));
+    store<f32>(at(out, r), <f32>s);
+  }
+}
+
+/** General reduction: outStrides (0 on reduced axes) map each x element onto its output. */
+export function sumStrided(x: usize, out: usize, outSize: i32, rank: i32, shape: usize, outStrides: usize, index: usize, total: i32): void {
+  memory.fill(out, 0, <usize>outSize << 2);
+  if (total == 0) return;
+  memory.fill(index, 0, <usize>rank << 2);
+  let io = 0;
+  for (let i = 0; i < total; i++) {
+    const o = at(out, io);
+    store<f32>(o, load<f32>(o) + load<f32>(at(x, i)));
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      const p = <usize>axis << 2;
+      const idx = load<i32>(index + p) + 1;
+      const dim = load<i32>(shape + p);
+      io += load<i32>(outStrides + p);
+      if (idx < dim) {
+        store<i32>(index + p, idx);
+        break;
+      }
+      store<i32>(index + p, 0);
+      io -= load<i32>(outStrides + p) * dim;
+    }
+  }
+}
+
+export function biasAdd(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const xr = at(x, r * c);
+    const orow = at(out, r * c);
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(orow + o, f32x4.add(v128.load(xr + o), v128.load(bias + o)));
+    }
+    for (; j < c; j++) {
+      const o = <usize>j << 2;
+      store<f32>(orow + o, load<f32>(xr + o) + load<f32>(bias + o));
+    }
+  }
+}

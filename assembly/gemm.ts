@@ -1,0 +1,174 @@
+import { madd } from './simd';
+
+/*
+ * Packed GEMM after Goto & van de Geijn: B is packed into KC x NC blocks of 8-column panels and
+ * A into MC x KC blocks of 4-row panels, so the micro-kernel streams both from L1/L2 with unit
+ * stride. The 4x8 tile keeps eight v128 accumulators, two B vectors and one A splat in registers
+ * (x64 V8 has 16 xmm registers; larger tiles spill). Operands are addressed through row and
+ * column strides, so transposed inputs cost nothing extra: the packing absorbs them.
+ */
+
+export const MR: i32 = 4;
+export const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 128;
+const NC: i32 = 1024;
+
+/** Bytes of per-thread scratch one gemm call needs. */
+export const GEMM_SCRATCH: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+function packB(b: usize, rsB: i32, csB: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    let d = dst + (<usize>(jr * kc) << 2);
+    if (nr == NR && csB == 1) {
+      let src = b + (<usize>(pc * rsB + jc + jr) << 2);
+      const step = <usize>rsB << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+        src += step;
+        d += 32;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        const row = (pc + p) * rsB;
+        for (let jj = 0; jj < NR; jj++) {
+          store<f32>(d + (<usize>jj << 2), jj < nr ? load<f32>(b + (<usize>(row + (jc + jr + jj) * csB) << 2)) : 0);
+        }
+        d += 32;
+      }
+    }
+  }
+}
+
+function packA(a: usize, rsA: i32, csA: i32, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    let d = dst + (<usize>(ir * kc) << 2);
+    if (mr == MR && rsA == 1) {
+      // A stored column-major (a transposed operand): four rows are one vector.
+      let src = a + (<usize>(ic + ir + pc * csA) << 2);
+      const step = <usize>csA << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(src));
+        src += step;
+        d += 16;
+      }
+    } else {
+      for (let ii = 0; ii < MR; ii++) {
+        let o = d + (<usize>ii << 2);
+        if (ii < mr) {
+          const row = (ic + ir + ii) * rsA;
+          for (let p = 0; p < kc; p++) {
+            store<f32>(o, load<f32>(a + (<usize>(row + (pc + p) * csA) << 2)));
+            o += 16;
+          }
+        } else {
+          for (let p = 0; p < kc; p++) {
+            store<f32>(o, 0);
+            o += 16;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** C[4x8 tile] (+)= Apanel · Bpanel; a partial tile goes through `tile` and is copied out. */
+function micro(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, acc: bool, mr: i32, nr: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
+    ap += 16;
+    bp += 32;
+  }
+  const ld = <usize>ldc << 2;
+  if (mr == MR && nr == NR) {
+    let o = c;
+    if (acc) {
+      v128.store(o, f32x4.add(v128.load(o), c00)); v128.store(o, f32x4.add(v128.load(o, 16), c01), 16); o += ld;
+      v128.store(o, f32x4.add(v128.load(o), c10)); v128.store(o, f32x4.add(v128.load(o, 16), c11), 16); o += ld;
+      v128.store(o, f32x4.add(v128.load(o), c20)); v128.store(o, f32x4.add(v128.load(o, 16), c21), 16); o += ld;
+      v128.store(o, f32x4.add(v128.load(o), c30)); v128.store(o, f32x4.add(v128.load(o, 16), c31), 16);
+    } else {
+      v128.store(o, c00); v128.store(o, c01, 16); o += ld;
+      v128.store(o, c10); v128.store(o, c11, 16); o += ld;
+      v128.store(o, c20); v128.store(o, c21, 16); o += ld;
+      v128.store(o, c30); v128.store(o, c31, 16);
+    }
+    return;
+  }
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+  for (let i = 0; i < mr; i++) {
+    const row = c + <usize>i * ld;
+    const t = tile + (<usize>(i * NR) << 2);
+    for (let j = 0; j < nr; j++) {
+      const o = row + (<usize>j << 2);
+      const v = load<f32>(t + (<usize>j << 2));
+      store<f32>(o, acc ? load<f32>(o) + v : v);
+    }
+  }
+}
+
+/**
+ * C[i0:i1, j0:j1] (+)= A · B over the full depth k, where A(i,p) = a[i*rsA + p*csA],
+ * B(p,j) = b[p*rsB + j*csB] and C is row-major with leading dimension ldc (all in elements).
+ */
+export function gemm(
+  a: usize, rsA: i32, csA: i32,
+  b: usize, rsB: i32, csB: i32,
+  c: usize, ldc: i32, k: i32,
+  i0: i32, i1: i32, j0: i32, j1: i32,
+  accumulate: bool, scratch: usize,
+): void {
+  if (i1 <= i0 || j1 <= j0) return;
+  if (k == 0) {
+    if (!accumulate) {
+      for (let i = i0; i < i1; i++) memory.fill(c + (<usize>(i * ldc + j0) << 2), 0, <usize>(j1 - j0) << 2);
+    }
+    return;
+  }
+  const pa = scratch;
+  const pb = pa + (<usize>(MC * KC) << 2);
+  const tile = pb + (<usize>(KC * NC) << 2);
+  for (let jc = j0; jc < j1; jc += NC) {
+    const nc = min(NC, j1 - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const acc = accumulate || pc > 0;
+      packB(b, rsB, csB, pc, kc, jc, nc, pb);
+      for (let ic = i0; ic < i1; ic += MC) {
+        const mc = min(MC, i1 - ic);
+        packA(a, rsA, csA, ic, mc, pc, kc, pa);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = pb + (<usize>(jr * kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const cp = c + (<usize>((ic + ir) * ldc + jc + jr) << 2);
+            micro(kc, pa + (<usize>(ir * kc) << 2), bp, cp, ldc, acc, min(MR, mc - ir), nr, tile);
+          }
+        }
+      }
+    }
+  }
+}

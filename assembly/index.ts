@@ -1,0 +1,148 @@
+import { gemm, GEMM_SCRATCH, MR, NR } from './gemm';
+import { ConvInfo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
+import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
+import { activationGrad, biasAdd, binary, binaryBroadcast, sumGroups, sumRows, sumStrided, unary } from './elementwise';
+import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
+import { adam, rmsprop, sgd } from './optimizers';
+import { sliceEnd, sliceStart } from './simd';
+
+/*
+ * One entry point for every kernel: the caller writes an op code and its arguments into a
+ * parameter block (int32 slots, then float64 slots at byte 256) and every thread calls
+ * run(block, tid, nt) to compute its own fixed share. Arguments travel through memory rather
+ * than call parameters so that worker threads, which share the memory, see the same call.
+ * The op codes must match src/kernels/wasm/ops.ts.
+ */
+
+const F_OFFSET: usize = 256;
+
+@inline function I(p: usize, i: i32): i32 {
+  return load<i32>(p + (<usize>i << 2));
+}
+
+@inline function U(p: usize, i: i32): usize {
+  return <usize>load<u32>(p + (<usize>i << 2));
+}
+
+@inline function F(p: usize, i: i32): f32 {
+  return <f32>load<f64>(p + F_OFFSET + (<usize>i << 3));
+}
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+export function gemmScratchBytes(): i32 {
+  return GEMM_SCRATCH;
+}
+
+export function convScratchBytes(kkci: i32, co: i32): i32 {
+  return convScratch(kkci, co);
+}
+
+export function run(p: usize, tid: i32, nt: i32): void {
+  const op = I(p, 0);
+  switch (op) {
+    case 1: {
+      const n = I(p, 4);
+      unary(I(p, 1), U(p, 2), U(p, 3), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt), F(p, 0));
+      break;
+    }
+    case 2: {
+      const n = I(p, 5);
+      activationGrad(I(p, 1), U(p, 2), U(p, 3), U(p, 4), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt), F(p, 0));
+      break;
+    }
+    case 3: {
+      const n = I(p, 6);
+      binary(I(p, 1), I(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt));
+      break;
+    }
+    case 4:
+      if (tid == 0) binaryBroadcast(I(p, 1), U(p, 2), U(p, 3), U(p, 4), I(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), I(p, 10));
+      break;
+    case 5:
+      if (tid == 0) sumRows(U(p, 1), U(p, 2), I(p, 3), I(p, 4));
+      break;
+    case 6: {
+      const rows = I(p, 3);
+      sumGroups(U(p, 1), U(p, 2), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 4));
+      break;
+    }
+    case 7:
+      if (tid == 0) sumStrided(U(p, 1), U(p, 2), I(p, 3), I(p, 4), U(p, 5), U(p, 6), U(p, 7), I(p, 8));
+      break;
+    case 8: {
+      // Split whichever of rows or columns is longer, in whole register tiles.
+      const m = I(p, 8), k = I(p, 9), n = I(p, 10);
+      const scratch = U(p, 11) + <usize>tid * U(p, 12);
+      if (I(p, 13) != 0) {
+        gemm(U(p, 1), I(p, 2), I(p, 3), U(p, 4), I(p, 5), I(p, 6), U(p, 7), n, k, sliceStart(m, MR, tid, nt), sliceEnd(m, MR, tid, nt), 0, n, false, scratch);
+      } else {
+        gemm(U(p, 1), I(p, 2), I(p, 3), U(p, 4), I(p, 5), I(p, 6), U(p, 7), n, k, 0, m, sliceStart(n, NR, tid, nt), sliceEnd(n, NR, tid, nt), false, scratch);
+      }
+      break;
+    }
+    case 9: {
+      const rows = I(p, 4);
+      biasAdd(U(p, 1), U(p, 2), U(p, 3), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 5));
+      break;
+    }
+    case 10:
+      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
+      break;
+    case 11:
+      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
+      break;
+    case 12:
+      conv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
+      break;
+    case 13:
+      conv2dFilterReduce(U(p, 1), I(p, 2), I(p, 3), I(p, 6), U(p, 4), I(p, 5), tid, nt);
+      break;
+    case 14:
+      maxPool(U(p, 1), U(p, 2), changetype<PoolInfo>(p + 24), tid, nt);
+      break;
+    case 15:
+      maxPoolGrad(U(p, 1), U(p, 2), U(p, 3), changetype<PoolInfo>(p + 24), tid, nt);
+      break;
+    case 16:
+      avgPool(U(p, 1), U(p, 2), changetype<PoolInfo>(p + 24), tid, nt);
+      break;
+    case 17:
+      avgPoolGrad(U(p, 1), U(p, 2), changetype<PoolInfo>(p + 24), tid, nt);
+      break;
+    case 18: {
+      const rows = I(p, 3);
+      softmax(U(p, 1), U(p, 2), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 4));
+      break;
+    }
+    case 19: {
+      const rows = I(p, 4);
+      softmaxGrad(U(p, 1), U(p, 2), U(p, 3), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 5));
+      break;
+    }
+    case 20: {
+      const rows = I(p, 5);
+      sparseSoftmaxCrossEntropy(U(p, 1), U(p, 2), U(p, 3), U(p, 4), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 6));
+      break;
+    }
+    case 21: {
+      const n = I(p, 5);
+      adam(U(p, 1), U(p, 2), U(p, 3), U(p, 4), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt), F(p, 0), F(p, 1), F(p, 2), F(p, 3), F(p, 4));
+      break;
+    }
+    case 22: {
+      const n = I(p, 4);
+      sgd(U(p, 1), U(p, 2), U(p, 3), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt), F(p, 0), F(p, 1), I(p, 5) != 0, F(p, 2));
+      break;
+    }
+    case 23: {
+      const n = I(p, 5);
+      rmsprop(U(p, 1), U(p, 2), U(p, 3), U(p, 4), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt), F(p, 0), F(p, 1), F(p, 2), F(p, 3));
+      break;
+    }
+    default:
+      unreachable();
+  }
+}

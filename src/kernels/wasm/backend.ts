@@ -1,0 +1,283 @@
+import type { AdamState, Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
+import { referenceBackend as ref } from '../reference/index.js';
+import type { TypedArray } from '../../tensor/dtype.js';
+import type { WasmEngine } from './engine.js';
+import { ACTIVATION_GRAD, BINARY, OP, UNARY, code } from './ops.js';
+
+/*
+ * The Backend interface over the wasm kernels. Each method copies its float32 operands into the
+ * engine's arena, describes the call in the parameter block, runs it on as many threads as the
+ * work deserves, and copies the result out. Float64 tensors go to the reference kernels, which
+ * are exact in float64; the wasm kernels are float32 only.
+ */
+
+/** Below these sizes a kernel runs on one thread: waking workers would cost more than it saves. */
+const PARALLEL_MACS = 100_000;
+const PARALLEL_ELEMENTS = 1 << 16;
+
+function f32(...arrays: (TypedArray | null)[]): boolean {
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+function convInts(c: Conv2DInfo): number[] {
+  return [c.batch, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
+    c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padTop, c.padLeft];
+}
+
+function poolInts(p: Pool2DInfo): number[] {
+  return [p.batch, p.inHeight, p.inWidth, p.channels, p.outHeight, p.outWidth, p.poolHeight, p.poolWidth, p.strideHeight, p.strideWidth, p.padTop, p.padLeft];
+}
+
+/** Strides of `shape` aligned to `outShape`'s rank, 0 on broadcast axes (as the reference). */
+function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const rank = outShape.length;
+  const strides = new Array<number>(rank).fill(0);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[rank - shape.length + i] = shape[i] === 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+export function createWasmKernels(e: WasmEngine): Backend {
+  const threadsFor = (work: number, threshold: number): number => (work >= threshold ? e.numThreads : 1);
+
+  const elementwise = (n: number): number => threadsFor(n, PARALLEL_ELEMENTS);
+
+  function conv(op: number, a: Float32Array, b: Float32Array, out: Float32Array, c: Conv2DInfo): void {
+    e.reset();
+    const pa = e.put(a);
+    const pb = e.put(b);
+    const po = e.alloc(out.length * 4);
+    const kkci = c.kernelHeight * c.kernelWidth * c.inChannels;
+    const macs = c.batch * c.outHeight * c.outWidth * kkci * c.outChannels;
+    const nt = threadsFor(macs, PARALLEL_MACS);
+    const stride = e.exports.convScratchBytes(kkci, c.outChannels);
+    const scratch = e.alloc(stride * nt);
+    e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c)]);
+    e.exec(nt);
+    if (op === OP.conv2dBackpropFilter && nt > 1) {
+      e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, nt]);
+      e.exec(nt);
+    }
+    e.get(po, out);
+  }
+
+  function pool(op: number, a: Float32Array, b: Float32Array | null, out: Float32Array, p: Pool2DInfo): void {
+    e.reset();
+    const pa = e.put(a);
+    const pb = b ? e.put(b) : 0;
+    const po = e.alloc(out.length * 4);
+    const nt = threadsFor(Math.max(a.length, out.length), PARALLEL_ELEMENTS);
+    e.setParams(b ? [op, pa, pb, po, 0, 0, ...poolInts(p)] : [op, pa, po, 0, 0, 0, ...poolInts(p)]);
+    e.exec(nt);
+    e.get(po, out);
+  }
+
+  return {
+    name: 'wasm',
+
+    unary(op, x, out, alpha) {
+      if (!f32(x, out)) return ref.unary(op, x, out, alpha);
+      const c = code(UNARY, op, 'unary op');
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const po = e.alloc(x.length * 4);
+      e.setParams([OP.unary, c, px, po, x.length], [alpha]);
+      e.exec(elementwise(x.length));
+      e.get(po, out as Float32Array);
+    },
+
+    activationGrad(op, dy, yOrX, out, alpha) {
+      if (!f32(dy, yOrX, out)) return ref.activationGrad(op, dy, yOrX, out, alpha);
+      const c = code(ACTIVATION_GRAD, op, 'activation gradient');
+      e.reset();
+      const pd = e.put(dy as Float32Array);
+      const pv = e.put(yOrX as Float32Array);
+      const po = e.alloc(dy.length * 4);
+      e.setParams([OP.activationGrad, c, pd, pv, po, dy.length], [alpha]);
+      e.exec(elementwise(dy.length));
+      e.get(po, out as Float32Array);
+    },
+
+    binary(op, a, aShape, b, bShape, out, outShape) {
+      if (!f32(a, b, out)) return ref.binary(op, a, aShape, b, bShape, out, outShape);
+      const c = code(BINARY, op, 'binary op');
+      const n = out.length;
+      e.reset();
+      const pa = e.put(a as Float32Array);
+      const pb = e.put(b as Float32Array);
+      const po = e.alloc(n * 4);
+      const mode = a.length === n && b.length === n ? 0 : b.length === 1 && a.length === n ? 1 : a.length === 1 && b.length === n ? 2 : -1;
+      if (mode >= 0) {
+        e.setParams([OP.binary, c, mode, pa, pb, po, n]);
+        e.exec(elementwise(n));
+      } else {
+        const rank = outShape.length;
+        const shape = e.putInt32(outShape);
+        const as = e.putInt32(broadcastStrides(aShape, outShape));
+        const bs = e.putInt32(broadcastStrides(bShape, outShape));
+        const index = e.alloc(rank * 4);
+        e.setParams([OP.binaryBroadcast, c, pa, pb, po, rank, shape, as, bs, index, n]);
+        e.exec(1);
+      }
+      e.get(po, out as Float32Array);
+    },
+
+    reduceSum(x, xShape, out, outShape) {
+      if (!f32(x, out)) return ref.reduceSum(x, xShape, out, outShape);
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const po = e.alloc(out.length * 4);
+      const inner = out.length;
+      // The same three cases as the reference, in the same order of additions.
+      if (outShape.every((d, i) => d === xShape[i] || (d === 1 && outShape.slice(0, i).every((v) => v === 1)))) {
+        e.setParams([OP.sumRows, px, po, inner === 0 ? 0 : x.length / inner, inner]);
+        e.exec(1);
+      } else if (outShape.every((d, i) => d === xShape[i] || (d === 1 && outShape.slice(i).every((v) => v === 1)))) {
+        e.setParams([OP.sumGroups, px, po, inner, x.length / Math.max(inner, 1)]);
+        e.exec(elementwise(x.length));
+      } else {
+        const rank = xShape.length;
+        const shape = e.putInt32(xShape);
+        const strides = e.putInt32(broadcastStrides(outShape, xShape));
+        const index = e.alloc(rank * 4);
+        e.setParams([OP.sumStrided, px, po, out.length, rank, shape, strides, index, x.length]);
+        e.exec(1);
+      }
+      e.get(po, out as Float32Array);
+    },
+
+    matMul(a, b, out, m, k, n, transposeA, transposeB) {
+      if (!f32(a, b, out)) return ref.matMul(a, b, out, m, k, n, transposeA, transposeB);
+      e.reset();
+      const pa = e.put(a as Float32Array);
+      const pb = e.put(b as Float32Array);
+      const po = e.alloc(m * n * 4);
+      const nt = threadsFor(m * n * k, PARALLEL_MACS);
+      const stride = e.exports.gemmScratchBytes();
+      const scratch = e.alloc(stride * nt);
+      const [rsA, csA] = transposeA ? [1, m] : [k, 1];
+      const [rsB, csB] = transposeB ? [1, k] : [n, 1];
+      const splitRows = Math.ceil(m / 4) >= Math.ceil(n / 8) ? 1 : 0;
+      e.setParams([OP.matMul, pa, rsA, csA, pb, rsB, csB, po, m, k, n, scratch, stride, splitRows]);
+      e.exec(nt);
+      e.get(po, out as Float32Array);
+    },
+
+    biasAdd(x, bias, out) {
+      if (!f32(x, bias, out)) return ref.biasAdd(x, bias, out);
+      const c = bias.length;
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const pb = e.put(bias as Float32Array);
+      const po = e.alloc(x.length * 4);
+      e.setParams([OP.biasAdd, px, pb, po, c === 0 ? 0 : x.length / c, c]);
+      e.exec(elementwise(x.length));
+      e.get(po, out as Float32Array);
+    },
+
+    conv2d(x, filter, out, info) {
+      if (!f32(x, filter, out)) return ref.conv2d(x, filter, out, info);
+      conv(OP.conv2d, x as Float32Array, filter as Float32Array, out as Float32Array, info);
+    },
+    conv2dBackpropInput(dy, filter, dx, info) {
+      if (!f32(dy, filter, dx)) return ref.conv2dBackpropInput(dy, filter, dx, info);
+      conv(OP.conv2dBackpropInput, dy as Float32Array, filter as Float32Array, dx as Float32Array, info);
+    },
+    conv2dBackpropFilter(x, dy, dFilter, info) {
+      if (!f32(x, dy, dFilter)) return ref.conv2dBackpropFilter(x, dy, dFilter, info);
+      conv(OP.conv2dBackpropFilter, x as Float32Array, dy as Float32Array, dFilter as Float32Array, info);
+    },
+
+    maxPool(x, out, info) {
+      if (!f32(x, out)) return ref.maxPool(x, out, info);
+      pool(OP.maxPool, x as Float32Array, null, out as Float32Array, info);
+    },
+    maxPoolGrad(dy, x, dx, info) {
+      if (!f32(dy, x, dx)) return ref.maxPoolGrad(dy, x, dx, info);
+      pool(OP.maxPoolGrad, dy as Float32Array, x as Float32Array, dx as Float32Array, info);
+    },
+    avgPool(x, out, info) {
+      if (!f32(x, out)) return ref.avgPool(x, out, info);
+      pool(OP.avgPool, x as Float32Array, null, out as Float32Array, info);
+    },
+    avgPoolGrad(dy, dx, info) {
+      if (!f32(dy, dx)) return ref.avgPoolGrad(dy, dx, info);
+      pool(OP.avgPoolGrad, dy as Float32Array, null, dx as Float32Array, info);
+    },
+
+    softmax(x, out, rows, cols) {
+      if (!f32(x, out)) return ref.softmax(x, out, rows, cols);
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const po = e.alloc(x.length * 4);
+      e.setParams([OP.softmax, px, po, rows, cols]);
+      e.exec(elementwise(x.length));
+      e.get(po, out as Float32Array);
+    },
+    softmaxGrad(dy, y, out, rows, cols) {
+      if (!f32(dy, y, out)) return ref.softmaxGrad(dy, y, out, rows, cols);
+      e.reset();
+      const pd = e.put(dy as Float32Array);
+      const py = e.put(y as Float32Array);
+      const po = e.alloc(dy.length * 4);
+      e.setParams([OP.softmaxGrad, pd, py, po, rows, cols]);
+      e.exec(elementwise(dy.length));
+      e.get(po, out as Float32Array);
+    },
+    sparseSoftmaxCrossEntropy(logits, labels, losses, probs, rows, cols) {
+      if (!f32(logits, losses, probs)) return ref.sparseSoftmaxCrossEntropy(logits, labels, losses, probs, rows, cols);
+      e.reset();
+      const pl = e.put(logits as Float32Array);
+      const pL = e.putInt32(labels);
+      const ploss = e.alloc(rows * 4);
+      const pp = e.alloc(logits.length * 4);
+      e.setParams([OP.sparseSoftmaxCrossEntropy, pl, pL, ploss, pp, rows, cols]);
+      e.exec(elementwise(logits.length));
+      e.get(ploss, losses as Float32Array);
+      e.get(pp, probs as Float32Array);
+    },
+
+    adamUpdate(param, grad, m, v, s: AdamState) {
+      if (!f32(param, grad, m, v)) return ref.adamUpdate(param, grad, m, v, s);
+      const lrT = (s.lr * Math.sqrt(1 - Math.pow(s.beta2, s.step))) / (1 - Math.pow(s.beta1, s.step));
+      e.reset();
+      const pp = e.put(param as Float32Array);
+      const pg = e.put(grad as Float32Array);
+      const pm = e.put(m as Float32Array);
+      const pv = e.put(v as Float32Array);
+      e.setParams([OP.adam, pp, pg, pm, pv, param.length], [lrT, s.beta1, s.beta2, s.epsilon, s.lr * s.weightDecay]);
+      e.exec(elementwise(param.length));
+      e.get(pp, param as Float32Array);
+      e.get(pm, m as Float32Array);
+      e.get(pv, v as Float32Array);
+    },
+    sgdUpdate(param, grad, velocity, lr, momentum, nesterov, weightDecay) {
+      if (!f32(param, grad, velocity)) return ref.sgdUpdate(param, grad, velocity, lr, momentum, nesterov, weightDecay);
+      e.reset();
+      const pp = e.put(param as Float32Array);
+      const pg = e.put(grad as Float32Array);
+      const pv = velocity ? e.put(velocity as Float32Array) : 0;
+      e.setParams([OP.sgd, pp, pg, pv, param.length, nesterov ? 1 : 0], [lr, momentum, weightDecay]);
+      e.exec(elementwise(param.length));
+      e.get(pp, param as Float32Array);
+      if (velocity) e.get(pv, velocity as Float32Array);
+    },
+    rmspropUpdate(param, grad, meanSquare, velocity, lr, rho, momentum, epsilon) {
+      if (!f32(param, grad, meanSquare, velocity)) return ref.rmspropUpdate(param, grad, meanSquare, velocity, lr, rho, momentum, epsilon);
+      e.reset();
+      const pp = e.put(param as Float32Array);
+      const pg = e.put(grad as Float32Array);
+      const pm = e.put(meanSquare as Float32Array);
+      const pv = velocity ? e.put(velocity as Float32Array) : 0;
+      e.setParams([OP.rmsprop, pp, pg, pm, pv, param.length], [lr, rho, momentum, epsilon]);
+      e.exec(elementwise(param.length));
+      e.get(pp, param as Float32Array);
+      e.get(pm, meanSquare as Float32Array);
+      if (velocity) e.get(pv, velocity as Float32Array);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { registerBackend } from '../registry.js';
+import { createWasmKernels } from './backend.js';
+import { WasmEngine } from './engine.js';
+import { defaultThreadCount, nodeCoreCount } from './loader.js';
+
+/*
+ * The 'wasm' backend: AssemblyScript kernels compiled to WebAssembly SIMD, run on a pool of
+ * worker threads over shared memory. Importing this module registers it; `await
+ * setBackend('wasm')` compiles the kernels and starts the workers on first use.
+ */
+
+let engine: WasmEngine | null = null;
+let starting: Promise<WasmEngine> | null = null;
+let requestedThreads: number | null = null;
+
+async function defaultThreads(): Promise<number> {
+  return (await nodeCoreCount()) ?? defaultThreadCount();
+}
+
+async function startEngine(): Promise<WasmEngine> {
+  const e = await WasmEngine.create();
+  await e.setThreads(requestedThreads ?? (await defaultThreads()));
+  engine = e;
+  return e;
+}
+
+function getEngine(): Promise<WasmEngine> {
+  starting ??= startEngine().catch((error: unknown) => {
+    starting = null;
+    throw error;
+  });
+  return starting;
+}
+
+registerBackend('wasm', async () => createWasmKernels(await getEngine()));
+
+/**
+ * Sets how many threads the wasm kernels use (default: the number of cores). Results are
+ * reproducible bit for bit for a fixed thread count. Where memory cannot be shared (browser
+ * pages that are not cross-origin isolated) the backend stays on one thread.
+ */
+export async function setNumThreads(n: number): Promise<number> {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, received ${String(n)}`);
+  requestedThreads = n;
+  if (!engine) return n;
+  return engine.setThreads(n);
+}
+
+/** Threads the wasm backend uses now (or will use once started). */
+export function getNumThreads(): number {
+  return engine?.numThreads ?? requestedThreads ?? defaultThreadCount();
+}
+
+/** Which build the wasm backend runs, once started: relaxed SIMD (FMA) and shared memory. */
+export function wasmInfo(): { started: boolean; relaxedSimd: boolean; sharedMemory: boolean; threads: number } {
+  return {
+    started: engine !== null,
+    relaxedSimd: engine?.features.relaxedSimd ?? false,
+    sharedMemory: engine?.features.sharedMemory ?? false,
+    threads: getNumThreads(),
+  };
+}
+
+export { WasmEngine, createWasmKernels };

@@ -1,0 +1,44 @@
+import type { ActivationGradOp, BinaryOp, UnaryOp } from '../backend.js';
+
+/** Op codes of assembly/index.ts's `run` dispatcher; the two lists must agree. */
+export const OP = {
+  unary: 1,
+  activationGrad: 2,
+  binary: 3,
+  binaryBroadcast: 4,
+  sumRows: 5,
+  sumGroups: 6,
+  sumStrided: 7,
+  matMul: 8,
+  biasAdd: 9,
+  conv2d: 10,
+  conv2dBackpropInput: 11,
+  conv2dBackpropFilter: 12,
+  conv2dFilterReduce: 13,
+  maxPool: 14,
+  maxPoolGrad: 15,
+  avgPool: 16,
+  avgPoolGrad: 17,
+  softmax: 18,
+  softmaxGrad: 19,
+  sparseSoftmaxCrossEntropy: 20,
+  adam: 21,
+  sgd: 22,
+  rmsprop: 23,
+} as const;
+
+/** Codes of assembly/elementwise.ts. */
+export const UNARY: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, sqrt: 3, square: 4, abs: 5, relu: 6, tanh: 7, sigmoid: 8, elu: 9, leakyRelu: 10, reciprocal: 11,
+};
+
+export const ACTIVATION_GRAD: Record<ActivationGradOp, number> = { relu: 0, tanh: 1, sigmoid: 2, elu: 3, leakyRelu: 4 };
+
+export const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+
+/** Looks up an op code, failing with the list of valid names (as the reference kernels do). */
+export function code<K extends string>(table: Record<K, number>, op: K, what: string): number {
+  const c = table[op];
+  if (c === undefined) throw new Error(`Unknown ${what} '${String(op)}'; expected one of ${Object.keys(table).join(', ')}`);
+  return c;
+}

@@ -1,0 +1,131 @@
+import { isNode } from './loader.js';
+import { WORKER_SOURCE } from './worker_source.js';
+
+/*
+ * A pool of kernel workers over one shared WebAssembly.Memory. The main thread is thread 0: it
+ * publishes a job by bumping the generation word, computes its own share, then sleeps until every
+ * worker has counted itself done. Workers are unref'd so they never keep a process alive, and
+ * every wait has a time limit so a dead worker produces an error instead of a hang.
+ */
+
+interface PoolWorker {
+  terminate(): unknown;
+}
+
+const HANDSHAKE_MS = 15000;
+const JOB_TIMEOUT_MS = 60000;
+
+export class ThreadPool {
+  private readonly workers: PoolWorker[] = [];
+  private broken: string | null = null;
+  /** A shared buffer never detaches when memory grows, so one view serves for good. */
+  private readonly control: Int32Array;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    /** int32 index of the four control words in memory. */
+    private readonly ctrlIndex: number,
+  ) {
+    this.control = new Int32Array(memory.buffer, ctrlIndex * 4, 4);
+  }
+
+  /** Starts `count` workers (threads beyond the main one) and waits until each has instantiated. */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrlIndex: number, count: number): Promise<ThreadPool> {
+    const pool = new ThreadPool(memory, ctrlIndex);
+    const ctrl = pool.ctrl();
+    Atomics.store(ctrl, 0, 0);
+    Atomics.store(ctrl, 1, 0);
+    try {
+      await Promise.all(Array.from({ length: count }, (_, i) => pool.spawn(module, i + 1)));
+    } catch (error) {
+      pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  private ctrl(): Int32Array {
+    return this.control;
+  }
+
+  private async spawn(module: WebAssembly.Module, tid: number): Promise<void> {
+    const data = { module, memory: this.memory, tid, ctrlIndex: this.ctrlIndex };
+    let onMessage: (handler: (m: { type: string; message?: string }) => void) => void;
+    let onFailure: (handler: (why: string) => void) => void;
+    let settle = (): void => {};
+    if (isNode) {
+      const { Worker } = await import('node:worker_threads');
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data, execArgv: [] });
+      this.workers.push(worker);
+      onMessage = (h) => worker.on('message', h);
+      // A 'message' listener refs the worker's port again, so unref only once it is removed.
+      settle = () => {
+        worker.removeAllListeners('message');
+        worker.unref();
+      };
+      onFailure = (h) => {
+        worker.on('error', (e) => h(e.message));
+        worker.on('exit', (code) => h(`exited with code ${code}`));
+      };
+    } else {
+      const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
+      const worker = new Worker(url);
+      URL.revokeObjectURL(url);
+      worker.postMessage(data);
+      this.workers.push(worker);
+      onMessage = (h) => worker.addEventListener('message', (e) => h(e.data));
+      onFailure = (h) => worker.addEventListener('error', (e) => h(e.message));
+    }
+    onFailure((why) => {
+      this.broken ??= `wasm worker ${tid} ${why}`;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`wasm worker ${tid} did not start within ${HANDSHAKE_MS / 1000} s`)), HANDSHAKE_MS);
+      onFailure((why) => {
+        clearTimeout(timer);
+        reject(new Error(`wasm worker ${tid} failed to start: ${why}`));
+      });
+      onMessage((m) => {
+        clearTimeout(timer);
+        if (m.type === 'ready') resolve();
+        else reject(new Error(`wasm worker ${tid} failed to start: ${m.message ?? m.type}`));
+      });
+    }).finally(settle);
+  }
+
+  /**
+   * Runs the job in the parameter block at `params` on `nt` threads (nt <= size), with the main
+   * thread doing share 0 through `runLocal`. Returns once every worker is done.
+   */
+  run(params: number, nt: number, runLocal: (tid: number, nt: number) => void): void {
+    if (this.broken) throw new Error(`wasm backend: ${this.broken}; call setNumThreads() to restart the pool`);
+    const ctrl = this.ctrl();
+    Atomics.store(ctrl, 1, 0);
+    Atomics.store(ctrl, 2, nt);
+    Atomics.store(ctrl, 3, params);
+    Atomics.add(ctrl, 0, 1);
+    Atomics.notify(ctrl, 0);
+    runLocal(0, nt);
+    const expected = this.workers.length;
+    const deadline = Date.now() + JOB_TIMEOUT_MS;
+    for (let done = Atomics.load(ctrl, 1); done < expected; done = Atomics.load(ctrl, 1)) {
+      if (Date.now() > deadline) {
+        this.broken = 'worker did not finish a kernel within 60 s';
+        throw new Error(`wasm backend: ${this.broken}`);
+      }
+      Atomics.wait(ctrl, 1, done, 1000);
+    }
+  }
+
+  close(): void {
+    const ctrl = this.ctrl();
+    Atomics.store(ctrl, 0, -1);
+    Atomics.notify(ctrl, 0);
+    for (const w of this.workers) void w.terminate();
+    this.workers.length = 0;
+  }
+}
