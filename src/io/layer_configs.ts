@@ -159,9 +159,7 @@ export const layerArgs: Record<string, ArgsBuilder> = {
     mustBeAbsent(c, ['noiseShape'], ctx);
     const rate = finiteNumber(c, 'rate', ctx);
     if (rate === undefined || rate < 0 || rate >= 1) throw new ModelFormatError(`${where(ctx, 'rate')} must be a number in [0, 1), received ${describe(c.rate)}`);
-    const seed = finiteNumber(c, 'seed', ctx);
-    if (seed !== undefined && !Number.isInteger(seed)) throw new ModelFormatError(`${where(ctx, 'seed')} must be an integer or null, received ${describe(seed)}`);
-    return { rate, seed };
+    return { rate, seed: seedOf(c, ctx) };
   },
   Activation: (c, ctx) => ({ activation: activation(c, ctx, true) }),
   BatchNormalization: (c, ctx) => {
@@ -191,6 +189,35 @@ export const layerArgs: Record<string, ArgsBuilder> = {
     if (scale === undefined) throw new ModelFormatError(`${where(ctx, 'scale')} is missing; expected a finite number`);
     return { scale, offset: finiteNumber(c, 'offset', ctx, 0) };
   },
+};
+
+function seedOf(c: Record<string, unknown>, ctx: ConfigContext): number | undefined {
+  const seed = finiteNumber(c, 'seed', ctx);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new ModelFormatError(`${where(ctx, 'seed')} must be an integer or null, received ${describe(seed)}`);
+  return seed;
+}
+
+// Augmentation layers (Keras preprocessing layers; the identity at inference time).
+layerArgs.RandomFlip = (c, ctx) => {
+  // TF.js-style loading camel-cases string values; Keras spells this mode with underscores.
+  const mode = c.mode === 'horizontalAndVertical' ? 'horizontal_and_vertical' : c.mode;
+  return { mode: oneOf({ mode }, 'mode', ['horizontal', 'vertical', 'horizontal_and_vertical'] as const, ctx), seed: seedOf(c, ctx) };
+};
+layerArgs.RandomTranslation = (c, ctx) => {
+  const factor = (field: string): number => {
+    const v = finiteNumber(c, field, ctx);
+    if (v === undefined || v < 0 || v > 1) throw new ModelFormatError(`${where(ctx, field)} must be a number in [0, 1], received ${describe(c[field])}`);
+    return v;
+  };
+  if (c.interpolation !== undefined && c.interpolation !== null && c.interpolation !== 'nearest') {
+    throw new ModelFormatError(`${where(ctx, 'interpolation')} must be 'nearest', received ${describe(c.interpolation)}`);
+  }
+  return {
+    heightFactor: factor('heightFactor'),
+    widthFactor: factor('widthFactor'),
+    fillMode: oneOf(c, 'fillMode', ['constant', 'reflect', 'nearest'] as const, ctx),
+    seed: seedOf(c, ctx),
+  };
 };
 
 function poolingArgs(c: Record<string, unknown>, ctx: ConfigContext): Record<string, unknown> {

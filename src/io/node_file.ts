@@ -91,7 +91,7 @@ export async function loadArtifactsFromFiles(target: string, limits: LoadLimits)
     if (groupBytes !== group.totalBytes) {
       const kind = groupBytes < group.totalBytes ? 'truncated' : 'oversized';
       const shards = files.length === 1 ? `'${files[0]}'` : `the ${files.length} shards of weightsManifest[${g}]`;
-      throw new ModelFormatError(`Weight data is ${kind}: ${shards} hold ${groupBytes} bytes but the manifest in '${modelFile}' describes ${group.totalBytes} bytes`);
+      throw new ModelFormatError(`Weight data is ${kind}: ${shards} ${files.length === 1 ? 'holds' : 'hold'} ${groupBytes} bytes but the manifest in '${modelFile}' describes ${group.totalBytes} bytes`);
     }
     for (const [i, file] of files.entries()) {
       const bytes = await readFileLimited(file, group.totalBytes, 'Loading weights', sizes[i]);

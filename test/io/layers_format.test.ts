@@ -80,6 +80,18 @@ describe('TF.js Layers format: convlab → file → convlab', () => {
     }
   });
 
+  it('augmentation layers (RandomFlip, RandomTranslation) keep their options and seeds', async () => {
+    const model = sequential({ layers: [
+      layers.randomFlip({ inputShape: [28, 28, 1], mode: 'horizontal_and_vertical', seed: 3 }),
+      layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.2, fillMode: 'constant' }),
+      layers.flatten(),
+      layers.dense({ units: 2 }),
+    ] });
+    await model.save(join(root, 'augment'));
+    const loaded = await loadLayersModel(join(root, 'augment'));
+    assert.deepEqual(loaded.getConfig(), model.getConfig());
+  });
+
   it('saves a model.json named explicitly and an unbuilt model', async () => {
     const unbuilt = sequential({ layers: [layers.flatten(), layers.dense({ units: 3 })] });
     await unbuilt.save(join(root, 'named', 'mine.json'));
