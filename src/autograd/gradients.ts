@@ -4,6 +4,7 @@ import { add, cast, div, mul, neg, sumToShape } from '../ops/arithmetic.js';
 import { matMul } from '../ops/nn.js';
 import { logSoftmaxGrad } from '../ops/log_softmax.js';
 import { gatherElementsGrad } from '../ops/gather.js';
+import { splitLastAxis } from '../ops/concat.js';
 import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -87,6 +88,7 @@ export const gradients: Record<string, GradientRule> = {
     return [new Tensor(out, dy.shape)];
   },
   LogSoftmax: (dy, { output }) => [logSoftmaxGrad(dy, output)],
+  Concat: (dy, { attrs }) => splitLastAxis(dy, attrs.widths as number[]),
   GatherElements: (dy, { inputs: [x], attrs }) => [gatherElementsGrad(dy, x, attrs.source as Int32Array)],
   MatMul: (dy, { inputs: [a, b], attrs, needsGrad: [gradA, gradB] }) => {
     const tA = attrs.transposeA as boolean;

@@ -1,6 +1,7 @@
 import { getFloatX, type FloatDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Initializer } from './initializers.js';
+import { SymbolicTensor, isSymbolic } from './symbolic.js';
 
 /** A shape whose batch (and possibly other) dimensions are unknown: (None, 28, 28, 1). */
 export type SymbolicShape = (number | null)[];
@@ -108,11 +109,31 @@ export abstract class Layer {
     void shape;
   }
 
-  /** Builds on first use, validates the input, then calls. */
-  apply(x: Tensor, training = false): Tensor {
+  /**
+   * Builds on first use, validates the input, then calls. Given a SymbolicTensor (from
+   * `input()` or another layer), it instead adds this layer to a model graph, as in Keras.
+   */
+  apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
+  apply(x: Tensor, training?: boolean): Tensor;
+  apply(x: Tensor | SymbolicTensor | SymbolicTensor[], training = false): Tensor | SymbolicTensor {
+    if (isSymbolic(x)) return this.applySymbolic(Array.isArray(x) ? x : [x]);
     this.validateInput(x.shape);
     if (!this.built) this.build([null, ...x.shape.slice(1)]);
     return this.call(x, training);
+  }
+
+  /** Runs the layer on the tensors of a graph node (one input, except for merge layers). */
+  applyTensors(xs: Tensor[], training: boolean): Tensor {
+    if (xs.length !== 1) throw new Error(`Layer '${this.name}' (${this.className}) takes one input, received ${xs.length}`);
+    return this.apply(xs[0], training);
+  }
+
+  protected applySymbolic(inputs: SymbolicTensor[]): SymbolicTensor {
+    if (inputs.length !== 1) throw new Error(`Layer '${this.name}' (${this.className}) takes one input, received ${inputs.length}; merge several with layers.add() or layers.concatenate()`);
+    const shape = inputs[0].shape;
+    this.validateInput(shape);
+    if (!this.built) this.build([null, ...shape.slice(1)]);
+    return new SymbolicTensor(this.computeOutputShape([null, ...shape.slice(1)]), { layer: this, inputs }, this.name);
   }
 
   validateInput(shape: readonly (number | null)[]): void {

@@ -5,23 +5,30 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+/** One row of the table: 'name (Type)', output shape, parameter count, and (graphs) inputs. */
+export interface SummaryRow {
+  label: string;
+  shape: string;
+  params: number;
+  connectedTo?: string;
+}
+
 /** The classic Keras summary table; columns widen instead of wrapping when names are long. */
-export function summaryLines(modelName: string, layers: Layer[], outputShapes: SymbolicShape[]): string[] {
+export function summaryTable(modelName: string, rows: SummaryRow[], layers: Layer[]): string[] {
+  const withConnections = rows.some((r) => r.connectedTo !== undefined);
+  const header = ['Layer (type)', 'Output Shape', 'Param #', ...(withConnections ? ['Connected to'] : [])];
   // As Keras: plain counts in the rows, thousands separators in the totals.
-  const rows = layers.map((layer, i) => [`${layer.name} (${layer.className})`, formatSymbolic(outputShapes[i]), String(layer.countParams())]);
-  const widths = [
-    Math.max(29, ...rows.map((r) => r[0].length + 3)),
-    Math.max(26, ...rows.map((r) => r[1].length + 2)),
-    Math.max(10, ...rows.map((r) => r[2].length + 1)),
-  ];
-  const total = widths[0] + widths[1] + widths[2];
-  const row = (cells: string[]) => (' ' + cells.map((c, i) => c.padEnd(widths[i] - (i === 0 ? 1 : 0))).join('')).trimEnd();
+  const cells = rows.map((r) => [r.label, r.shape, String(r.params), ...(withConnections ? [r.connectedTo ?? ''] : [])]);
+  const minimum = [29, 26, 10, 20];
+  const widths = header.map((h, i) => Math.max(minimum[i], h.length + 2, ...cells.map((c) => c[i].length + (i === 0 ? 3 : 2))));
+  const total = widths.reduce((a, b) => a + b, 0);
+  const line = (cols: string[]) => (' ' + cols.map((c, i) => c.padEnd(widths[i] - (i === 0 ? 1 : 0))).join('')).trimEnd();
   const trainable = layers.reduce((n, l) => n + l.trainableWeights.reduce((m, w) => m + w.value.size, 0), 0);
   const all = layers.reduce((n, l) => n + l.countParams(), 0);
-  const lines = [`Model: "${modelName}"`, '_'.repeat(total), row(['Layer (type)', 'Output Shape', 'Param #']), '='.repeat(total)];
-  rows.forEach((r, i) => {
-    lines.push(row(r));
-    if (i < rows.length - 1) lines.push('');
+  const lines = [`Model: "${modelName}"`, '_'.repeat(total), line(header), '='.repeat(total)];
+  cells.forEach((c, i) => {
+    lines.push(line(c));
+    if (i < cells.length - 1) lines.push('');
   });
   lines.push('='.repeat(total));
   lines.push(`Total params: ${formatCount(all)}`);
@@ -29,4 +36,10 @@ export function summaryLines(modelName: string, layers: Layer[], outputShapes: S
   lines.push(`Non-trainable params: ${formatCount(all - trainable)}`);
   lines.push('_'.repeat(total));
   return lines;
+}
+
+/** The summary of a stack of layers. */
+export function summaryLines(modelName: string, layers: Layer[], outputShapes: SymbolicShape[]): string[] {
+  const rows = layers.map((layer, i) => ({ label: `${layer.name} (${layer.className})`, shape: formatSymbolic(outputShapes[i]), params: layer.countParams() }));
+  return summaryTable(modelName, rows, layers);
 }

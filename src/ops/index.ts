@@ -2,3 +2,4 @@ export { add, sub, mul, div, maximum, minimum, neg, exp, log, sqrt, square, abs,
 export { relu, tanh, sigmoid, elu, leakyRelu, softmax, matMul, biasAdd, conv2d, maxPool, avgPool, sparseSoftmaxCrossEntropy } from './nn.js';
 export { logSoftmax } from './log_softmax.js';
 export { gatherElements } from './gather.js';
+export { concatLastAxis } from './concat.js';
