@@ -13,3 +13,4 @@ export { saveTrainingState, loadTrainingState, readTrainingState, TRAINING_STATE
 export type { HistoryRecord } from './training_state.js';
 export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
 export { exportOnnxFile } from './onnx/file.js';
+export { indexedDbHandler, downloadsHandler, browserFiles, httpHandler, browserModels } from './browser.js';

@@ -33,7 +33,9 @@ export function resolveHandler(target: string | IOHandler, purpose: 'save' | 'lo
       const known = ['file', ...routers.keys()].map((s) => `${s}://`).join(', ');
       throw new Error(`No ${purpose} handler for '${target}': the scheme '${scheme}://' is not supported here; supported: ${known}${isNode() ? '' : ' (import convlab in a browser to get the browser schemes)'}`);
     }
-    return factory(target.slice(scheme.length + 3), limits);
+    const handler = factory(target.slice(scheme.length + 3), limits);
+    if (typeof handler[purpose] !== 'function') throw new Error(`'${scheme}://' cannot ${purpose} models; it only supports ${purpose === 'load' ? 'saving' : 'loading'}`);
+    return handler;
   }
   if (!isNode()) throw new Error(`Cannot ${purpose} '${target}': file paths work only in Node; in a browser use 'downloads://name', 'indexeddb://name' or an http(s) URL`);
   return fileSystem(target, { limits });
