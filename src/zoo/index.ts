@@ -38,7 +38,7 @@ const entries: ZooEntry[] = [
     name: 'lenet5', description: 'LeNet-5 with ReLU and max pooling, 61,706 params (Desafio 3)',
     source: 'LeCun et al. 1998, "Gradient-based learning applied to document recognition", adapted to 28x28',
     inputShape: [28, 28, 1], adaptable: true, trainable: true, dataset: 'fashion-mnist',
-    train: { ...ADAM, epochs: 2, batchSize: 32 }, create: lenet5,
+    train: { ...ADAM, epochs: 3, batchSize: 32 }, create: lenet5,
   },
   {
     name: 'lenet5-classic', description: 'LeNet-5 with tanh and average pooling, as in the 1998 paper',
