@@ -34,6 +34,7 @@ export class ConvExplainer {
   private readonly result = h('div', { class: 'result' });
   private readonly formula = h('div', { class: 'formula', id: 'conv-formula' });
   private readonly error = h('p', { class: 'error', hidden: true });
+  private firstUpdate = true;
   private readonly outTitle = h('h3', { id: 'conv-out-size' }, 'Output');
   private readonly outNote = h('p', { class: 'note' });
   private readonly playButton = h('button', { id: 'conv-play' }, '▶ Animate');
@@ -170,6 +171,13 @@ export class ConvExplainer {
     const y = ops.conv2d(tensor(this.input, [1, 28, 28, 1], 'float32'), tensor(Float32Array.from(this.kernel), [K, K, 1, 1], 'float32'), { strides: this.stride, padding: this.padding });
     this.output = y.data as Float32Array;
     this.formula.textContent = sizeFormula(28, K, this.stride, this.padding);
+    if (this.firstUpdate) {
+      // Start where something happens: the strongest response of the map.
+      this.firstUpdate = false;
+      let best = 0;
+      for (let i = 1; i < this.output.length; i++) if (Math.abs(this.output[i]) > Math.abs(this.output[best])) best = i;
+      this.pos = { row: Math.floor(best / this.g.outW), col: best % this.g.outW };
+    }
     this.moveTo(this.pos.row, this.pos.col);
     for (const l of this.listeners) l();
   }

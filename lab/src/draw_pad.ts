@@ -14,7 +14,7 @@ export class DrawPad {
   private last: { x: number; y: number } | null = null;
   private empty = true;
   private listeners: ((pixels: Float32Array | null, final: boolean) => void)[] = [];
-  brush = 18;
+  brush = 24;
 
   constructor() {
     this.clear();

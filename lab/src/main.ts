@@ -41,8 +41,8 @@ function byId(id: string): HTMLElement {
 
 function showBackend(info: BackendInfo): void {
   const el = byId('backend-info');
-  el.textContent = `Backend: ${info.backend} · Web Worker · ${info.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'}`;
-  el.title = `${info.note}\nregistered backends: ${info.available.join(', ')}\nlogical cores: ${info.threads}`;
+  el.textContent = `Backend: ${info.backend} · ${info.detail}`;
+  el.title = `${info.note}\nregistered backends: ${info.available.join(', ')}\nlogical cores: ${info.threads}\ncross-origin isolated: ${info.crossOriginIsolated}`;
   el.dataset.backend = info.backend;
   document.body.dataset.ready = 'yes';
 }

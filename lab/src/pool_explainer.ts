@@ -29,6 +29,7 @@ export class PoolExplainer {
   private readonly outNote = h('p', { class: 'note' });
   private readonly inTitle = h('h3', {}, 'Input');
   private readonly error = h('p', { class: 'error', hidden: true });
+  private firstUpdate = true;
 
   constructor(root: HTMLElement, private readonly sources: InputSource[], private readonly conv: ConvExplainer) {
     const options: [string, string][] = [['conv', 'Feature map of section 1 (after ReLU)'], ...sources.map((s): [string, string] => [s.id, s.label])];
@@ -93,6 +94,13 @@ export class PoolExplainer {
     const args = { poolSize: this.size, strides: this.stride, padding: this.padding };
     this.output = (this.kind === 'max' ? ops.maxPool(x, args) : ops.avgPool(x, args)).data as Float32Array;
     this.formula.textContent = sizeFormula(rows, this.size, this.stride, this.padding);
+    if (this.firstUpdate) {
+      // Start where something happens: the strongest response of the map.
+      this.firstUpdate = false;
+      let best = 0;
+      for (let i = 1; i < this.output.length; i++) if (Math.abs(this.output[i]) > Math.abs(this.output[best])) best = i;
+      this.pos = { row: Math.floor(best / this.g.outW), col: best % this.g.outW };
+    }
     this.inTitle.textContent = `Input ${rows}×${cols}`;
     this.moveTo(this.pos.row, this.pos.col);
   }

@@ -20,13 +20,16 @@ export interface SplitData {
 export type ToWorker =
   | { type: 'init' }
   | { type: 'train'; spec: ModelSpec; params: TrainParams; train: SplitData; test: SplitData; rows: number; cols: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'backend'; name: string };
 
 export interface BackendInfo {
   backend: string;
   available: string[];
   crossOriginIsolated: boolean;
   threads: number;
+  /** How the active backend runs, e.g. '2 threads, relaxed SIMD'. */
+  detail: string;
   /** Why a faster backend was not used, if one was tried. */
   note: string;
 }

@@ -33,7 +33,8 @@ export class TrainingPanel {
   private readonly bar = h('div');
   private readonly problem = h('p', { class: 'error', hidden: true, id: 'train-problem' });
   private readonly speed = h('p', { class: 'note', id: 'train-speed' });
-  private readonly backendLine = h('p', { class: 'note', id: 'train-backend' });
+  private readonly backendLine = h('p', { class: 'note', id: 'train-backend-line' });
+  private readonly backendSelect = select([['reference', 'reference']], 'reference', (v) => { this.backendSelect.disabled = true; this.send({ type: 'backend', name: v }); }, { id: 'train-backend' });
 
   constructor(root: HTMLElement, private readonly data: LabDataset, builder: ModelBuilder, private readonly onBackend: (info: BackendInfo) => void) {
     this.samples = Math.min(5000, data.train.count);
@@ -53,6 +54,7 @@ export class TrainingPanel {
         labeled('Optimizer', select([['adam', 'Adam'], ['sgd', 'SGD'], ['rmsprop', 'RMSprop']], 'adam', (v) => { this.params.optimizer = v as TrainParams['optimizer']; }, { id: 'train-optimizer' })),
         labeled('Learning rate', numberInput(this.params.learningRate, { min: 0.00001, max: 1, step: 0.0001, id: 'train-lr' }, (v) => { this.params.learningRate = v > 0 && v <= 1 ? v : 0.001; })),
         labeled('validation_split', numberInput(this.params.validationSplit, { min: 0, max: 0.5, step: 0.05, id: 'train-val' }, (v) => { this.params.validationSplit = v >= 0 && v <= 0.5 ? v : 0.2; })),
+        labeled('Backend', this.backendSelect),
         labeled('Seed', numberInput(this.params.seed, { min: 0, step: 1, id: 'train-seed' }, (v) => { this.params.seed = clampInt(v, 0, 2 ** 31 - 1); })),
         this.trainButton,
         this.stopButton,
@@ -110,6 +112,7 @@ export class TrainingPanel {
     this.training = on;
     this.trainButton.disabled = on || !this.spec;
     this.stopButton.disabled = !on;
+    this.backendSelect.disabled = on;
     document.body.dataset.training = on ? 'yes' : 'no';
   }
 
@@ -117,7 +120,10 @@ export class TrainingPanel {
     switch (msg.type) {
       case 'ready':
         this.onBackend(msg);
-        this.backendLine.textContent = `Training runs on convlab's '${msg.backend}' backend in a Web Worker${msg.crossOriginIsolated ? ' (page cross-origin isolated)' : ''}. ${msg.note}`;
+        this.backendSelect.replaceChildren(...msg.available.map((b) => h('option', { value: b }, b)));
+        this.backendSelect.value = msg.backend;
+        this.backendSelect.disabled = this.training;
+        this.backendLine.textContent = `Training runs in a Web Worker on convlab's '${msg.backend}' backend: ${msg.detail}${msg.crossOriginIsolated ? '; the page is cross-origin isolated' : '; the page is not cross-origin isolated, so one thread'}.${msg.note ? ` (${msg.note})` : ''}`;
         this.status.textContent = 'Ready. Pick the settings and press Train.';
         break;
       case 'progress': {

@@ -25,27 +25,48 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
-/** Prefers the WebAssembly backend when it is registered and initialises here. */
-async function chooseBackend(): Promise<BackendInfo> {
-  const available = listBackends();
-  let note = '';
-  if (available.includes('wasm')) {
-    try {
-      await setBackend('wasm');
-    } catch (err) {
-      note = `wasm backend failed to start (${(err as Error).message}); using ${getBackend()}`;
-      await setBackend('reference');
-    }
-  } else {
-    note = 'no WebAssembly backend is registered in this build';
+type WasmModule = typeof import('../../src/kernels/wasm/index.js');
+let wasm: WasmModule | null = null;
+let loadNote = '';
+
+/** Importing the module registers 'wasm'; loaded lazily so a failure leaves the reference backend. */
+async function loadWasm(): Promise<void> {
+  if (wasm || loadNote) return;
+  try {
+    wasm = await import('../../src/kernels/wasm/index.js');
+  } catch (err) {
+    loadNote = `the WebAssembly backend could not be loaded (${(err as Error).message})`;
+  }
+}
+
+function describeBackend(note: string): BackendInfo {
+  const backend = getBackend();
+  let detail = 'plain JavaScript, one thread';
+  if (backend === 'wasm' && wasm) {
+    const info = wasm.wasmInfo();
+    detail = `WebAssembly SIMD${info.relaxedSimd ? ' (relaxed)' : ''}, ${info.threads} thread${info.threads === 1 ? '' : 's'}${info.sharedMemory ? ' on shared memory' : ''}`;
   }
   return {
-    backend: getBackend(),
-    available,
+    backend,
+    available: listBackends(),
     crossOriginIsolated: Boolean(scope.crossOriginIsolated),
     threads: scope.navigator.hardwareConcurrency ?? 1,
+    detail,
     note,
   };
+}
+
+/** Switches backend; on failure stays on (or returns to) the reference backend and says why. */
+async function useBackend(name: string): Promise<BackendInfo> {
+  await loadWasm();
+  if (!listBackends().includes(name)) return describeBackend(loadNote || `no '${name}' backend is registered in this build`);
+  try {
+    await setBackend(name);
+    return describeBackend(name === 'wasm' ? '' : `chosen by hand; 'wasm' is faster where available`);
+  } catch (err) {
+    await setBackend('reference');
+    return describeBackend(`the ${name} backend failed to start (${(err as Error).message}); using the reference backend`);
+  }
 }
 
 /** uint8 NHWC pixels → float32 in [0, 1], as the lab divides by 255. */
@@ -118,10 +139,14 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
   }
   const run = async () => {
     if (msg.type === 'init') {
-      backendInfo ??= await chooseBackend();
+      // The fastest first: WebAssembly (threaded when the page is cross-origin isolated).
+      backendInfo ??= await useBackend('wasm');
+      post({ type: 'ready', ...backendInfo });
+    } else if (msg.type === 'backend') {
+      backendInfo = await useBackend(msg.name);
       post({ type: 'ready', ...backendInfo });
     } else if (msg.type === 'train') {
-      backendInfo ??= await chooseBackend();
+      backendInfo ??= await useBackend('wasm');
       await train(msg.spec, msg.params, msg.train, msg.test, msg.rows, msg.cols);
     }
   };

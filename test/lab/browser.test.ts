@@ -9,9 +9,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { convWindow, geometry, KERNEL_PRESETS, poolWindow } from '../../lab/src/conv_math.ts';
-import { decodeLabDataset, imageAt, type LabDataset, type Manifest } from '../../lab/src/dataset_format.ts';
-import { repoRoot, startLab, type Lab } from './harness.ts';
+import { convWindow, geometry, KERNEL_PRESETS, poolWindow } from '../../lab/src/conv_math.js';
+import { decodeLabDataset, imageAt, type LabDataset, type Manifest } from '../../lab/src/dataset_format.js';
+import { repoRoot, startLab, type Lab } from './harness.js';
 
 /** One epoch on 2,000 images (1,600 trained, 400 validated) of the lab's CNN reaches ~0.75. */
 const TRAIN_IMAGES = '2000';
@@ -59,9 +59,10 @@ describe('browser lab (Chromium)', { timeout: 150_000 }, () => {
     assert.equal(await page.locator('#load-error').isHidden(), true);
     const source = await page.locator('#data-source').textContent();
     assert.match(source ?? '', /fashion-mnist.*first 10,000 of 60,000 training images.*verified in the page/s);
-    const backend = await page.locator('#backend-info').getAttribute('data-backend');
-    assert.ok(backend === 'reference' || backend === 'wasm', `backend ${backend}`);
+    // The fastest backend: WebAssembly, threaded because the server sends COOP/COEP headers.
     assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    assert.equal(await page.getAttribute('#backend-info', 'data-backend'), 'wasm', (await page.locator('#train-backend-line').textContent()) ?? '');
+    assert.match((await page.locator('#backend-info').textContent()) ?? '', /WebAssembly SIMD.*on shared memory/);
   });
 
   test('the convolution explainer computes the output pixel of a known kernel and window', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ops, tensor } from '../../src/index.ts';
-import { convWindow, geometry, KERNEL_PRESETS, parseKernelValue, poolWindow, sizeFormula } from '../../lab/src/conv_math.ts';
+import { ops, tensor } from '../../src/index.js';
+import { convWindow, geometry, KERNEL_PRESETS, parseKernelValue, poolWindow, sizeFormula } from '../../lab/src/conv_math.js';
 
 /** A 7×6 image with distinct values, so a wrong window position changes the sum. */
 const H = 7;

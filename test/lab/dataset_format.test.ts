@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeLabDataset, encodeLabDataset, imageAt, type Manifest } from '../../lab/src/dataset_format.ts';
+import { decodeLabDataset, encodeLabDataset, imageAt, type Manifest } from '../../lab/src/dataset_format.js';
 
 function sample(): Manifest & { bytes: Uint8Array } {
   const train = { images: Uint8Array.from({ length: 3 * 4 }, (_, i) => i * 20), labels: Uint8Array.from([0, 2, 1]), count: 3 };

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
-import { buildLabData } from '../../lab/scripts/build-data.ts';
+import { buildLabData } from '../../lab/scripts/build-data.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const config = path.join(repoRoot, 'lab', 'vite.config.ts');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { buildModel, cloneSpec, defaultLayer, LAYER_TYPES, PRESETS, trainability } from '../../lab/src/model_spec.ts';
+import { buildModel, cloneSpec, defaultLayer, LAYER_TYPES, PRESETS, trainability } from '../../lab/src/model_spec.js';
 
 describe('lab model presets', () => {
   test("the lab's CNN matches the summary printed in the lab (118,980 parameters)", () => {
