@@ -50,7 +50,7 @@ async function syncDirectory(dir: string): Promise<void> {
  * The size is taken from the open handle, not the path: a writer renaming a new version over the
  * file meanwhile cannot make the size and the bytes come from different versions.
  */
-export async function readFileLimited(path: string, maxBytes: number, what: string, exactBytes?: number): Promise<Uint8Array> {
+export async function readFileLimited(path: string, maxBytes: number, what: string, exactBytes?: number, into?: { buffer: Uint8Array; offset: number }): Promise<Uint8Array> {
   const fs = await nodeFs('Reading a file');
   let handle: Awaited<ReturnType<typeof fs.open>>;
   try {
@@ -70,7 +70,9 @@ export async function readFileLimited(path: string, maxBytes: number, what: stri
       throw new ModelFormatError(`${what}: '${path}' is ${kind}: it has ${size} bytes but the manifest says ${exactBytes}`);
     }
     if (size > maxBytes) throw new ModelFormatError(`${what}: '${path}' is ${size} bytes, more than the limit of ${maxBytes} bytes`);
-    const data = new Uint8Array(size);
+    // Reading straight into the caller's buffer saves a copy of large weight shards.
+    const data = into ? into.buffer.subarray(into.offset, into.offset + size) : new Uint8Array(size);
+    if (data.byteLength !== size) throw new ModelFormatError(`${what}: '${path}' has ${size} bytes, more than the space left for it`);
     let at = 0;
     while (at < size) {
       const { bytesRead } = await handle.read(data, at, size - at, at);

@@ -70,7 +70,13 @@ export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions
     if (spec.dtype !== 'float32' && spec.dtype !== 'float64') {
       throw new ModelFormatError(`${what}: weight '${variable.name}' has dtype '${spec.dtype}'; layer weights must be float32 or float64`);
     }
-    variable.assign(readWeight(spec, data));
+    const target = variable.value.data;
+    if (spec.dtype === variable.value.dtype) {
+      // Same dtype: copy the bytes straight into the weight, without an intermediate tensor.
+      new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(new Uint8Array(data, spec.byteOffset, spec.byteLength));
+    } else {
+      variable.assign(readWeight(spec, data));
+    }
     byName.delete(variable.name);
   }
   if (byName.size > 0) {

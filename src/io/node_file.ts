@@ -94,8 +94,7 @@ export async function loadArtifactsFromFiles(target: string, limits: LoadLimits)
       throw new ModelFormatError(`Weight data is ${kind}: ${shards} ${files.length === 1 ? 'holds' : 'hold'} ${groupBytes} bytes but the manifest in '${modelFile}' describes ${group.totalBytes} bytes`);
     }
     for (const [i, file] of files.entries()) {
-      const bytes = await readFileLimited(file, group.totalBytes, 'Loading weights', sizes[i]);
-      out.set(bytes, at);
+      const bytes = await readFileLimited(file, group.totalBytes, 'Loading weights', sizes[i], { buffer: out, offset: at });
       at += bytes.byteLength;
     }
   }
