@@ -1,5 +1,7 @@
+import { ConvInfo } from './conv_info';
 import { gemm, GEMM_SCRATCH, MR } from './gemm';
 import { at, sliceEnd, sliceStart } from './simd';
+import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 
 /*
  * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
@@ -11,12 +13,7 @@ import { at, sliceEnd, sliceStart } from './simd';
 /** Floats of column matrix built per chunk (512 KiB). */
 const COLS_BUDGET: i32 = 128 * 1024;
 
-@unmanaged export class ConvInfo {
-  batch: i32 = 0; h: i32 = 0; w: i32 = 0; ci: i32 = 0;
-  oh: i32 = 0; ow: i32 = 0; co: i32 = 0;
-  kh: i32 = 0; kw: i32 = 0; sh: i32 = 0; sw: i32 = 0;
-  dh: i32 = 0; dw: i32 = 0; pt: i32 = 0; pl: i32 = 0;
-}
+export { ConvInfo };
 
 @inline function depth(c: ConvInfo): i32 {
   return c.kh * c.kw * c.ci;
@@ -29,9 +26,14 @@ function chunkRows(kkci: i32): i32 {
 
 /** Per-thread scratch bytes: GEMM packing, one column chunk, one partial filter gradient. */
 export function convScratchBytes(kkci: i32, co: i32): i32 {
-  const cols = max(COLS_BUDGET, MR * kkci);
-  const bytes = GEMM_SCRATCH + cols * 4 + kkci * co * 4;
+  const cols = max(max(COLS_BUDGET, MR * kkci) * 4, directScratchBytes(kkci, co));
+  const bytes = GEMM_SCRATCH + cols + kkci * co * 4;
   return (bytes + 63) & ~63;
+}
+
+/** Few channels: direct loops beat im2col + GEMM (see direct.ts). */
+@inline function isDirect(c: ConvInfo): bool {
+  return c.co <= DIRECT_MAX_CO && depth(c) <= DIRECT_MAX_DEPTH;
 }
 
 @inline function isPointwise(c: ConvInfo): bool {
@@ -116,6 +118,10 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
   const m = c.batch * c.oh * c.ow;
   const r0 = sliceStart(m, MR, tid, nt);
   const r1 = sliceEnd(m, MR, tid, nt);
+  if (isDirect(c)) {
+    directConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
   if (isPointwise(c)) {
     gemm(x, c.ci, 1, w, c.co, 1, out, c.co, kkci, r0, r1, 0, c.co, false, scratch);
     return;
@@ -163,7 +169,11 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
   const m = c.batch * c.oh * c.ow;
   const r0 = sliceStart(m, 1, tid, nt);
   const r1 = sliceEnd(m, 1, tid, nt);
-  const target = nt == 1 ? dw : partialOf(scratch, kkci);
+  const target = nt == 1 ? dw : partialOf(scratch, kkci, c.co);
+  if (isDirect(c)) {
+    directFilterGrad(x, dy, target, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
   memory.fill(target, 0, <usize>(kkci * c.co) << 2);
   if (isPointwise(c)) {
     gemm(at(x, r0 * c.ci), 1, c.ci, at(dy, r0 * c.co), c.co, 1, target, c.co, r1 - r0, 0, kkci, 0, c.co, true, scratch);
@@ -178,8 +188,9 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
   }
 }
 
-@inline function partialOf(scratch: usize, kkci: i32): usize {
-  return scratch + GEMM_SCRATCH + (<usize>max(COLS_BUDGET, MR * kkci) << 2);
+/** Where a thread's partial filter gradient sits in its scratch (after the GEMM and column areas). */
+@inline function partialOf(scratch: usize, kkci: i32, co: i32): usize {
+  return scratch + GEMM_SCRATCH + <usize>max(max(COLS_BUDGET, MR * kkci) * 4, directScratchBytes(kkci, co));
 }
 
 /** dw[e] = Σ_t partial_t[e] for this thread's slice of elements, adding in thread order. */
@@ -189,7 +200,7 @@ export function conv2dFilterReduce(dw: usize, kkci: i32, co: i32, nt: i32, scrat
   const e1 = sliceEnd(n, 4, tid, nth);
   for (let e = e0; e < e1; e++) {
     let s: f32 = 0;
-    for (let t = 0; t < nt; t++) s += load<f32>(at(partialOf(scratch0 + <usize>t * <usize>stride, kkci), e));
+    for (let t = 0; t < nt; t++) s += load<f32>(at(partialOf(scratch0 + <usize>t * <usize>stride, kkci, co), e));
     store<f32>(at(dw, e), s);
   }
 }

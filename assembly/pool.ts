@@ -51,6 +51,14 @@ export function maxPool(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i32): v
   }
 }
 
+const LANES = i32x4(0, 1, 2, 3);
+
+@inline function addAt(dx: usize, index: i32, g: f32): void {
+  if (index < 0) return;
+  const d = at(dx, index);
+  store<f32>(d, load<f32>(d) + g);
+}
+
 /** Routes each output gradient to the first cell holding the window's maximum. */
 export function maxPoolGrad(dy: usize, x: usize, dx: usize, p: PoolInfo, tid: i32, nt: i32): void {
   const C = p.c;
@@ -68,7 +76,27 @@ export function maxPoolGrad(dy: usize, x: usize, dx: usize, p: PoolInfo, tid: i3
         const w0 = max(ws, 0);
         const w1 = min(ws + p.pw, p.w);
         const o = ((b * p.oh + oh) * p.ow + ow) * C;
-        for (let c = 0; c < C; c++) {
+        let c = 0;
+        // Four channels at once: track the best value and its flat index per lane.
+        for (; c + 4 <= C; c += 4) {
+          let best = f32x4.splat(<f32>-Infinity);
+          let bestIndex = i32x4.splat(-1);
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) {
+              const i = ((b * p.h + ih) * p.w + iw) * C + c;
+              const v = v128.load(at(x, i));
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              bestIndex = v128.bitselect(i32x4.add(i32x4.splat(i), LANES), bestIndex, gt);
+            }
+          }
+          const g = v128.load(at(dy, o + c));
+          addAt(dx, i32x4.extract_lane(bestIndex, 0), f32x4.extract_lane(g, 0));
+          addAt(dx, i32x4.extract_lane(bestIndex, 1), f32x4.extract_lane(g, 1));
+          addAt(dx, i32x4.extract_lane(bestIndex, 2), f32x4.extract_lane(g, 2));
+          addAt(dx, i32x4.extract_lane(bestIndex, 3), f32x4.extract_lane(g, 3));
+        }
+        for (; c < C; c++) {
           let best = <f32>-Infinity;
           let bestIndex = -1;
           for (let ih = h0; ih < h1; ih++) {

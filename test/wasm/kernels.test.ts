@@ -25,7 +25,7 @@ function randomConv(rng: Random): Conv2DInfo | null {
   const strides = (dilated ? [1, 1] : [int(rng, 1, 3), int(rng, 1, 3)]) as [number, number];
   const dilations = (dilated ? [int(rng, 1, 3), int(rng, 1, 3)] : [1, 1]) as [number, number];
   const x = [int(rng, 1, 4), int(rng, 1, 13), int(rng, 1, 13), int(rng, 1, 7)];
-  const info = conv2dInfo(x, [k[0], k[1], x[3], int(rng, 1, 11)], strides, rng.next() < 0.5 ? 'same' : 'valid', dilations);
+  const info = conv2dInfo(x, [k[0], k[1], x[3], int(rng, 1, 17)], strides, rng.next() < 0.5 ? 'same' : 'valid', dilations);
   return info.outHeight > 0 && info.outWidth > 0 ? info : null;
 }
 
