@@ -15,6 +15,7 @@ export { metrics, type Metric } from './metrics/index.js';
 export { callbacks, Callback, History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, schedules, Progbar, ProgbarLogger, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
 export { setSeed, Random } from './utils/random.js';
 export { setBackend, getBackend, registerBackend, listBackends } from './kernels/registry.js';
+export { setNumThreads, getNumThreads, wasmInfo } from './kernels/wasm/index.js';
 export type { Backend } from './kernels/backend.js';
 export { valueAndGrads, grads } from './autograd/backprop.js';
 export { noGrad } from './autograd/tape.js';
