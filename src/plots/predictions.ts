@@ -44,17 +44,19 @@ export function plotPredictionGrid(input: PredictionGridInput): Picture {
   const indices = (input.indices ?? Array.from({ length: rows * cols }, (_, i) => i)).filter((i) => i < n).slice(0, rows * cols);
   const usedRows = Math.max(1, Math.ceil(indices.length / cols));
   const legendH = 30 + Math.ceil(k / 5) * 22;
-  const width = cols * PAIR_W + 20;
+  // Wide enough for the subtitle and the class key even for a single image.
+  const width = Math.max(cols * PAIR_W + 20, 640);
+  const left = (width - cols * PAIR_W) / 2;
   const height = 70 + usedRows * PAIR_H + legendH;
   const { canvas, ctx } = whiteCanvas(width, height);
 
   let right = 0;
   for (const i of indices) if (argmaxRow(input.probabilities, i, k) === input.labels[i]) right++;
-  text(ctx, input.title ?? `Predictions: ${right} of ${indices.length} right`, width / 2, 32, { size: 22, bold: true, align: 'center' });
-  text(ctx, 'label: predicted class, confidence (true class); blue = right, red = wrong', width / 2, 56, { size: 14, align: 'center', color: MUTED });
+  text(ctx, input.title ?? `Predictions: ${right} of ${indices.length} right`, width / 2, 32, { size: 22, bold: true, align: 'center', maxWidth: width - 20 });
+  text(ctx, 'label: predicted class, confidence (true class); blue = right, red = wrong', width / 2, 56, { size: 14, align: 'center', color: MUTED, maxWidth: width - 20 });
 
   indices.forEach((i, slot) => {
-    const x0 = 10 + (slot % cols) * PAIR_W;
+    const x0 = left + (slot % cols) * PAIR_W;
     const y0 = 70 + Math.floor(slot / cols) * PAIR_H;
     drawPair(ctx, input, i, k, x0, y0);
   });
