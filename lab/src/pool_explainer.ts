@@ -30,11 +30,15 @@ export class PoolExplainer {
   private readonly inTitle = h('h3', {}, 'Input');
   private readonly error = h('p', { class: 'error', hidden: true });
   private firstUpdate = true;
+  private readonly rowInput = h('input', { type: 'number', id: 'pool-row', min: 0 });
+  private readonly colInput = h('input', { type: 'number', id: 'pool-col', min: 0 });
 
   constructor(root: HTMLElement, private readonly sources: InputSource[], private readonly conv: ConvExplainer) {
     const options: [string, string][] = [['conv', 'Feature map of section 1 (after ReLU)'], ...sources.map((s): [string, string] => [s.id, s.label])];
     this.outCanvas.addEventListener('click', (e) => { const c = cellAt(this.outCanvas, e, this.outCell()); this.moveTo(c.row, c.col); });
     conv.onChange(() => { if (this.sourceId === 'conv') this.update(); });
+    this.rowInput.addEventListener('change', () => this.moveTo(Number(this.rowInput.value), this.pos.col));
+    this.colInput.addEventListener('change', () => this.moveTo(this.pos.row, Number(this.colInput.value)));
     root.append(
       h('h2', {}, '2 · Pooling'),
       h('p', { class: 'lead' }, 'Pooling shrinks a feature map while keeping what matters: max pooling keeps the largest value of each window (outlined in red), average pooling their mean. A 2×2 pool with stride 2 halves each side, and it has no weights: the parameter count does not change (Desafio 2).'),
@@ -44,6 +48,8 @@ export class PoolExplainer {
         labeled('poolSize', select([['2', '2×2'], ['3', '3×3']], '2', (v) => { this.size = Number(v); this.update(); }, { id: 'pool-size' })),
         labeled('Strides', select([['1', '1'], ['2', '2'], ['3', '3']], '2', (v) => { this.stride = Number(v); this.update(); }, { id: 'pool-stride' })),
         labeled('Padding', select([['valid', "'valid'"], ['same', "'same'"]], 'valid', (v) => { this.padding = v as Padding; this.update(); }, { id: 'pool-padding' })),
+        labeled('Row', this.rowInput),
+        labeled('Column', this.colInput),
         h('button', { onclick: () => this.step(-1) }, '◀ Step'),
         h('button', { onclick: () => this.step(1) }, 'Step ▶'),
       ),
@@ -118,6 +124,10 @@ export class PoolExplainer {
 
   private render(): void {
     const { row, col } = this.pos;
+    this.rowInput.value = String(row);
+    this.colInput.value = String(col);
+    this.rowInput.max = String(this.g.outH - 1);
+    this.colInput.max = String(this.g.outW - 1);
     const { data, rows, cols } = this.input;
     const win = poolWindow(data, this.g, this.kind, row, col);
     const pad = this.padding === 'same' && (this.g.padTop > 0 || (this.g.outH - 1) * this.stride + this.size > rows) ? 1 : 0;

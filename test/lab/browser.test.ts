@@ -100,20 +100,35 @@ describe('browser lab (Chromium)', { timeout: 150_000 }, () => {
     assert.ok(Math.abs((await number('#conv-lib')) - edge.sum) < 1e-4);
     assert.match((await page.locator('#conv-out-size').textContent()) ?? '', /Output 14×14/);
     assert.match((await page.locator('#conv-formula').textContent()) ?? '', /⌈28 \/ 2⌉ = 14/);
-    await page.selectOption('#conv-kernel', 'edge');
+    await page.selectOption('#conv-kernel', 'sobelX');
     await page.selectOption('#conv-padding', 'valid');
     await page.selectOption('#conv-stride', '1');
+    await page.fill('#conv-row', '12');
+    await page.press('#conv-row', 'Enter');
+    await page.fill('#conv-col', '7');
+    await page.press('#conv-col', 'Enter');
     await shot('conv');
   });
 
   test('the pooling explainer shows the winning pixel of a max-pooling window', async () => {
     await page.selectOption('#pool-input', 'test:3');
     await page.selectOption('#pool-kind', 'max');
+    await page.fill('#pool-row', '8');
+    await page.press('#pool-row', 'Enter');
+    await page.fill('#pool-col', '6');
+    await page.press('#pool-col', 'Enter');
     const image = imageAt(data.test, 3, 28, 28);
-    const win = poolWindow(image, geometry(28, 28, 2, 2, 'valid'), 'max', 5, 5);
-    assert.ok(Math.abs((await number('#pool-value')) - win.value) < 1e-4);
+    const win = poolWindow(image, geometry(28, 28, 2, 2, 'valid'), 'max', 8, 6);
+    // The 2×2 window at rows 16-17, columns 12-13, straight from the bytes.
+    const direct = Math.max(...[[16, 12], [16, 13], [17, 12], [17, 13]].map(([r, c]) => data.test.images[3 * 784 + r * 28 + c] / 255));
+    assert.ok(Math.abs(win.value - direct) < 1e-6 && direct > 0.1, `window max ${direct}`);
+    assert.ok(Math.abs((await number('#pool-value')) - direct) < 1e-4, `page shows ${await number('#pool-value')}, expected ${direct}`);
     assert.equal(await page.locator('#pool-window td.win').count(), 1);
-    await page.selectOption('#pool-input', 'conv');
+    await page.selectOption('#pool-kind', 'avg');
+    const mean = [[16, 12], [16, 13], [17, 12], [17, 13]].reduce((s, [r, c]) => s + data.test.images[3 * 784 + r * 28 + c] / 255, 0) / 4;
+    assert.ok(Math.abs((await number('#pool-value')) - mean) < 1e-4);
+    assert.equal(await page.locator('#pool-window td.win').count(), 0);
+    await page.selectOption('#pool-kind', 'max');
     await shot('pool');
   });
 
@@ -176,6 +191,21 @@ describe('browser lab (Chromium)', { timeout: 150_000 }, () => {
     assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-4);
     await shot('test');
     await page.screenshot({ path: path.join(shots, 'page.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  test('the stop button ends a long run early', async () => {
+    await page.selectOption('#train-samples', '10000');
+    await page.fill('#train-epochs', '20');
+    await page.press('#train-epochs', 'Enter');
+    await page.click('#train-start');
+    await page.waitForFunction(() => Number(document.querySelector('#chart-loss')?.getAttribute('data-train-points')) >= 2);
+    await page.click('#train-stop');
+    await page.waitForSelector('body[data-training="no"]', { timeout: 30_000 });
+    await page.waitForSelector('#test-accuracy');
+    assert.match((await page.locator('#train-status').textContent()) ?? '', /^Stopped · test accuracy/);
+    // fit still closes the interrupted epoch (validation included), then ends: at most 1 of 20.
+    assert.ok(Number(await page.getAttribute('#chart-loss', 'data-val-points')) <= 1, 'stopped within the first epoch');
     assert.deepEqual(errors, []);
   });
 });
