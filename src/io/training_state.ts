@@ -169,14 +169,16 @@ export function applyTrainingState(model: Sequential, record: TrainingStateRecor
     const specs = checkWeightSpecs(opt.slots.map((s) => s.spec), `${what}: optimizer slots`, limits);
     checkWeightDataLength(specs.totalBytes, optimizerData ?? new ArrayBuffer(0), `${what}: optimizer state`);
     const slots: Record<string, Record<string, number[]>> = {};
+    const slotDTypes: Record<string, 'float32' | 'float64'> = {};
     opt.slots.forEach((s, k) => {
       const variable = variables[s.weight];
       if (!Number.isInteger(s.weight) || !variable) throw new ModelFormatError(`${what}: optimizer slot '${s.slot}' refers to weight ${describe(s.weight)}, but the model has ${variables.length} weights`);
       const spec = specs.specs[k];
       if (spec.size !== variable.value.size) throw new ModelFormatError(`${what}: optimizer slot '${s.slot}' of weight '${variable.name}' has ${spec.size} values, the weight has ${variable.value.size}`);
       (slots[variable.name] ??= {})[s.slot] = Array.from(readWeight(spec, optimizerData!).data);
+      slotDTypes[variable.name] = variable.value.dtype === 'float64' ? 'float64' : 'float32';
     });
-    optimizer.setState({ iterations: opt.iterations, learningRate: opt.learningRate, slots });
+    optimizer.setState({ iterations: opt.iterations, learningRate: opt.learningRate, slots, slotDTypes });
   }
   if (options.restoreRandom) {
     globalRandom.setState(fromJsonState(record.random.global));

@@ -10,6 +10,8 @@ export interface OptimizerState {
   iterations: number;
   learningRate: number;
   slots: Record<string, Record<string, number[]>>;
+  /** Storage type of each variable's slots ('float32' when absent, as in older states). */
+  slotDTypes?: Record<string, FloatDType>;
 }
 
 export abstract class Optimizer {
@@ -51,10 +53,13 @@ export abstract class Optimizer {
 
   getState(): OptimizerState {
     const slots: OptimizerState['slots'] = {};
+    const slotDTypes: Record<string, FloatDType> = {};
     for (const [name, s] of this.slots) {
       slots[name] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Array.from(v)]));
+      const first = Object.values(s)[0];
+      slotDTypes[name] = first instanceof Float64Array ? 'float64' : 'float32';
     }
-    return { iterations: this.iterations, learningRate: this.learningRate, slots };
+    return { iterations: this.iterations, learningRate: this.learningRate, slots, slotDTypes };
   }
 
   setState(state: OptimizerState): void {
@@ -62,7 +67,8 @@ export abstract class Optimizer {
     this.learningRate = state.learningRate;
     this.slots.clear();
     for (const [name, s] of Object.entries(state.slots)) {
-      this.slots.set(name, Object.fromEntries(Object.entries(s).map(([k, v]) => [k, Float32Array.from(v)])));
+      const dtype = state.slotDTypes?.[name] ?? 'float32';
+      this.slots.set(name, Object.fromEntries(Object.entries(s).map(([k, v]) => [k, dtype === 'float64' ? Float64Array.from(v) : Float32Array.from(v)])));
     }
   }
 }
