@@ -45,7 +45,15 @@ export class TrainingChart {
   }
 
   addValidation(x: number, y: number): void {
-    this.push(x, null, y);
+    // Share the row of the epoch's last training point: uPlot ranges its scales over the rows of
+    // the visible x window, and a second row at the same x would be left out.
+    const last = this.xs.length - 1;
+    if (last >= 0 && this.xs[last] === x && this.val[last] === null) {
+      this.val[last] = y;
+      this.redraw();
+    } else {
+      this.push(x, null, y);
+    }
   }
 
   private push(x: number, train: number | null, val: number | null): void {
