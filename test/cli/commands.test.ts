@@ -37,7 +37,7 @@ test('models lists the zoo with sources', async () => {
 });
 
 test('every command has --help', async () => {
-  for (const cmd of ['summary', 'compare', 'models', 'train', 'evaluate', 'predict', 'plot']) {
+  for (const cmd of ['summary', 'compare', 'models', 'train', 'evaluate', 'predict', 'plot', 'export']) {
     const r = await run(cmd, '--help');
     assert.equal(r.code, 0, cmd);
     assert.match(r.stdout, new RegExp(`Usage: convlab ${cmd}`), cmd);
