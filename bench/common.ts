@@ -1,0 +1,104 @@
+/*
+ * Shared by the benchmark runners: the workload definitions, the data file format, and the
+ * timing discipline (warm up, size each repeat to a target duration, report every repeat).
+ */
+import { readFileSync } from 'node:fs';
+
+export type ModelName = 'lab' | 'lenet';
+
+export interface Workload {
+  quick: boolean;
+  dataFile: string;
+  samples: number;
+}
+
+/** One measurement: a value per repeat (samples/s or GFLOP/s). */
+export interface Measurement {
+  key: string;
+  unit: 'samples/s' | 'GFLOP/s';
+  values: number[];
+  note?: string;
+}
+
+export interface RunnerResult {
+  system: string;
+  version: string;
+  measurements: Measurement[];
+  notes: string[];
+}
+
+/** Training and inference workloads, in the order of the report. */
+export const TRAIN_CASES: { model: ModelName; batch: number }[] = [
+  { model: 'lab', batch: 32 },
+  { model: 'lab', batch: 128 },
+  { model: 'lenet', batch: 32 },
+  { model: 'lenet', batch: 128 },
+];
+
+export const INFER_BATCH = 128;
+
+/** Forward-conv shapes of both models at batch 32: [x NHWC, filter HWIO, padding]. */
+export const CONV_CASES: { key: string; x: number[]; w: number[]; padding: 'same' | 'valid' }[] = [
+  { key: 'conv lab 28x28x1 -> 5 (3x3 same), batch 32', x: [32, 28, 28, 1], w: [3, 3, 1, 5], padding: 'same' },
+  { key: 'conv LeNet-1 28x28x1 -> 6 (5x5 same), batch 32', x: [32, 28, 28, 1], w: [5, 5, 1, 6], padding: 'same' },
+  { key: 'conv LeNet-2 14x14x6 -> 16 (5x5 valid), batch 32', x: [32, 14, 14, 6], w: [5, 5, 6, 16], padding: 'valid' },
+];
+
+export function convFlops(x: number[], w: number[], padding: 'same' | 'valid'): number {
+  const oh = padding === 'same' ? x[1] : x[1] - w[0] + 1;
+  const ow = padding === 'same' ? x[2] : x[2] - w[1] + 1;
+  return 2 * x[0] * oh * ow * w[0] * w[1] * w[2] * w[3];
+}
+
+export const GEMM_N = 1024;
+
+/** The data file: int32 count, then count*784 float32 pixels, then count int32 labels. */
+export function readData(file: string): { x: Float32Array; y: Int32Array; count: number } {
+  const bytes = readFileSync(file);
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const count = new Int32Array(buffer, 0, 1)[0];
+  const x = new Float32Array(buffer, 4, count * 784);
+  const y = new Int32Array(buffer, 4 + count * 784 * 4, count);
+  return { x, y, count };
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Times `run(units)` (which does `units` steps of `perUnit` samples or flops): one warm-up,
+ * a probe to size each repeat near `targetMs`, then `repeats` timed repeats. Returns rates.
+ */
+export async function timeRepeats(run: (units: number) => unknown, perUnit: number, opts: { quick: boolean; maxUnits: number; scale?: number }): Promise<number[]> {
+  const targetMs = opts.quick ? 250 : 1500;
+  const repeats = opts.quick ? 2 : 5;
+  await run(1);
+  let t = performance.now();
+  await run(1);
+  const probe = Math.max(performance.now() - t, 0.01);
+  const units = Math.max(1, Math.min(opts.maxUnits, Math.round(targetMs / probe)));
+  const rates: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    t = performance.now();
+    await run(units);
+    const seconds = (performance.now() - t) / 1000;
+    rates.push((units * perUnit) / seconds / (opts.scale ?? 1));
+  }
+  return rates;
+}
+
+export function parseArgs(): { quick: boolean; dataFile: string; system: string; threads: number } {
+  const get = (name: string): string | undefined => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  return {
+    quick: process.argv.includes('--quick'),
+    dataFile: get('--data') ?? '',
+    system: get('--system') ?? '',
+    threads: Number(get('--threads') ?? 1),
+  };
+}

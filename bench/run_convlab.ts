@@ -1,0 +1,98 @@
+/**
+ * Benchmark runner for convlab (one backend and thread count per process), started by
+ * bench/index.ts: node --import tsx bench/run_convlab.ts --system reference|wasm --threads N --data FILE [--quick]
+ */
+import { layers, sequential, setBackend, tensor, type Sequential } from '../src/index.js';
+import { kernels } from '../src/kernels/registry.js';
+import { setNumThreads, wasmInfo } from '../src/kernels/wasm/index.js';
+import { conv2dInfo } from '../src/ops/conv_util.js';
+import { setSeed } from '../src/utils/random.js';
+import { CONV_CASES, GEMM_N, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
+
+export function buildModel(name: ModelName): Sequential {
+  if (name === 'lab') {
+    return sequential({
+      layers: [
+        layers.conv2d({ filters: 5, kernelSize: 3, activation: 'relu', padding: 'same', inputShape: [28, 28, 1] }),
+        layers.maxPooling2d({ poolSize: 2 }),
+        layers.flatten(),
+        layers.dense({ units: 120, activation: 'relu' }),
+        layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
+  }
+  return sequential({
+    layers: [
+      layers.conv2d({ filters: 6, kernelSize: 5, activation: 'relu', padding: 'same', inputShape: [28, 28, 1] }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu', padding: 'valid' }),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.flatten(),
+      layers.dense({ units: 120, activation: 'relu' }),
+      layers.dense({ units: 84, activation: 'relu' }),
+      layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+const args = parseArgs();
+const data = readData(args.dataFile);
+if (args.system === 'wasm') await setNumThreads(args.threads);
+await setBackend(args.system);
+const measurements: Measurement[] = [];
+const slow = args.system === 'reference';
+
+for (const { model: name, batch } of TRAIN_CASES) {
+  setSeed(1);
+  const model = buildModel(name);
+  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+  const maxUnits = Math.floor(data.count / batch);
+  const values = await timeRepeats(async (steps) => {
+    const n = steps * batch;
+    const xs = tensor(data.x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const ys = tensor(data.y.subarray(0, n), [n]);
+    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
+  }, batch, { quick: args.quick, maxUnits });
+  measurements.push({ key: `train ${name} batch ${batch}`, unit: 'samples/s', values });
+}
+
+for (const name of ['lab', 'lenet'] as const) {
+  setSeed(1);
+  const model = buildModel(name);
+  const values = await timeRepeats((steps) => {
+    const n = steps * INFER_BATCH;
+    model.predict(tensor(data.x.subarray(0, n * 784), [n, 28, 28, 1]), { batchSize: INFER_BATCH });
+  }, INFER_BATCH, { quick: args.quick, maxUnits: Math.floor(data.count / INFER_BATCH) });
+  measurements.push({ key: `predict ${name} batch ${INFER_BATCH}`, unit: 'samples/s', values });
+}
+
+const k = kernels();
+{
+  const n = GEMM_N;
+  const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const b = a.slice().reverse();
+  const c = new Float32Array(n * n);
+  const values = await timeRepeats((units) => {
+    for (let u = 0; u < units; u++) k.matMul(a, b, c, n, n, n, false, false);
+  }, 2 * n * n * n, { quick: args.quick, maxUnits: slow ? 2 : 50, scale: 1e9 });
+  measurements.push({ key: `GEMM ${n}x${n}x${n}`, unit: 'GFLOP/s', values });
+}
+for (const cc of CONV_CASES) {
+  const info = conv2dInfo(cc.x, cc.w, [1, 1], cc.padding, [1, 1]);
+  const x = data.x.subarray(0, cc.x.reduce((p, d) => p * d, 1));
+  const w = new Float32Array(cc.w.reduce((p, d) => p * d, 1)).map((_, i) => Math.sin(i));
+  const out = new Float32Array(info.batch * info.outHeight * info.outWidth * info.outChannels);
+  const values = await timeRepeats((units) => {
+    for (let u = 0; u < units; u++) k.conv2d(x, w, out, info);
+  }, convFlops(cc.x, cc.w, cc.padding), { quick: args.quick, maxUnits: 1000, scale: 1e9 });
+  measurements.push({ key: cc.key, unit: 'GFLOP/s', values });
+}
+
+const info = wasmInfo();
+const result: RunnerResult = {
+  system: args.system === 'wasm' ? `convlab wasm ${args.threads}T` : 'convlab reference',
+  version: 'convlab 0.1.0',
+  measurements,
+  notes: args.system === 'wasm' ? [`wasm build: ${info.relaxedSimd ? 'relaxed SIMD (FMA)' : 'portable SIMD'}, ${info.sharedMemory ? 'shared' : 'private'} memory, ${info.threads} thread(s)`] : [],
+};
+process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
