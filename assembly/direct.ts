@@ -39,6 +39,7 @@ function packFilter(w: usize, kkci: i32, co: i32, dst: usize): void {
 }
 
 export function directConv2d(x: usize, w: usize, out: usize, c: ConvInfo, r0: i32, r1: i32, scratch: usize): void {
+  if (r1 <= r0) return;
   const co = c.co;
   const ci = c.ci;
   const cop = padded(co);
@@ -48,30 +49,64 @@ export function directConv2d(x: usize, w: usize, out: usize, c: ConvInfo, r0: i3
   packFilter(w, kkci, co, wp);
   const ohw = c.oh * c.ow;
   const rowBytes = <usize>(ci * cop) << 2;
+  const tapStep = <usize>(c.dw * ci) << 2;
+  const spanH = (c.kh - 1) * c.dh;
+  const spanW = (c.kw - 1) * c.dw;
+  // (b, oh, ow) advance like an odometer: no division per pixel.
+  let b = r0 / ohw;
+  let oh = (r0 - b * ohw) / c.ow;
+  let ow = r0 - b * ohw - oh * c.ow;
   for (let r = r0; r < r1; r++) {
-    const b = r / ohw;
-    const rem = r - b * ohw;
-    const oh = rem / c.ow;
-    const ow = rem - oh * c.ow;
     const ih0 = oh * c.sh - c.pt;
     const iw0 = ow * c.sw - c.pl;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let kh = 0; kh < c.kh; kh++) {
-      const ih = ih0 + kh * c.dh;
-      if (ih < 0 || ih >= c.h) continue;
-      for (let kw = 0; kw < c.kw; kw++) {
-        const iw = iw0 + kw * c.dw;
-        if (iw < 0 || iw >= c.w) continue;
-        let xp = at(x, ((b * c.h + ih) * c.w + iw) * ci);
-        let wr = wp + <usize>(kh * c.kw + kw) * rowBytes;
-        for (let k = 0; k < ci; k++) {
-          const xv = v128.load32_splat(xp);
-          a0 = madd(xv, v128.load(wr), a0);
-          if (nv > 1) a1 = madd(xv, v128.load(wr, 16), a1);
-          if (nv > 2) a2 = madd(xv, v128.load(wr, 32), a2);
-          if (nv > 3) a3 = madd(xv, v128.load(wr, 48), a3);
-          xp += 4;
-          wr += <usize>cop << 2;
+    if (ih0 >= 0 && ih0 + spanH < c.h && iw0 >= 0 && iw0 + spanW < c.w) {
+      // Interior pixel: every tap is inside the image, so no bounds checks.
+      let wr = wp;
+      for (let kh = 0; kh < c.kh; kh++) {
+        let xp = at(x, ((b * c.h + ih0 + kh * c.dh) * c.w + iw0) * ci);
+        if (ci == 1 && nv <= 2) {
+          for (let kw = 0; kw < c.kw; kw++) {
+            const xv = v128.load32_splat(xp);
+            a0 = madd(xv, v128.load(wr), a0);
+            if (nv > 1) a1 = madd(xv, v128.load(wr, 16), a1);
+            xp += tapStep;
+            wr += <usize>cop << 2;
+          }
+          continue;
+        }
+        for (let kw = 0; kw < c.kw; kw++) {
+          let xk = xp;
+          for (let k = 0; k < ci; k++) {
+            const xv = v128.load32_splat(xk);
+            a0 = madd(xv, v128.load(wr), a0);
+            if (nv > 1) a1 = madd(xv, v128.load(wr, 16), a1);
+            if (nv > 2) a2 = madd(xv, v128.load(wr, 32), a2);
+            if (nv > 3) a3 = madd(xv, v128.load(wr, 48), a3);
+            xk += 4;
+            wr += <usize>cop << 2;
+          }
+          xp += tapStep;
+        }
+      }
+    } else {
+      for (let kh = 0; kh < c.kh; kh++) {
+        const ih = ih0 + kh * c.dh;
+        if (ih < 0 || ih >= c.h) continue;
+        for (let kw = 0; kw < c.kw; kw++) {
+          const iw = iw0 + kw * c.dw;
+          if (iw < 0 || iw >= c.w) continue;
+          let xp = at(x, ((b * c.h + ih) * c.w + iw) * ci);
+          let wr = wp + <usize>(kh * c.kw + kw) * rowBytes;
+          for (let k = 0; k < ci; k++) {
+            const xv = v128.load32_splat(xp);
+            a0 = madd(xv, v128.load(wr), a0);
+            if (nv > 1) a1 = madd(xv, v128.load(wr, 16), a1);
+            if (nv > 2) a2 = madd(xv, v128.load(wr, 32), a2);
+            if (nv > 3) a3 = madd(xv, v128.load(wr, 48), a3);
+            xp += 4;
+            wr += <usize>cop << 2;
+          }
         }
       }
     }
@@ -80,6 +115,13 @@ export function directConv2d(x: usize, w: usize, out: usize, c: ConvInfo, r0: i3
     if (nv > 1) storePartial(o + 16, a1, min(co - 4, 4));
     if (nv > 2) storePartial(o + 32, a2, min(co - 8, 4));
     if (nv > 3) storePartial(o + 48, a3, min(co - 12, 4));
+    if (++ow == c.ow) {
+      ow = 0;
+      if (++oh == c.oh) {
+        oh = 0;
+        b++;
+      }
+    }
   }
 }
 
