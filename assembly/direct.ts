@@ -140,13 +140,23 @@ export function directFilterGrad(x: usize, dy: usize, target: usize, c: ConvInfo
   const ohw = c.oh * c.ow;
   const rowBytes = <usize>(ci * cop) << 2;
   const zero = f32x4.splat(0);
+  const tapStep = <usize>(c.dw * ci) << 2;
+  const spanH = (c.kh - 1) * c.dh;
+  const spanW = (c.kw - 1) * c.dw;
+  let b = r1 > r0 ? r0 / ohw : 0;
+  let oh = r1 > r0 ? (r0 - b * ohw) / c.ow : 0;
+  let ow = r1 > r0 ? r0 - b * ohw - oh * c.ow : 0;
   for (let r = r0; r < r1; r++) {
-    const b = r / ohw;
-    const rem = r - b * ohw;
-    const oh = rem / c.ow;
-    const ow = rem - oh * c.ow;
     const ih0 = oh * c.sh - c.pt;
     const iw0 = ow * c.sw - c.pl;
+    const bi = b;
+    if (++ow == c.ow) {
+      ow = 0;
+      if (++oh == c.oh) {
+        oh = 0;
+        b++;
+      }
+    }
     // Lanes past co read the next row's values; they land in padding that is dropped.
     const d = at(dy, r * co);
     const last = r == r1 - 1;
@@ -154,13 +164,28 @@ export function directFilterGrad(x: usize, dy: usize, target: usize, c: ConvInfo
     const d1 = nv > 1 ? (last && co < 8 ? loadPartial(d + 16, co - 4) : v128.load(d, 16)) : zero;
     const d2 = nv > 2 ? (last && co < 12 ? loadPartial(d + 32, co - 8) : v128.load(d, 32)) : zero;
     const d3 = nv > 3 ? (last && co < 16 ? loadPartial(d + 48, co - 12) : v128.load(d, 48)) : zero;
+    if (ci == 1 && nv <= 2 && ih0 >= 0 && ih0 + spanH < c.h && iw0 >= 0 && iw0 + spanW < c.w) {
+      // Interior pixel of a one-channel input: every tap is in range, one x per tap.
+      let ap = acc;
+      for (let kh = 0; kh < c.kh; kh++) {
+        let xp = at(x, (bi * c.h + ih0 + kh * c.dh) * c.w + iw0);
+        for (let kw = 0; kw < c.kw; kw++) {
+          const xv = v128.load32_splat(xp);
+          v128.store(ap, madd(xv, d0, v128.load(ap)));
+          if (nv > 1) v128.store(ap, madd(xv, d1, v128.load(ap, 16)), 16);
+          xp += tapStep;
+          ap += <usize>cop << 2;
+        }
+      }
+      continue;
+    }
     for (let kh = 0; kh < c.kh; kh++) {
       const ih = ih0 + kh * c.dh;
       if (ih < 0 || ih >= c.h) continue;
       for (let kw = 0; kw < c.kw; kw++) {
         const iw = iw0 + kw * c.dw;
         if (iw < 0 || iw >= c.w) continue;
-        let xp = at(x, ((b * c.h + ih) * c.w + iw) * ci);
+        let xp = at(x, ((bi * c.h + ih) * c.w + iw) * ci);
         let ap = acc + <usize>(kh * c.kw + kw) * rowBytes;
         for (let k = 0; k < ci; k++) {
           const xv = v128.load32_splat(xp);
