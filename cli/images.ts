@@ -9,10 +9,18 @@
  */
 import { promises as fsp } from 'node:fs';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { imageSize } from 'image-size';
 import { Tensor } from '../src/tensor/tensor.js';
 import { CliError } from './context.js';
 
 export type InvertMode = 'auto' | 'yes' | 'no';
+
+/**
+ * Largest image predict decodes (2^26 pixels, 67.1 megapixels, 256 MiB as RGBA). The decoder allocates the
+ * full bitmap its header declares, so a few hundred hostile bytes claiming 10000x10000 pixels
+ * would otherwise cost 400 MB; the header is read and checked first.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 26;
 
 export interface PreparedImage {
   /** float32 [1, h, w, c] in [0, 1] */
@@ -31,6 +39,19 @@ export async function prepareImage(file: string, shape: readonly number[], inver
     bytes = await fsp.readFile(file);
   } catch (e) {
     throw new CliError(`Cannot read image '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let declared: { width?: number; height?: number };
+  try {
+    declared = imageSize(bytes);
+  } catch (e) {
+    throw new CliError(`Cannot read image '${file}': not a PNG, JPEG, WebP, GIF or BMP image (${(e as Error).message})`);
+  }
+  const pixels = (declared.width ?? 0) * (declared.height ?? 0);
+  if (pixels > MAX_IMAGE_PIXELS) {
+    throw new CliError(
+      `Cannot read image '${file}': its header declares ${declared.width}x${declared.height} pixels (${(pixels / 1e6).toFixed(1)} megapixels), ` +
+        `more than the ${(MAX_IMAGE_PIXELS / 1e6).toFixed(1)} megapixels predict decodes; scale it down first`,
+    );
   }
   let image: Awaited<ReturnType<typeof loadImage>>;
   try {

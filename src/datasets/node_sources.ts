@@ -399,6 +399,8 @@ async function readCifarArchive(file: string, maxEntry: number): Promise<Map<str
         entry.resume();
         continue;
       }
+      // A base-256 size field can decode to a negative or fractional number; refuse it before it reaches an allocation.
+      if (!Number.isSafeInteger(size) || size < 0) throw new Error(`${file}: member ${entry.header.name} declares an invalid size (${size}); the archive is corrupt`);
       if (size > maxEntry) throw new Error(`${file}: member ${entry.header.name} is ${formatBytes(size)}, more than the ${formatBytes(maxEntry)} expected`);
       const bytes = new Uint8Array(size);
       let at = 0;

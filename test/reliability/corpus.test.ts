@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { CliError } from '../../cli/context.js';
+import { prepareImage } from '../../cli/images.js';
+import { datasets, parseIdxImages } from '../../src/datasets/index.js';
+import { gunzip } from '../../src/datasets/gzip.js';
+import { assertSpecificError, within } from './fuzz.js';
+
+/*
+ * Replays the regression corpus: every input that once made a parser crash, hang or allocate
+ * what a lying header claimed, and the hand-made hostile inputs its guards must keep refusing.
+ * Each must fail with its specific error, quickly and without a large allocation.
+ */
+const corpusDir = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
+const root = mkdtempSync(join(tmpdir(), 'convlab-corpus-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+interface Entry {
+  file: string;
+  parser: 'image' | 'cifar-archive' | 'idx3' | 'gzip';
+  kind: 'fixed' | 'guard';
+  expect: string;
+  note: string;
+}
+const { entries } = JSON.parse(readFileSync(join(corpusDir, 'index.json'), 'utf8')) as { entries: Entry[] };
+
+async function replay(entry: Entry, path: string): Promise<void> {
+  const bytes = () => new Uint8Array(readFileSync(path));
+  switch (entry.parser) {
+    case 'image':
+      await prepareImage(path, [28, 28, 1], 'auto', 1 / 255);
+      return;
+    case 'cifar-archive': {
+      const dir = mkdtempSync(join(root, 'cifar-'));
+      copyFileSync(path, join(dir, 'cifar-10-binary.tar.gz'));
+      await datasets.cifar10.loadData({ dir, download: false, verify: false, checksums: {}, systemDirs: [], cacheDir: join(root, 'cache'), allowPartialTest: true });
+      return;
+    }
+    case 'idx3':
+      parseIdxImages(bytes(), entry.file, { rows: 28, cols: 28 });
+      return;
+    case 'gzip':
+      gunzip(bytes(), entry.file, 2 ** 30);
+      return;
+    default:
+      throw new Error(`corpus/index.json: unknown parser '${(entry as Entry).parser}' for ${entry.file}`);
+  }
+}
+
+describe('regression corpus', () => {
+  it('lists every file in the corpus folder', () => {
+    const files = readdirSync(corpusDir).filter((f) => f !== 'index.json').sort();
+    assert.deepEqual(entries.map((e) => e.file).sort(), files);
+  });
+
+  for (const entry of entries) {
+    it(`${entry.file} (${entry.kind}): refused with a specific error`, async () => {
+      const rss = process.memoryUsage().rss;
+      const started = Date.now();
+      await assert.rejects(within(5000, entry.file, () => replay(entry, join(corpusDir, entry.file))), (e: Error) => {
+        assertSpecificError(e, entry.parser === 'image' ? [CliError] : [Error], new RegExp(entry.expect));
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+      const grown = (process.memoryUsage().rss - rss) / 2 ** 20;
+      assert.ok(grown < 64, `resident memory grew by ${grown.toFixed(0)} MiB`);
+    });
+  }
+});

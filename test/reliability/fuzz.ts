@@ -1,0 +1,136 @@
+/**
+ * Shared pieces of the fuzz tests: how many inputs to try, byte-level mutators, and the check
+ * that a parser's failure is a specific error of its own rather than a crash from deep inside.
+ *
+ * FUZZ_RUNS=n raises (or lowers) the number of generated inputs of every property; the defaults
+ * keep the whole reliability folder well under a minute. FUZZ_SEED=n replays a run (fast-check
+ * prints the seed and the shrunk counterexample of any failure).
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+
+const envRuns = Number(process.env.FUZZ_RUNS);
+const envSeed = Number(process.env.FUZZ_SEED);
+
+/** fast-check parameters: `numRuns` defaults to `defaultRuns` unless FUZZ_RUNS is set. */
+export function params(defaultRuns: number): fc.Parameters<unknown> {
+  const numRuns = Number.isInteger(envRuns) && envRuns > 0 ? envRuns : defaultRuns;
+  return { numRuns, ...(Number.isInteger(envSeed) ? { seed: envSeed } : {}), endOnFailure: true, includeErrorInReport: true };
+}
+
+/** Errors thrown by the engine itself; a parser that lets one escape has a bug. */
+const ENGINE_ERRORS = [TypeError, RangeError, ReferenceError, SyntaxError, EvalError, URIError];
+
+/** The engine's messages, which betray such an error even when a parser rewraps it as an Error. */
+const ENGINE_MESSAGES = /Invalid typed array length|Array buffer allocation failed|Cannot read propert|Cannot set propert|is not a function|is not iterable|offset is out of bounds|Maximum call stack|Invalid array length|undefined is not|null is not/;
+
+/**
+ * Checks that `e` is a deliberate error: an Error of an allowed class, not one of the engine's
+ * own (a TypeError from reading past the end, a RangeError from a failed allocation), with a
+ * message that names the input when `mentions` is given.
+ */
+export function assertSpecificError(e: unknown, allowed: Array<new (...args: never[]) => Error>, mentions?: string | RegExp): void {
+  assert.ok(e instanceof Error, `threw a non-Error: ${String(e)}`);
+  const engine = ENGINE_ERRORS.find((c) => e instanceof c);
+  assert.ok(!engine, `escaped ${e.name} from inside the parser: ${e.message}\n${e.stack}`);
+  assert.ok(allowed.some((c) => e instanceof c), `expected ${allowed.map((c) => c.name).join(' or ')}, got ${e.name}: ${e.message}`);
+  assert.doesNotMatch(e.message, ENGINE_MESSAGES, 'an engine error rewrapped as a parser error');
+  assert.ok(e.message.length > 10, `uninformative message '${e.message}'`);
+  if (typeof mentions === 'string') assert.ok(e.message.includes(mentions), `message does not name '${mentions}': ${e.message}`);
+  else if (mentions) assert.match(e.message, mentions);
+}
+
+/** Runs `f`, failing if it takes longer than `ms` (a parser must never hang on bad input). */
+export async function within<T>(ms: number, what: string, f: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms (hang?)`)), ms);
+  });
+  try {
+    return await Promise.race([f(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A change to a byte array: the kinds of damage a download or a hostile writer produces. */
+export type Mutation =
+  | { kind: 'flip'; edits: Array<[number, number]> }
+  | { kind: 'truncate'; at: number }
+  | { kind: 'append'; bytes: Uint8Array }
+  | { kind: 'uint32'; at: number; value: number; littleEndian: boolean }
+  | { kind: 'splice'; at: number; bytes: Uint8Array }
+  | { kind: 'none' };
+
+/** uint32 values biased towards the ones that break size arithmetic. */
+export const sizeLike = fc.oneof(
+  fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xfffffffe, 2 ** 24, 2 ** 30, 60000, 10000),
+  fc.integer({ min: 0, max: 0xffffffff }),
+  fc.integer({ min: 0, max: 64 }),
+);
+
+export function mutation(maxOffset = 64): fc.Arbitrary<Mutation> {
+  const offset = fc.integer({ min: 0, max: maxOffset });
+  return fc.oneof(
+    fc.record({ kind: fc.constant('flip' as const), edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }) }),
+    fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant('append' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
+    fc.record({ kind: fc.constant('uint32' as const), at: offset, value: sizeLike, littleEndian: fc.boolean() }),
+    fc.record({ kind: fc.constant('splice' as const), at: offset, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+    fc.constant({ kind: 'none' as const }),
+  );
+}
+
+/** Applies a mutation to a copy of `bytes`; offsets wrap around the length. */
+export function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+  const out = new Uint8Array(bytes);
+  const n = out.length;
+  switch (m.kind) {
+    case 'flip':
+      if (n > 0) for (const [at, v] of m.edits) out[at % n] = v;
+      return out;
+    case 'truncate':
+      return out.subarray(0, n === 0 ? 0 : m.at % n);
+    case 'append': {
+      const longer = new Uint8Array(n + m.bytes.length);
+      longer.set(out);
+      longer.set(m.bytes, n);
+      return longer;
+    }
+    case 'uint32':
+      if (m.at + 4 <= n) new DataView(out.buffer).setUint32(m.at, m.value, m.littleEndian);
+      return out;
+    case 'splice': {
+      const at = n === 0 ? 0 : m.at % n;
+      const spliced = new Uint8Array(n + m.bytes.length);
+      spliced.set(out.subarray(0, at));
+      spliced.set(m.bytes, at);
+      spliced.set(out.subarray(at), at + m.bytes.length);
+      return spliced;
+    }
+    default:
+      return out;
+  }
+}
+
+/** Several mutations in a row. */
+export function mutations(maxOffset = 64): fc.Arbitrary<Mutation[]> {
+  return fc.array(mutation(maxOffset), { minLength: 1, maxLength: 3 });
+}
+
+export function mutateAll(bytes: Uint8Array, ms: Mutation[]): Uint8Array {
+  return ms.reduce((b, m) => mutate(b, m), bytes);
+}
+
+/**
+ * Memory guard for a whole property run: resident memory may not grow by more than `maxMiB`.
+ * The parsers' own inputs are kilobytes, so any large growth means something allocated what a
+ * header claimed instead of what the bytes justify.
+ */
+export function memoryGuard(maxMiB: number): () => void {
+  const before = process.memoryUsage().rss;
+  return () => {
+    const grown = (process.memoryUsage().rss - before) / 2 ** 20;
+    assert.ok(grown < maxMiB, `resident memory grew by ${grown.toFixed(0)} MiB during the run (limit ${maxMiB} MiB)`);
+  };
+}
