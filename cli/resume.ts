@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CallbackHooks, Logs } from '../src/callbacks/callback.js';
+import { Callback, type Logs } from '../src/callbacks/callback.js';
 import { loadTrainingState, readTrainingState, saveTrainingState } from '../src/io/index.js';
 import type { Sequential } from '../src/models/sequential.js';
 import { CliError } from './context.js';
@@ -76,14 +76,52 @@ export function mergeHistory(before: History, after: { epoch: number[]; history:
 /**
  * A callback writing the checkpoint at the end of every epoch. It keeps its own copy of the
  * history from the epoch logs, so it does not depend on running after the History callback.
+ *
+ * When training stops part-way through an epoch (Ctrl-C, `interrupted()` true), fit still ends
+ * the epoch; the checkpoint then holds the weights of that moment but counts, and records the
+ * history of, the whole epochs only, so `--resume` runs the interrupted epoch again in full.
  */
-export function checkpointCallback(runDir: string, model: Sequential, settings: RunSettings, before: History): CallbackHooks {
-  const record = mergeHistory(before, { epoch: [], history: {} });
-  return {
-    onEpochEnd: async (epoch: number, logs: Logs = {}) => {
-      record.epoch.push(epoch);
-      for (const [k, v] of Object.entries(logs)) (record.history[k] ??= []).push(v);
-      await saveTrainingState(checkpointDir(runDir), model, { epoch: epoch + 1, history: record, userData: settings });
-    },
-  };
+export class CheckpointCallback extends Callback {
+  private readonly record: History;
+  private batches = 0;
+  /** Epochs completed and saved so far (including those before a resume). */
+  completedEpochs: number;
+  /** Set when the last checkpoint was written part-way through an epoch. */
+  partial: { epoch: number; batches: number; steps: number } | null = null;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly target: Sequential,
+    private readonly settings: RunSettings,
+    before: History,
+    private readonly interrupted: () => boolean = () => false,
+  ) {
+    super();
+    this.record = mergeHistory(before, { epoch: [], history: {} });
+    this.completedEpochs = before.epoch.length;
+  }
+
+  override onEpochBegin(): void {
+    this.batches = 0;
+  }
+
+  override onBatchEnd(): void {
+    this.batches++;
+  }
+
+  override async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
+    if (this.interrupted() && this.batches < this.params.steps) {
+      this.partial = { epoch, batches: this.batches, steps: this.params.steps };
+      await saveTrainingState(checkpointDir(this.runDir), this.target, { epoch, history: this.record, userData: this.settings });
+      return;
+    }
+    this.record.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.record.history[k] ??= []).push(v);
+    await saveTrainingState(checkpointDir(this.runDir), this.target, { epoch: epoch + 1, history: this.record, userData: this.settings });
+    this.completedEpochs = epoch + 1;
+  }
+}
+
+export function checkpointCallback(runDir: string, model: Sequential, settings: RunSettings, before: History, interrupted?: () => boolean): CheckpointCallback {
+  return new CheckpointCallback(runDir, model, settings, before, interrupted);
 }

@@ -13,7 +13,8 @@ import { CliError, type Context } from '../context.js';
 import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
 import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
 import { saveModel, writeMetadata } from '../model_store.js';
-import { checkpointCallback, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
+import { checkpointCallback, checkpointDir, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
+import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
@@ -114,16 +115,46 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
     ({ epoch: initialEpoch, history: before } = await restoreCheckpoint(opts.resume!, model));
     if (!quiet) ctx.out(`Resuming ${modelName} from '${opts.resume}' after epoch ${initialEpoch} of ${epochs}`);
   }
-  const started = Date.now();
-  const fitted = await model.fit(data.train.x, data.train.y, {
-    epochs,
-    initialEpoch,
-    batchSize,
-    validationSplit: validationSplit > 0 ? validationSplit : undefined,
-    verbose: quiet ? 0 : 1,
-    progressSink: ctx.progress,
-    callbacks: [checkpointCallback(out, model, settings, before)],
+  const resumeHint = `convlab train --resume ${shellQuote(path.relative(process.cwd(), out) || '.')}`;
+  const interrupt = onInterrupt({
+    dirs: [out, checkpointDir(out)],
+    err: (line) => ctx.err(line),
+    exitMessage: `convlab: interrupted again: exiting now; the last complete checkpoint is in ${checkpointDir(out)} (${resumeHint})`,
+    onFirst: () => {
+      model.stopTraining = true;
+      ctx.err('\nconvlab: interrupted: stopping after the current batch to save a checkpoint (press Ctrl-C again to quit at once)');
+    },
   });
+  const checkpoint = checkpointCallback(out, model, settings, before, () => interrupt.requested);
+  const started = Date.now();
+  let fitted;
+  try {
+    fitted = await model.fit(data.train.x, data.train.y, {
+      epochs,
+      initialEpoch,
+      batchSize,
+      validationSplit: validationSplit > 0 ? validationSplit : undefined,
+      verbose: quiet ? 0 : 1,
+      progressSink: ctx.progress,
+      callbacks: [checkpoint],
+    });
+  } catch (e) {
+    interrupt.dispose();
+    throw e;
+  }
+  if (!interrupt.requested) {
+    interrupt.dispose();
+  } else if (checkpoint.completedEpochs < epochs) {
+    interrupt.dispose();
+    const p = checkpoint.partial;
+    const where = p
+      ? `during epoch ${p.epoch + 1} of ${epochs} (after batch ${p.batches} of ${p.steps}); the checkpoint holds the weights at that batch and ${p.epoch} complete epoch(s), and resuming runs epoch ${p.epoch + 1} again`
+      : `after epoch ${checkpoint.completedEpochs} of ${epochs}`;
+    throw new CliError(`training interrupted ${where}. Checkpoint saved in ${checkpointDir(out)}; resume with: ${resumeHint}`, INTERRUPTED_EXIT_CODE);
+  } else {
+    // Ctrl-C came during the last batch: every epoch is done, so finish (a second Ctrl-C still quits at once).
+    ctx.err('convlab: training had finished; evaluating and saving the model (press Ctrl-C again to quit at once)');
+  }
   const history = mergeHistory(before, fitted);
   const seconds = (Date.now() - started) / 1000;
   const samplesSeen = Math.floor(data.train.x.shape[0] * (1 - validationSplit)) * (epochs - initialEpoch);
@@ -146,6 +177,12 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
     files.push(...(await writeModelPictures(out, model, data.test.x, `test image 0: ${data.classNames[data.test.y.data[0]]}`)));
   }
   if (!quiet) ctx.out(`Wrote ${files.length} files to ${path.relative(process.cwd(), out) || '.'}: ${files.map((f) => path.basename(f)).join(', ')}`);
+  interrupt.dispose();
+}
+
+/** Quotes a path for the resume hint only when a shell would split or expand it. */
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function registerTrain(program: Command, ctx: Context): void {
