@@ -134,3 +134,48 @@ export function memoryGuard(maxMiB: number): () => void {
     assert.ok(grown < maxMiB, `resident memory grew by ${grown.toFixed(0)} MiB during the run (limit ${maxMiB} MiB)`);
   };
 }
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Every path to a value in a JSON tree. */
+function paths(value: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+  out.push(prefix);
+  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out);
+  return out;
+}
+
+export type Edit = { at: number; op: 'replace'; value: Json } | { at: number; op: 'delete' };
+
+const jsonLeaf = fc.oneof(
+  sizeLike,
+  fc.constantFrom(-1, 0, 0.5, 1e308, -1e308, 2 ** 53, '', 'relu', 'same', 'valid', 'channelsFirst', 'float16', 'Dense', 'Conv2D', 'Sequential', null, true, [], {}, [0], [-1, 8, 8, 1], [null, 8, 8, 1], [1e9, 1e9]),
+  fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
+);
+const edit: fc.Arbitrary<Edit> = fc.oneof(
+  fc.record({ at: fc.nat(), op: fc.constant('replace' as const), value: jsonLeaf }),
+  fc.record({ at: fc.nat(), op: fc.constant('delete' as const) }),
+);
+
+/** A deep copy of `json` with the edits applied, each at a path picked among the current ones. */
+export function applyEdits(json: { [k: string]: Json }, edits: Edit[]): { [k: string]: Json } {
+  const copy = structuredClone(json);
+  for (const e of edits) {
+    const all = paths(copy).filter((p) => p.length > 0);
+    if (all.length === 0) break;
+    const p = all[e.at % all.length];
+    let parent: Json = copy;
+    for (const k of p.slice(0, -1)) parent = (parent as Record<string | number, Json>)[k];
+    const last = p[p.length - 1];
+    if (e.op === 'delete') {
+      if (Array.isArray(parent)) parent.splice(last as number, 1);
+      else delete (parent as Record<string, Json>)[last as string];
+    } else {
+      (parent as Record<string | number, Json>)[last] = structuredClone(e.value);
+    }
+  }
+  return copy;
+}
+
+/** One to three edits. */
+export const jsonEdits: fc.Arbitrary<Edit[]> = fc.array(edit, { minLength: 1, maxLength: 3 });

@@ -8,7 +8,7 @@ import { ModelFormatError, layers, loadLayersModel, sequential, setSeed, tensor 
 import { artifactsToModel, modelToArtifacts } from '../../src/io/model_io.js';
 import type { ModelArtifacts } from '../../src/io/types.js';
 import type { Sequential } from '../../src/models/sequential.js';
-import { assertSpecificError, memoryGuard, mutateAll, mutations, params, sizeLike, within } from './fuzz.js';
+import { applyEdits, assertSpecificError, jsonEdits, memoryGuard, mutateAll, mutations, params, sizeLike, within, type Json } from './fuzz.js';
 
 /*
  * Fuzzing of model loading: model.json (topology and weights manifest) and the weight shards.
@@ -18,8 +18,6 @@ import { assertSpecificError, memoryGuard, mutateAll, mutations, params, sizeLik
  * manifest, or a ModelFormatError; a model that loads must also run `predict`, failing only
  * with a specific error.
  */
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
 const root = mkdtempSync(join(tmpdir(), 'convlab-fuzz-models-'));
 const good = join(root, 'good');
 let valid: ModelArtifacts;
@@ -42,45 +40,6 @@ before(async () => {
   modelJson = JSON.parse(readFileSync(join(good, 'model.json'), 'utf8'));
 });
 after(() => rmSync(root, { recursive: true, force: true }));
-
-/** Every path to a value in a JSON tree. */
-function paths(value: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
-  out.push(prefix);
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...prefix, i], out));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) paths(v, [...prefix, k], out);
-  return out;
-}
-
-type Edit = { at: number; op: 'replace'; value: Json } | { at: number; op: 'delete' };
-
-const jsonLeaf = fc.oneof(
-  sizeLike,
-  fc.constantFrom(-1, 0, 0.5, 1e308, -1e308, 2 ** 53, '', 'relu', 'same', 'valid', 'channelsFirst', 'float16', 'Dense', 'Conv2D', 'Sequential', null, true, [], {}, [0], [-1, 8, 8, 1], [null, 8, 8, 1], [1e9, 1e9]),
-  fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
-);
-const edit: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ at: fc.nat(), op: fc.constant('replace' as const), value: jsonLeaf }),
-  fc.record({ at: fc.nat(), op: fc.constant('delete' as const) }),
-);
-
-/** A deep copy of `json` with the edits applied, each at a path picked among the current ones. */
-function applyEdits(json: { [k: string]: Json }, edits: Edit[]): { [k: string]: Json } {
-  const copy = structuredClone(json);
-  for (const e of edits) {
-    const all = paths(copy).filter((p) => p.length > 0);
-    const p = all[e.at % all.length];
-    let parent: Json = copy;
-    for (const k of p.slice(0, -1)) parent = (parent as Record<string | number, Json>)[k];
-    const last = p[p.length - 1];
-    if (e.op === 'delete') {
-      if (Array.isArray(parent)) parent.splice(last as number, 1);
-      else delete (parent as Record<string, Json>)[last as string];
-    } else {
-      (parent as Record<string | number, Json>)[last] = structuredClone(e.value);
-    }
-  }
-  return copy;
-}
 
 /** A model that loaded predicts on a small batch, or fails with a specific error. */
 function checkLoaded(model: Sequential): void {
@@ -105,7 +64,7 @@ describe('fuzz: model.json and weights in memory (artifactsToModel)', () => {
   it('JSON-level damage to the topology and manifest: a model or a ModelFormatError', () => {
     const done = memoryGuard(192);
     fc.assert(
-      fc.property(fc.array(edit, { minLength: 1, maxLength: 3 }), (edits) => {
+      fc.property(jsonEdits, (edits) => {
         const j = applyEdits(modelJson, edits);
         const group = (j.weightsManifest as Array<{ [k: string]: Json }> | undefined)?.[0];
         const artifacts = { modelTopology: j.modelTopology, weightSpecs: group?.weights, weightData: valid.weightData } as unknown as ModelArtifacts;
