@@ -2,7 +2,8 @@ import { biasAdd, conv2d } from '../ops/nn.js';
 import { normalizePadding, normalizePair, outputLength, type Padding } from '../ops/conv_util.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getActivation, normalizeActivation, type ActivationName } from './activations.js';
-import { getInitializer, serializeInitializer, type Initializer } from './initializers.js';
+import { getInitializer, type Initializer } from './initializers.js';
+import { kernelLayerConfig } from './core.js';
 import { Layer, formatSymbolic, type LayerArgs, type LayerVariable, type SymbolicShape } from './layer.js';
 
 export interface Conv2DArgs extends LayerArgs {
@@ -104,15 +105,7 @@ export class Conv2D extends Layer {
       padding: this.padding,
       dataFormat: 'channelsLast',
       dilationRate: this.dilationRate,
-      activation: this.activation,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-      kernelRegularizer: null,
-      biasRegularizer: null,
-      activityRegularizer: null,
-      kernelConstraint: null,
-      biasConstraint: null,
+      ...kernelLayerConfig(this),
     };
   }
 }

@@ -17,6 +17,21 @@ export interface DenseArgs extends LayerArgs {
   inputDim?: number;
 }
 
+/** The config keys Dense and Conv2D share, as TF.js writes them (no regularizers or constraints yet). */
+export function kernelLayerConfig(layer: { activation: ActivationName; useBias: boolean; kernelInitializer: Initializer; biasInitializer: Initializer }): Record<string, unknown> {
+  return {
+    activation: layer.activation,
+    useBias: layer.useBias,
+    kernelInitializer: serializeInitializer(layer.kernelInitializer),
+    biasInitializer: serializeInitializer(layer.biasInitializer),
+    kernelRegularizer: null,
+    biasRegularizer: null,
+    activityRegularizer: null,
+    kernelConstraint: null,
+    biasConstraint: null,
+  };
+}
+
 /** Fully connected layer on the last axis: y = activation(x · kernel + bias). */
 export class Dense extends Layer {
   readonly className = 'Dense';
@@ -80,15 +95,7 @@ export class Dense extends Layer {
     return {
       ...super.getConfig(),
       units: this.units,
-      activation: this.activation,
-      useBias: this.useBias,
-      kernelInitializer: serializeInitializer(this.kernelInitializer),
-      biasInitializer: serializeInitializer(this.biasInitializer),
-      kernelRegularizer: null,
-      biasRegularizer: null,
-      activityRegularizer: null,
-      kernelConstraint: null,
-      biasConstraint: null,
+      ...kernelLayerConfig(this),
     };
   }
 }
