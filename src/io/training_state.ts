@@ -33,7 +33,7 @@ export interface OptimizerRecord {
 export interface TrainingStateRecord {
   epoch: number;
   optimizer: OptimizerRecord | null;
-  compile: { loss: string; metrics: string[] } | null;
+  compile: { loss: string; metrics: string[]; labelSmoothing?: number } | null;
   random: { global: (number | null)[]; layers: Record<string, (number | null)[]> };
   history: HistoryRecord;
   userData: unknown;
@@ -96,7 +96,7 @@ export function collectTrainingState(model: Sequential, epoch: number, history: 
     record: {
       epoch,
       optimizer: optimizer?.record ?? null,
-      compile: compiled && compiled.lossName ? { loss: compiled.lossName, metrics: [...compiled.metricIds] } : null,
+      compile: compiled && compiled.lossName ? { loss: compiled.lossName, metrics: [...compiled.metricIds], ...(compiled.labelSmoothing > 0 ? { labelSmoothing: compiled.labelSmoothing } : {}) } : null,
       random: { global: toJsonState(globalRandom.getState()), layers },
       history,
       userData: userData ?? null,
@@ -145,6 +145,9 @@ export function checkTrainingRecord(value: unknown, what: string, limits: LoadLi
   if (compile !== null && (!isPlainObject(compile) || typeof compile.loss !== 'string' || !Array.isArray(compile.metrics) || !compile.metrics.every((m) => typeof m === 'string'))) {
     throw new ModelFormatError(`${what}: compile must be {loss, metrics} or null, received ${describe(compile)}`);
   }
+  if (compile !== null && compile.labelSmoothing !== undefined && !(typeof compile.labelSmoothing === 'number' && compile.labelSmoothing >= 0 && compile.labelSmoothing < 1)) {
+    throw new ModelFormatError(`${what}: compile.labelSmoothing must be a number in [0, 1), received ${describe(compile.labelSmoothing)}`);
+  }
   return value as unknown as TrainingStateRecord;
 }
 
@@ -158,7 +161,7 @@ export function applyTrainingState(model: Sequential, record: TrainingStateRecor
   if (!model.compiled) {
     if (!record.compile) throw new ModelFormatError(`${what}: the run was compiled with a custom loss function, which cannot be saved; compile the model yourself and pass it to loadTrainingState`);
     const optimizer = opt ? OPTIMIZERS[opt.className](opt.config) : 'adam';
-    model.compile({ optimizer, loss: record.compile.loss, metrics: record.compile.metrics });
+    model.compile({ optimizer, loss: record.compile.loss, metrics: record.compile.metrics, labelSmoothing: record.compile.labelSmoothing });
   }
   if (opt) {
     const optimizer = model.optimizer!;

@@ -28,6 +28,22 @@ function oneHotOf(labels: Tensor, rows: number, classes: number, dtype: FloatDTy
   return new Tensor(data, [rows, classes]);
 }
 
+/**
+ * Targets softened as Keras's label_smoothing does: onehot * (1 - amount) + amount / classes.
+ * Accepts integer labels [n] (sparse) or one-hot rows [n, classes].
+ */
+export function smoothLabels(yTrue: Tensor, classes: number, amount: number, dtype: FloatDType): Tensor {
+  const rows = yTrue.size === yTrue.shape[0] ? yTrue.shape[0] : yTrue.size / classes;
+  const dense = yTrue.size === rows && classes !== 1 ? oneHotOf(yTrue, rows, classes, dtype) : asFloatOf(yTrue, dtype).reshape([rows, classes]);
+  const out = dtype === 'float64' ? new Float64Array(rows * classes) : new Float32Array(rows * classes);
+  for (let i = 0; i < out.length; i++) out[i] = dense.data[i] * (1 - amount) + amount / classes;
+  return new Tensor(out, [rows, classes]);
+}
+
+function asFloatOf(y: Tensor, dtype: FloatDType): Tensor {
+  return y.dtype === dtype ? y : cast(y, dtype);
+}
+
 export function sparseCategoricalCrossentropy(yTrue: Tensor, yPred: Tensor): Tensor {
   const classes = yPred.shape[yPred.rank - 1];
   const rows = yPred.size / classes;

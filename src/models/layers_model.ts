@@ -2,10 +2,10 @@ import { noGrad } from '../autograd/tape.js';
 import type { History } from '../callbacks/history.js';
 import { Progbar } from '../callbacks/progbar.js';
 import type { Layer, SymbolicShape } from '../layers/layer.js';
-import { losses, resolveLoss, type LossFn, type LossName } from '../losses/index.js';
+import { losses, resolveLoss, smoothLabels, type LossFn, type LossName } from '../losses/index.js';
 import { resolveMetric } from '../metrics/index.js';
 import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
-import { allocate } from '../tensor/dtype.js';
+import { allocate, type FloatDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchOf, inputFloatDType } from './data.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
@@ -14,6 +14,11 @@ export interface CompileArgs {
   optimizer: string | Optimizer;
   loss: string | LossFn;
   metrics?: string[] | string;
+  /**
+   * For (sparse) categorical cross-entropy: train against onehot * (1 - s) + s / classes, as
+   * Keras's `label_smoothing`. Metrics still use the true labels.
+   */
+  labelSmoothing?: number;
 }
 
 export interface Compiled {
@@ -21,6 +26,7 @@ export interface Compiled {
   lossName: LossName | null;
   lossFn: LossFn;
   metricIds: string[];
+  labelSmoothing: number;
 }
 
 /**
@@ -71,7 +77,18 @@ export abstract class LayersModel {
     const metricIds = args.metrics === undefined ? [] : typeof args.metrics === 'string' ? [args.metrics] : [...args.metrics];
     // Resolve once now so that a misspelt metric fails at compile time, not after the first epoch.
     for (const id of metricIds) resolveMetric(id, { lossName: lossName ?? '', outputUnits: 2 });
-    this.compiled = { optimizer, lossName, lossFn, metricIds };
+    const labelSmoothing = args.labelSmoothing ?? 0;
+    if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`compile: labelSmoothing must be in [0, 1), received ${args.labelSmoothing}`);
+    if (labelSmoothing > 0) {
+      if (lossName !== 'sparseCategoricalCrossentropy' && lossName !== 'categoricalCrossentropy') {
+        throw new Error(`compile: labelSmoothing applies to sparseCategoricalCrossentropy and categoricalCrossentropy, not to ${lossName ?? 'a custom loss'}`);
+      }
+      lossFn = (yTrue, yPred) => {
+        const classes = yPred.shape[yPred.rank - 1];
+        return losses.categoricalCrossentropy(smoothLabels(yTrue, classes, labelSmoothing, yPred.dtype as FloatDType), yPred.reshape([-1, classes]));
+      };
+    }
+    this.compiled = { optimizer, lossName, lossFn, metricIds, labelSmoothing };
   }
 
   get optimizer(): Optimizer | null {

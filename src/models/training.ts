@@ -3,7 +3,8 @@ import { noGrad } from '../autograd/tape.js';
 import { CallbackList, toCallback, type Callback, type CallbackHooks, type Logs } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
 import { Progbar, ProgbarLogger, defaultSink, type ProgressSink } from '../callbacks/progbar.js';
-import { fromLogits } from '../losses/index.js';
+import { fromLogits, smoothLabels } from '../losses/index.js';
+import type { FloatDType } from '../tensor/dtype.js';
 import { MeanMetric, resolveMetric, type Metric } from '../metrics/index.js';
 import { mean } from '../ops/arithmetic.js';
 import { softmax } from '../ops/nn.js';
@@ -78,6 +79,10 @@ function makeEvaluator(model: LayersModel, compiled: Compiled, prefix = ''): Eva
 
 function fusedLoss(model: LayersModel, compiled: Compiled): ((yTrue: Tensor, logits: Tensor) => Tensor) | null {
   if (!model.endsInSoftmax()) return null;
+  const smoothing = compiled.labelSmoothing;
+  if (smoothing > 0) {
+    return (yTrue, logits) => fromLogits.categoricalCrossentropy(smoothLabels(yTrue, logits.shape[logits.rank - 1], smoothing, logits.dtype as FloatDType), logits);
+  }
   if (compiled.lossName === 'sparseCategoricalCrossentropy') return fromLogits.sparseCategoricalCrossentropy;
   if (compiled.lossName === 'categoricalCrossentropy') return fromLogits.categoricalCrossentropy;
   return null;
