@@ -6,7 +6,7 @@ export { setFloatX, getFloatX, setTensorByteLimit, getTensorByteLimit, type DTyp
 export { layers, layerClasses, Layer, LayerVariable, SymbolicTensor, type LayerArgs, type SymbolicShape } from './layers/index.js';
 export { initializers, type Initializer } from './layers/initializers.js';
 export { Sequential, sequential, type CompileArgs } from './models/sequential.js';
-export { LayersModel } from './models/layers_model.js';
+export { LayersModel, type PredictArgs } from './models/layers_model.js';
 export { Functional, model, input, type InputArgs, type FunctionalArgs } from './models/functional.js';
 export type { FitArgs, EvaluateArgs } from './models/training.js';
 export { optimizers, train, Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState } from './optimizers/index.js';

@@ -89,3 +89,22 @@ describe('the functional API (tf.input / tf.model)', () => {
     assert.throws(() => residualModel().predict(tensor(new Float32Array(8 * 8), [1, 8, 8, 1])), /Input 'image' of model 'resnet_toy' is incompatible: expected shape \(None, 8, 8, 3\), received \(None, 8, 8, 1\)/);
   });
 });
+
+describe('test-time flip averaging', () => {
+  it('averages the predictions for each image and its mirror', () => {
+    const m = residualModel();
+    const rng = new Random(9);
+    const x = randomTensor([3, 8, 8, 3], rng);
+    const xs = new Tensor(Float32Array.from(x.data), x.shape);
+    const mirrored = new Float32Array(xs.size);
+    for (let b = 0; b < 3; b++)
+      for (let r = 0; r < 8; r++)
+        for (let c = 0; c < 8; c++)
+          for (let ch = 0; ch < 3; ch++) mirrored[((b * 8 + r) * 8 + c) * 3 + ch] = xs.data[((b * 8 + r) * 8 + (7 - c)) * 3 + ch];
+    const plain = m.predict(xs).data;
+    const flipped = m.predict(new Tensor(mirrored, xs.shape)).data;
+    const averaged = m.predict(xs, { flipAverage: true, batchSize: 2 }).data;
+    for (let i = 0; i < plain.length; i++) assert.ok(Math.abs(averaged[i] - (plain[i] + flipped[i]) / 2) < 1e-6);
+    assert.throws(() => m.predict(xs.reshape([3, 192]) as Tensor, { flipAverage: true }), /incompatible|flipAverage needs images/);
+  });
+});

@@ -8,6 +8,8 @@ import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
 import { allocate, type FloatDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchOf, inputFloatDType } from './data.js';
+import { add, mul } from '../ops/arithmetic.js';
+import { gatherElements } from '../ops/gather.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
 
 export interface CompileArgs {
@@ -27,6 +29,26 @@ export interface Compiled {
   lossFn: LossFn;
   metricIds: string[];
   labelSmoothing: number;
+}
+
+export interface PredictArgs {
+  batchSize?: number;
+  /** Progress bar as in Keras (default 0: silent, as TF.js). */
+  verbose?: number;
+  /** Average with the prediction for each image mirrored left-right (test-time augmentation). */
+  flipAverage?: boolean;
+}
+
+/** Each image mirrored left-right (NHWC). */
+function flipHorizontal(x: Tensor): Tensor {
+  const [n, h, w, c] = x.shape;
+  const source = new Int32Array(x.size);
+  let i = 0;
+  for (let b = 0; b < n; b++)
+    for (let r = 0; r < h; r++)
+      for (let col = 0; col < w; col++)
+        for (let ch = 0; ch < c; ch++) source[i++] = ((b * h + r) * w + (w - 1 - col)) * c + ch;
+  return gatherElements(x, source, x.shape);
 }
 
 /**
@@ -104,7 +126,7 @@ export abstract class LayersModel {
   }
 
   /** Class probabilities (or whatever the last layer outputs), computed in batches; silent by default, as TF.js. */
-  predict(x: Tensor, args: { batchSize?: number; verbose?: number } = {}): Tensor {
+  predict(x: Tensor, args: PredictArgs = {}): Tensor {
     this.checkInput(x);
     const batchSize = args.batchSize ?? 32;
     const n = x.shape[0];
@@ -114,11 +136,15 @@ export abstract class LayersModel {
     const out = allocate(floatDType, n * rowSize);
     const steps = Math.ceil(n / batchSize);
     const bar = (args.verbose ?? 0) > 0 ? new Progbar(steps, args.verbose) : null;
+    if (args.flipAverage && x.rank !== 4) throw new Error(`predict: flipAverage needs images [n, height, width, channels], received shape [${x.shape}]`);
     noGrad(() => {
       for (let step = 0; step < steps; step++) {
         const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
-        const y = this.call(batchOf(x, null, start, end, floatDType), false);
+        const batch = batchOf(x, null, start, end, floatDType);
+        let y = this.call(batch, false);
+        // Test-time augmentation: the mean of the predictions for the image and its mirror.
+        if (args.flipAverage) y = mul(add(y, this.call(flipHorizontal(batch), false)), 0.5);
         out.set(y.data as Float32Array, start * rowSize);
         bar?.update(step + 1);
       }
