@@ -4,6 +4,7 @@
 export { Tensor, tensor, scalar, zeros, ones, fill, isTensor, type NestedArray } from './tensor/tensor.js';
 export { setFloatX, getFloatX, setTensorByteLimit, getTensorByteLimit, type DType, type FloatDType } from './tensor/dtype.js';
 export { layers, layerClasses, Layer, LayerVariable, SymbolicTensor, type LayerArgs, type SymbolicShape } from './layers/index.js';
+export { clearSession } from './layers/layer.js';
 export { initializers, type Initializer } from './layers/initializers.js';
 export { Sequential, sequential, type CompileArgs } from './models/sequential.js';
 export { LayersModel, type PredictArgs } from './models/layers_model.js';

@@ -81,3 +81,15 @@ describe("the lab's summaries: Keras's shapes and parameter counts", () => {
     assert.throws(() => model.summary(() => {}), /has not been built: give the first layer an inputShape/);
   });
 });
+
+describe('clearSession', () => {
+  it('restarts Keras-style names', async () => {
+    const { clearSession } = await import('../src/index.js');
+    clearSession();
+    const first = layers.conv2d({ filters: 1, kernelSize: 1 });
+    const second = layers.conv2d({ filters: 1, kernelSize: 1 });
+    assert.deepEqual([first.name, second.name], ['conv2d', 'conv2d_1']);
+    clearSession();
+    assert.equal(layers.conv2d({ filters: 1, kernelSize: 1 }).name, 'conv2d');
+  });
+});

@@ -58,6 +58,9 @@ export function resetNames(): void {
   nameCounters.clear();
 }
 
+/** Keras's `clear_session()`: layer and model names start again from conv2d, dense, ... */
+export const clearSession = resetNames;
+
 export function snakeCase(className: string): string {
   // Keras's to_snake_case: Conv2D -> conv2d, MaxPooling2D -> max_pooling2d.
   return className.replace(/(.)([A-Z][a-z]+)/g, '$1_$2').replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
