@@ -2,6 +2,7 @@ import { ConvInfo } from './conv_info';
 import { gemm, GEMM_SCRATCH, MR } from './gemm';
 import { at, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
+import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
 
 /*
  * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
@@ -34,6 +35,11 @@ export function convScratchBytes(kkci: i32, co: i32): i32 {
 /** Few channels: direct loops beat im2col + GEMM (see direct.ts). */
 @inline function isDirect(c: ConvInfo): bool {
   return c.co <= DIRECT_MAX_CO && depth(c) <= DIRECT_MAX_DEPTH;
+}
+
+/** One input channel at stride 1 along the width: vectorise along the output row (see direct_rows.ts). */
+@inline function isRows(c: ConvInfo): bool {
+  return c.ci == 1 && c.co <= ROWS_MAX_CO && c.sw == 1 && rowsScratchBytes(c) <= COLS_BUDGET * 4;
 }
 
 @inline function isPointwise(c: ConvInfo): bool {
@@ -118,6 +124,10 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
   const m = c.batch * c.oh * c.ow;
   const r0 = sliceStart(m, MR, tid, nt);
   const r1 = sliceEnd(m, MR, tid, nt);
+  if (isRows(c)) {
+    rowsConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
   if (isDirect(c)) {
     directConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
     return;
@@ -170,6 +180,10 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
   const r0 = sliceStart(m, 1, tid, nt);
   const r1 = sliceEnd(m, 1, tid, nt);
   const target = nt == 1 ? dw : partialOf(scratch, kkci, c.co);
+  if (isRows(c)) {
+    rowsFilterGrad(x, dy, target, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
   if (isDirect(c)) {
     directFilterGrad(x, dy, target, c, r0, r1, scratch + GEMM_SCRATCH);
     return;
