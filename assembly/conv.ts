@@ -46,6 +46,13 @@ export function convScratchBytes(kkci: i32, co: i32): i32 {
   return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.pt == 0 && c.pl == 0 && c.oh == c.h && c.ow == c.w;
 }
 
+/** Short copies inline: memory.copy's call costs more than moving a few dozen floats. */
+@inline function copyFloats(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(d + (<usize>i << 2), v128.load(s + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
+}
+
 /** Writes rows [r0, r0+rows) of the column matrix; padded taps are zero. */
 function im2col(x: usize, c: ConvInfo, r0: i32, rows: i32, cols: usize): void {
   const ci = c.ci;
@@ -67,6 +74,12 @@ function im2col(x: usize, c: ConvInfo, r0: i32, rows: i32, cols: usize): void {
         continue;
       }
       const rowBase = (b * c.h + ih) * c.w;
+      if (c.dw == 1 && iw0 >= 0 && iw0 + c.kw <= c.w) {
+        // The kw taps are neighbours in NHWC: one contiguous run of kw*ci floats.
+        copyFloats(d, at(x, (rowBase + iw0) * ci), c.kw * ci);
+        d += bytes * c.kw;
+        continue;
+      }
       for (let kw = 0; kw < c.kw; kw++) {
         const iw = iw0 + kw * c.dw;
         if (iw < 0 || iw >= c.w) memory.fill(d, 0, bytes);
