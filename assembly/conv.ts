@@ -53,6 +53,18 @@ export function convScratchBytes(kkci: i32, co: i32): i32 {
   for (; i < n; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
 }
 
+@inline function addFloats(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = d + (<usize>i << 2);
+    v128.store(o, f32x4.add(v128.load(o), v128.load(s + (<usize>i << 2))));
+  }
+  for (; i < n; i++) {
+    const o = d + (<usize>i << 2);
+    store<f32>(o, load<f32>(o) + load<f32>(s + (<usize>i << 2)));
+  }
+}
+
 /** Writes rows [r0, r0+rows) of the column matrix; padded taps are zero. */
 function im2col(x: usize, c: ConvInfo, r0: i32, rows: i32, cols: usize): void {
   const ci = c.ci;
@@ -111,6 +123,12 @@ function col2im(dcols: usize, c: ConvInfo, r0: i32, rows: i32, dx: usize): void 
         continue;
       }
       const rowBase = (b * c.h + ih) * c.w;
+      if (c.dw == 1 && iw0 >= 0 && iw0 + c.kw <= c.w) {
+        // Neighbouring taps: one run of kw*ci sums (each element still gets one addition).
+        addFloats(at(dx, (rowBase + iw0) * ci), s, c.kw * ci);
+        s += bytes * c.kw;
+        continue;
+      }
       for (let kw = 0; kw < c.kw; kw++) {
         const iw = iw0 + kw * c.dw;
         if (iw >= 0 && iw < c.w) {
