@@ -1,4 +1,4 @@
-import type { Sequential } from '../models/sequential.js';
+import { Sequential } from '../models/sequential.js';
 import { readFileLimited, removeStaleTempFiles, writeFileAtomic } from './atomic_file.js';
 import { type LoadLimits, ModelFormatError, describe, isPlainObject, parseJsonSafely, resolveLimits } from './limits.js';
 import { artifactsToModel } from './model_io.js';
@@ -148,6 +148,7 @@ export async function loadTrainingState(target: string, model?: Sequential | nul
   }
   const weightData = weightBytes.slice().buffer;
   const restored = artifactsToModel({ modelTopology: state.model.modelTopology, weightSpecs: group.specs.map(({ name, shape, dtype }) => ({ name, shape, dtype })), weightData }, { limits }, what);
+  if (!(restored instanceof Sequential)) throw new ModelFormatError(`${what} holds a ${restored.className} model; training checkpoints support Sequential models only`);
   const target_ = model ?? restored;
   if (model) copyWeightsInto(model, restored, what);
   applyTrainingState(target_, state, optimizerData, { restoreRandom: options.restoreRandom ?? true, limits, what });

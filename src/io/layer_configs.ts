@@ -220,6 +220,13 @@ layerArgs.RandomTranslation = (c, ctx) => {
   };
 };
 
+// Merge layers of functional models. Concatenate joins along the last axis only.
+layerArgs.Add = () => ({});
+layerArgs.Concatenate = (c, ctx) => {
+  if (c.axis !== undefined && c.axis !== null && c.axis !== -1) throw new ModelFormatError(`${where(ctx, 'axis')} must be -1 (the channel axis), received ${describe(c.axis)}`);
+  return {};
+};
+
 function poolingArgs(c: Record<string, unknown>, ctx: ConfigContext): Record<string, unknown> {
   return {
     poolSize: dimensionPair(c, 'poolSize', ctx, false),

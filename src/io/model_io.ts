@@ -1,4 +1,5 @@
-import { Sequential } from '../models/sequential.js';
+import type { LayersModel } from '../models/layers_model.js';
+import type { Sequential } from '../models/sequential.js';
 import type { LayerVariable } from '../layers/layer.js';
 import { AllocationBudget } from './layer_configs.js';
 import { type LoadLimits, ModelFormatError, checkNoForbiddenKeys, resolveLimits } from './limits.js';
@@ -8,14 +9,14 @@ import { artifactsInfo, concatWeightData, LAYERS_MODEL_FORMAT, type IOHandler, t
 import { checkWeightDataLength, checkWeightSpecs, encodeWeights, readWeight } from './weights.js';
 
 /** Weights in the order TF.js writes them: all trainable weights first, then the rest. */
-export function weightsInSaveOrder(model: Sequential): LayerVariable[] {
+export function weightsInSaveOrder(model: LayersModel): LayerVariable[] {
   const trainable = model.trainableWeights;
   const rest = model.weights.filter((w) => !trainable.includes(w));
   return [...trainable, ...rest];
 }
 
 /** Everything `model.save` writes, without deciding where it goes. */
-export function modelToArtifacts(model: Sequential): ModelArtifacts {
+export function modelToArtifacts(model: LayersModel): ModelArtifacts {
   const { specs, data } = encodeWeights(weightsInSaveOrder(model).map((w) => ({ name: w.name, tensor: w.value })));
   return {
     modelTopology: modelToTopology(model),
@@ -28,7 +29,7 @@ export function modelToArtifacts(model: Sequential): ModelArtifacts {
 }
 
 /** As TF.js's `model.save(handlerOrUrl)`: 'file://dir' or a plain directory in Node, or any IOHandler. */
-export async function saveModel(model: Sequential, handlerOrUrl: string | IOHandler): Promise<SaveResult> {
+export async function saveModel(model: LayersModel, handlerOrUrl: string | IOHandler): Promise<SaveResult> {
   const handler = resolveHandler(handlerOrUrl, 'save');
   const artifacts = modelToArtifacts(model);
   const result = await handler.save!(artifacts);
@@ -44,7 +45,7 @@ export interface LoadOptions {
  * describe exactly the bytes present, and the topology may not create more weight values than
  * the specs hold. Every weight of the model must be found by name with the same shape.
  */
-export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions = {}, what = 'The saved model'): Sequential {
+export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions = {}, what = 'The saved model'): LayersModel {
   const limits = resolveLimits(options.limits);
   if (artifacts === null || typeof artifacts !== 'object') throw new ModelFormatError(`${what}: the IO handler's load() returned ${artifacts === null ? 'null' : typeof artifacts} instead of model artifacts`);
   if (artifacts.modelTopology === undefined || artifacts.modelTopology instanceof ArrayBuffer) {
@@ -85,10 +86,14 @@ export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions
   return model;
 }
 
-/** As TF.js's `tf.loadLayersModel(pathOrIOHandler)`: 'file://dir', a plain path in Node, or any IOHandler. */
-export async function loadLayersModel(handlerOrUrl: string | IOHandler, options: LoadOptions = {}): Promise<Sequential> {
+/**
+ * As TF.js's `tf.loadLayersModel(pathOrIOHandler)`: 'file://dir', a plain path in Node, or any
+ * IOHandler. Resolves to a Sequential or a Functional model, as the file says; the type parameter
+ * (Sequential by default, as most saved models are) only narrows the static type.
+ */
+export async function loadLayersModel<T extends LayersModel = Sequential>(handlerOrUrl: string | IOHandler, options: LoadOptions = {}): Promise<T> {
   const handler = resolveHandler(handlerOrUrl, 'load', options.limits);
   const what = typeof handlerOrUrl === 'string' ? `The model at '${handlerOrUrl}'` : 'The loaded model';
   const artifacts = await handler.load!();
-  return artifactsToModel(artifacts, options, what);
+  return artifactsToModel(artifacts, options, what) as T;
 }

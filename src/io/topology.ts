@@ -1,4 +1,7 @@
 import { layerClasses, type Layer } from '../layers/index.js';
+import type { SymbolicTensor } from '../layers/symbolic.js';
+import { Functional, input } from '../models/functional.js';
+import type { LayersModel } from '../models/layers_model.js';
 import { Sequential } from '../models/sequential.js';
 import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_configs.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
@@ -7,12 +10,42 @@ import { fromPythonic, toPythonic } from './pythonic.js';
 export const CONVLAB_VERSION = '0.1.0';
 export const GENERATED_BY = `convlab ${CONVLAB_VERSION}`;
 
-/** The Keras/TF.js JSON description of a Sequential model, as model.json's `modelTopology`. */
-export function modelToTopology(model: Sequential): Record<string, unknown> {
+/** The Keras/TF.js JSON description of a model, as model.json's `modelTopology`. */
+export function modelToTopology(model: LayersModel): Record<string, unknown> {
+  if (model instanceof Functional) return functionalToTopology(model);
+  if (!(model instanceof Sequential)) throw new Error(`Cannot save a ${model.className} model: convlab saves Sequential and functional models`);
   const config = model.getConfig();
   return {
     class_name: 'Sequential',
     config: toPythonic({ name: config.name, layers: config.layers }),
+    keras_version: `convlab ${CONVLAB_VERSION}`,
+    backend: 'convlab',
+  };
+}
+
+/**
+ * A functional model as TF.js and Keras write one: every layer with its `inbound_nodes`
+ * ([[[source layer, node index, tensor index, {}], ...]]), then the input and output layers.
+ */
+function functionalToTopology(model: Functional): Record<string, unknown> {
+  const nodes = model.graph();
+  const seen = new Set<string>();
+  const layers: Record<string, unknown>[] = [{
+    class_name: 'InputLayer',
+    name: model.input.name,
+    config: toPythonic({ batchInputShape: model.input.shape, dtype: 'float32', sparse: false, name: model.input.name }),
+    inbound_nodes: [],
+  }];
+  for (const node of nodes) {
+    if (seen.has(node.layer.name)) throw new Error(`Cannot save model '${model.name}': layer '${node.layer.name}' is applied more than once (shared layers are not saved yet)`);
+    seen.add(node.layer.name);
+    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, 0, 0, {}]);
+    layers.push({ class_name: node.layer.className, name: node.layer.name, config: toPythonic(node.layer.getConfig()), inbound_nodes: [sources] });
+  }
+  const outputLayer = nodes[nodes.length - 1].layer.name;
+  return {
+    class_name: 'Model',
+    config: { name: model.name, layers, input_layers: [[model.input.name, 0, 0]], output_layers: [[outputLayer, 0, 0]] },
     keras_version: `convlab ${CONVLAB_VERSION}`,
     backend: 'convlab',
   };
@@ -24,24 +57,24 @@ export interface TopologyContext {
   what: string;
 }
 
-function layerList(topology: unknown, what: string): { name: string | undefined; layers: unknown[] } {
+function layerList(topology: unknown, what: string): { name: string | undefined; layers: unknown[]; functional: boolean; config: Record<string, unknown> } {
   let top = topology;
   // Files converted from Keras .h5 wrap the model in { model_config: ... }.
   if (isPlainObject(top) && isPlainObject(top.model_config)) top = top.model_config;
   if (!isPlainObject(top)) throw new ModelFormatError(`${what}: modelTopology must be an object, received ${describe(top)}`);
   const className = top.class_name ?? top.className;
-  if (className !== 'Sequential') {
+  if (className !== 'Sequential' && className !== 'Model' && className !== 'Functional') {
     const found = typeof className === 'string' ? `'${className}'` : describe(className);
-    throw new ModelFormatError(`${what}: convlab loads Sequential models only; the topology's class_name is ${found}`);
+    throw new ModelFormatError(`${what}: convlab loads Sequential and functional ('Model', 'Functional') models; the topology's class_name is ${found}`);
   }
   const config = top.config;
   // Keras 2.0-2.1 wrote a Sequential's config as the bare list of layers.
-  if (Array.isArray(config)) return { name: undefined, layers: config };
+  if (Array.isArray(config)) return { name: undefined, layers: config, functional: false, config: {} };
   if (!isPlainObject(config) || !Array.isArray(config.layers)) {
     throw new ModelFormatError(`${what}: modelTopology.config must be {name, layers: [...]}, received ${describe(config)}`);
   }
   if (config.name !== undefined && typeof config.name !== 'string') throw new ModelFormatError(`${what}: the model name must be a string, received ${describe(config.name)}`);
-  return { name: config.name as string | undefined, layers: config.layers };
+  return { name: config.name as string | undefined, layers: config.layers, functional: className !== 'Sequential', config };
 }
 
 function batchShape(value: unknown, what: string, limits: LoadLimits): (number | null)[] {
@@ -51,76 +84,156 @@ function batchShape(value: unknown, what: string, limits: LoadLimits): (number |
   return value.map((d, i) => (d === null ? null : checkDimension(d, `${what}[${i}]`, limits)));
 }
 
-/**
- * Builds a Sequential model from a topology, validating every layer. Weights are created as
- * zeros within ctx.budget; the caller then fills them from the weight data.
- */
-export function topologyToModel(topology: unknown, ctx: TopologyContext): Sequential {
-  const { name, layers } = layerList(topology, ctx.what);
-  if (layers.length > ctx.limits.maxLayers) {
-    throw new ModelFormatError(`${ctx.what}: the model has ${layers.length} layers, more than the limit of ${ctx.limits.maxLayers} (limits.maxLayers)`);
+interface ParsedLayer {
+  at: string;
+  className: string;
+  layerName: string;
+  config: Record<string, unknown>;
+  dtype: 'float32' | 'float64' | undefined;
+  inputShape: (number | null)[] | null;
+  trainable: boolean | undefined;
+}
+
+/** Validates one entry of the topology's layer list (everything but how it connects). */
+function parseLayer(entry: unknown, index: number, ctx: TopologyContext, names: Set<string>): ParsedLayer {
+  const at = `${ctx.what}: layer ${index}`;
+  if (!isPlainObject(entry)) throw new ModelFormatError(`${at} must be {class_name, config}, received ${describe(entry)}`);
+  const className = entry.class_name ?? entry.className;
+  if (typeof className !== 'string') throw new ModelFormatError(`${at}: class_name must be a string, received ${describe(className)}`);
+  if (!isPlainObject(entry.config)) throw new ModelFormatError(`${at} (${className}): config must be an object, received ${describe(entry.config)}`);
+  const config = fromPythonic(entry.config) as Record<string, unknown>;
+  const layerName = config.name;
+  if (typeof layerName !== 'string' || layerName.length === 0 || layerName.length > 256 || layerName.includes('/')) {
+    throw new ModelFormatError(`${at} (${className}): name must be a non-empty string of at most 256 characters without '/', received ${describe(layerName)}`);
   }
+  if (names.has(layerName)) throw new ModelFormatError(`${at}: two layers are named '${layerName}'; weight names would collide`);
+  names.add(layerName);
+  const dtype = config.dtype;
+  if (dtype !== undefined && dtype !== null && dtype !== 'float32' && dtype !== 'float64') {
+    throw new ModelFormatError(`${at} ('${layerName}'): dtype must be 'float32' or 'float64', received ${describe(dtype)}`);
+  }
+  const inputShapeKey = config.batchInputShape !== undefined ? 'batchInputShape' : config.batchShape !== undefined ? 'batchShape' : null;
+  const inputShape = inputShapeKey && config[inputShapeKey] !== null ? batchShape(config[inputShapeKey], `${at} ('${layerName}'): ${inputShapeKey}`, ctx.limits) : null;
+  if (className !== 'InputLayer') {
+    // Own-property checks: 'constructor' or 'toString' must not find Object.prototype's members.
+    const known = Object.hasOwn(layerArgs, className) && Object.hasOwn(layerClasses, className);
+    if (!known) {
+      throw new ModelFormatError(`${at}: unknown layer class '${className.slice(0, 80)}'; convlab can load ${Object.keys(layerArgs).join(', ')} (and InputLayer)`);
+    }
+  }
+  const trainable = config.trainable;
+  if (trainable !== undefined && trainable !== null && typeof trainable !== 'boolean') {
+    throw new ModelFormatError(`${at} ('${layerName}'): trainable must be true or false, received ${describe(trainable)}`);
+  }
+  return { at, className, layerName, config, dtype: (dtype as 'float32' | 'float64' | undefined) ?? undefined, inputShape, trainable: (trainable as boolean | null) ?? undefined };
+}
+
+function constructLayer(p: ParsedLayer, ctx: TopologyContext, modelDType: 'float32' | 'float64' | undefined, batchInputShape: (number | null)[] | null): Layer {
+  const layerCtx: ConfigContext = { layer: p.layerName, className: p.className, limits: ctx.limits, budget: ctx.budget };
+  const args: Record<string, unknown> = {
+    ...layerArgs[p.className](p.config, layerCtx),
+    name: p.layerName,
+    trainable: p.trainable,
+    dtype: p.dtype ?? modelDType,
+  };
+  if (batchInputShape) args.batchInputShape = batchInputShape;
+  for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
+  try {
+    return new layerClasses[p.className](args as never);
+  } catch (e) {
+    throw new ModelFormatError(`${p.at} ('${p.layerName}', ${p.className}): ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Builds a model from a topology, validating every layer. Weights are created as zeros within
+ * ctx.budget; the caller then fills them from the weight data.
+ */
+export function topologyToModel(topology: unknown, ctx: TopologyContext): LayersModel {
+  const list = layerList(topology, ctx.what);
+  if (list.layers.length > ctx.limits.maxLayers) {
+    throw new ModelFormatError(`${ctx.what}: the model has ${list.layers.length} layers, more than the limit of ${ctx.limits.maxLayers} (limits.maxLayers)`);
+  }
+  return list.functional ? functionalFromTopology(list, ctx) : sequentialFromTopology(list, ctx);
+}
+
+function sequentialFromTopology({ name, layers }: { name: string | undefined; layers: unknown[] }, ctx: TopologyContext): Sequential {
   const built: Layer[] = [];
   const names = new Set<string>();
   let pendingInputShape: (number | null)[] | null = null;
   let modelDType: 'float32' | 'float64' | undefined;
   layers.forEach((entry, index) => {
-    const at = `${ctx.what}: layer ${index}`;
-    if (!isPlainObject(entry)) throw new ModelFormatError(`${at} must be {class_name, config}, received ${describe(entry)}`);
-    const className = entry.class_name ?? entry.className;
-    if (typeof className !== 'string') throw new ModelFormatError(`${at}: class_name must be a string, received ${describe(className)}`);
-    if (!isPlainObject(entry.config)) throw new ModelFormatError(`${at} (${className}): config must be an object, received ${describe(entry.config)}`);
-    const config = fromPythonic(entry.config) as Record<string, unknown>;
-    const layerName = config.name;
-    if (typeof layerName !== 'string' || layerName.length === 0 || layerName.length > 256 || layerName.includes('/')) {
-      throw new ModelFormatError(`${at} (${className}): name must be a non-empty string of at most 256 characters without '/', received ${describe(layerName)}`);
-    }
-    if (names.has(layerName)) throw new ModelFormatError(`${at}: two layers are named '${layerName}'; weight names would collide`);
-    names.add(layerName);
-    const dtype = config.dtype;
-    if (dtype !== undefined && dtype !== null && dtype !== 'float32' && dtype !== 'float64') {
-      throw new ModelFormatError(`${at} ('${layerName}'): dtype must be 'float32' or 'float64', received ${describe(dtype)}`);
-    }
-    modelDType ??= (dtype as 'float32' | 'float64' | undefined) ?? undefined;
-    const inputShapeKey = config.batchInputShape !== undefined ? 'batchInputShape' : config.batchShape !== undefined ? 'batchShape' : null;
-    const inputShape = inputShapeKey && config[inputShapeKey] !== null ? batchShape(config[inputShapeKey], `${at} ('${layerName}'): ${inputShapeKey}`, ctx.limits) : null;
-    if (className === 'InputLayer') {
-      if (built.length > 0 || index !== 0) throw new ModelFormatError(`${at}: an InputLayer may only come first`);
-      if (!inputShape) throw new ModelFormatError(`${at}: InputLayer '${layerName}' has no batch_input_shape`);
-      pendingInputShape = inputShape;
+    const p = parseLayer(entry, index, ctx, names);
+    modelDType ??= p.dtype;
+    if (p.className === 'InputLayer') {
+      if (built.length > 0 || index !== 0) throw new ModelFormatError(`${p.at}: an InputLayer may only come first`);
+      if (!p.inputShape) throw new ModelFormatError(`${p.at}: InputLayer '${p.layerName}' has no batch_input_shape`);
+      pendingInputShape = p.inputShape;
       return;
     }
-    // Own-property checks: 'constructor' or 'toString' must not find Object.prototype's members.
-    const known = Object.hasOwn(layerArgs, className) && Object.hasOwn(layerClasses, className);
-    const Ctor = known ? layerClasses[className] : null;
-    if (!Ctor) {
-      throw new ModelFormatError(`${at}: unknown layer class '${className.slice(0, 80)}'; convlab can load ${Object.keys(layerArgs).join(', ')} (and InputLayer)`);
-    }
-    if (inputShape && built.length > 0) throw new ModelFormatError(`${at} ('${layerName}'): only the first layer may have a batch_input_shape`);
-    const trainable = config.trainable;
-    if (trainable !== undefined && trainable !== null && typeof trainable !== 'boolean') {
-      throw new ModelFormatError(`${at} ('${layerName}'): trainable must be true or false, received ${describe(trainable)}`);
-    }
-    const layerCtx: ConfigContext = { layer: layerName, className, limits: ctx.limits, budget: ctx.budget };
-    const args: Record<string, unknown> = {
-      ...layerArgs[className](config, layerCtx),
-      name: layerName,
-      trainable: trainable ?? undefined,
-      dtype: dtype ?? modelDType,
-    };
-    const shape = inputShape ?? (built.length === 0 ? pendingInputShape : null);
-    if (shape) args.batchInputShape = shape;
-    for (const key of Object.keys(args)) if (args[key] === undefined) delete args[key];
-    try {
-      built.push(new Ctor(args as never));
-    } catch (e) {
-      throw new ModelFormatError(`${at} ('${layerName}', ${className}): ${(e as Error).message}`);
-    }
+    if (p.inputShape && built.length > 0) throw new ModelFormatError(`${p.at} ('${p.layerName}'): only the first layer may have a batch_input_shape`);
+    built.push(constructLayer(p, ctx, modelDType, p.inputShape ?? (built.length === 0 ? pendingInputShape : null)));
   });
   try {
     return new Sequential({ name, layers: built });
   } catch (e) {
     if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(`${ctx.what}: the layers do not fit together: ${(e as Error).message}`);
+  }
+}
+
+/** [[name, nodeIndex, tensorIndex], ...] as in input_layers / output_layers and inbound nodes. */
+function layerRefs(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ModelFormatError(`${what} must be a non-empty list of [layer name, node index, tensor index], received ${describe(value)}`);
+  return value.map((ref, i) => {
+    if (!Array.isArray(ref) || typeof ref[0] !== 'string' || ref[1] !== 0 || ref[2] !== 0) {
+      throw new ModelFormatError(`${what}[${i}] must be [layer name, 0, 0] (shared layers are not supported), received ${describe(ref)}`);
+    }
+    return ref[0];
+  });
+}
+
+function functionalFromTopology(list: { name: string | undefined; layers: unknown[]; config: Record<string, unknown> }, ctx: TopologyContext): Functional {
+  const names = new Set<string>();
+  const tensors = new Map<string, SymbolicTensor>();
+  let modelInput: SymbolicTensor | null = null;
+  let modelDType: 'float32' | 'float64' | undefined;
+  list.layers.forEach((entry, index) => {
+    const p = parseLayer(entry, index, ctx, names);
+    modelDType ??= p.dtype;
+    if (p.className === 'InputLayer') {
+      if (modelInput) throw new ModelFormatError(`${p.at}: a second InputLayer; convlab loads functional models with one input`);
+      if (!p.inputShape || p.inputShape.slice(1).some((d) => d === null)) throw new ModelFormatError(`${p.at}: InputLayer '${p.layerName}' needs a batch_input_shape with known sizes, received ${describe(p.inputShape)}`);
+      modelInput = input({ shape: p.inputShape.slice(1) as number[], name: p.layerName });
+      tensors.set(p.layerName, modelInput);
+      return;
+    }
+    const inbound = (entry as Record<string, unknown>).inbound_nodes;
+    if (!Array.isArray(inbound) || inbound.length !== 1) {
+      throw new ModelFormatError(`${p.at} ('${p.layerName}'): inbound_nodes must hold exactly one node (shared layers are not supported), received ${describe(inbound)}`);
+    }
+    const sources = layerRefs(inbound[0], `${p.at} ('${p.layerName}'): inbound_nodes[0]`).map((source) => {
+      const t = tensors.get(source);
+      if (!t) throw new ModelFormatError(`${p.at} ('${p.layerName}'): its input '${source}' is not a layer listed before it`);
+      return t;
+    });
+    const layer = constructLayer(p, ctx, modelDType, null);
+    try {
+      tensors.set(p.layerName, sources.length === 1 ? layer.apply(sources[0]) : layer.apply(sources));
+    } catch (e) {
+      throw new ModelFormatError(`${p.at} ('${p.layerName}', ${p.className}): the layer does not fit its inputs: ${(e as Error).message}`);
+    }
+  });
+  const inputNames = layerRefs(list.config.input_layers, `${ctx.what}: input_layers`);
+  const outputNames = layerRefs(list.config.output_layers, `${ctx.what}: output_layers`);
+  if (inputNames.length !== 1 || outputNames.length !== 1) throw new ModelFormatError(`${ctx.what}: convlab loads functional models with one input and one output, this one has ${inputNames.length} and ${outputNames.length}`);
+  const inputTensor = tensors.get(inputNames[0]);
+  const outputTensor = tensors.get(outputNames[0]);
+  if (!inputTensor || inputTensor !== modelInput) throw new ModelFormatError(`${ctx.what}: input layer '${inputNames[0]}' is not the model's InputLayer`);
+  if (!outputTensor) throw new ModelFormatError(`${ctx.what}: output layer '${outputNames[0]}' is not in the layer list`);
+  try {
+    return new Functional({ inputs: inputTensor, outputs: outputTensor, name: list.name });
+  } catch (e) {
+    throw new ModelFormatError(`${ctx.what}: ${(e as Error).message}`);
   }
 }

@@ -20,7 +20,7 @@ export function input(args: InputArgs): SymbolicTensor {
   return new SymbolicTensor([null, ...args.shape], null, args.name ?? uniqueName('input'));
 }
 
-interface GraphNode {
+export interface GraphNode {
   layer: Layer;
   inputs: SymbolicTensor[];
   output: SymbolicTensor;
@@ -81,6 +81,11 @@ export class Functional extends LayersModel {
     this.nodes = topologicalNodes(this.input, this.output);
     if (this.nodes.length === 0) throw new Error('model: the output is the input itself; add at least one layer');
     this.layers = [...new Set(this.nodes.map((n) => n.layer))];
+  }
+
+  /** The graph's nodes, each after the nodes it reads from (for saving and inspection). */
+  graph(): readonly GraphNode[] {
+    return this.nodes;
   }
 
   protected outputLayer(): Layer {

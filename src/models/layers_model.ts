@@ -1,5 +1,6 @@
 import { noGrad } from '../autograd/tape.js';
 import type { History } from '../callbacks/history.js';
+import type { IOHandler, SaveResult } from '../io/types.js';
 import { Progbar } from '../callbacks/progbar.js';
 import type { Layer, SymbolicShape } from '../layers/layer.js';
 import { losses, resolveLoss, smoothLabels, type LossFn, type LossName } from '../losses/index.js';
@@ -156,6 +157,16 @@ export abstract class LayersModel {
   predictOnBatch(x: Tensor): Tensor {
     this.checkInput(x);
     return noGrad(() => this.call(batchOf(x, null, 0, x.shape[0], inputFloatDType(x)), false));
+  }
+
+  /**
+   * As TF.js's `await model.save('file://dir')`: writes model.json + weights.bin in the TF.js
+   * Layers format to a directory ('file://dir' or a plain path in Node) or to any IOHandler.
+   */
+  async save(handlerOrUrl: string | IOHandler): Promise<SaveResult> {
+    // Imported on demand: src/io depends on this module, and most programs never save.
+    const { saveModel } = await import('../io/model_io.js');
+    return saveModel(this, handlerOrUrl);
   }
 
   countParams(): number {

@@ -1,5 +1,4 @@
 import type { Callback, CallbackHooks } from '../callbacks/callback.js';
-import type { IOHandler, SaveResult } from '../io/types.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
@@ -119,16 +118,6 @@ export class Sequential extends LayersModel {
   summary(printFn: (line: string) => void = console.log): void {
     if (!this.batchInputShapeValue) throw this.notBuilt();
     for (const line of summaryLines(this.name, this.layers, this.outputShapes())) printFn(line);
-  }
-
-  /**
-   * As TF.js's `await model.save('file://dir')`: writes model.json + weights.bin in the TF.js
-   * Layers format to a directory ('file://dir' or a plain path in Node) or to any IOHandler.
-   */
-  async save(handlerOrUrl: string | IOHandler): Promise<SaveResult> {
-    // Imported on demand: src/io depends on this module, and most programs never save.
-    const { saveModel } = await import('../io/model_io.js');
-    return saveModel(this, handlerOrUrl);
   }
 
   getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {

@@ -77,9 +77,10 @@ describe('defensive loading: broken files', () => {
     await refused(variant({ text: (t) => t.slice(0, t.length / 2) }), /is not valid JSON/);
     await refused(variant({ text: () => '[1, 2, 3]' }), /must hold a JSON object with modelTopology and weightsManifest, received an array/);
   });
-  it('no modelTopology, or not a Sequential model', async () => {
+  it('no modelTopology, an unknown model class, or a functional model without its graph', async () => {
     await refused(variant({ json: (j) => { delete j.modelTopology; } }), /has no modelTopology object/);
-    await refused(variant({ json: (j) => { j.modelTopology.class_name = 'Functional'; } }), /loads Sequential models only; the topology's class_name is 'Functional'/);
+    await refused(variant({ json: (j) => { j.modelTopology.class_name = 'Graph'; } }), /loads Sequential and functional \('Model', 'Functional'\) models; the topology's class_name is 'Graph'/);
+    await refused(variant({ json: (j) => { j.modelTopology.class_name = 'Functional'; } }), /layer 0 \('[^']+'\): inbound_nodes must hold exactly one node/);
     await refused(variant({ json: (j) => { j.format = 'graph-model'; } }), /has format the string "graph-model"; convlab reads 'layers-model'/);
   });
   it('unknown layer class, including names of Object.prototype members', async () => {
