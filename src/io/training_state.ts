@@ -138,6 +138,12 @@ export function checkTrainingRecord(value: unknown, what: string, limits: LoadLi
       throw new ModelFormatError(`${what}: optimizer must be {className, config, iterations, learningRate, slots}, received ${describe(opt)}`);
     }
     if (!Object.hasOwn(OPTIMIZERS, opt.className)) throw new ModelFormatError(`${what}: unknown optimizer '${opt.className}'; expected one of ${Object.keys(OPTIMIZERS).join(', ')}`);
+    // Each slot is read as {weight, slot, spec}; its name becomes a key, so it must be a plain name.
+    opt.slots.forEach((slot, k) => {
+      if (!isPlainObject(slot) || typeof slot.slot !== 'string' || !/^[A-Za-z][A-Za-z0-9]*$/.test(slot.slot)) {
+        throw new ModelFormatError(`${what}: optimizer.slots[${k}] must be {weight, slot, spec} with a slot name such as 'm', received ${describe(slot)}`);
+      }
+    });
     checkDimension(opt.iterations, `${what}: optimizer.iterations`, { ...limits, maxDimension: Number.MAX_SAFE_INTEGER }, true);
     if (typeof opt.learningRate !== 'number' || !(opt.learningRate > 0) || !Number.isFinite(opt.learningRate)) throw new ModelFormatError(`${what}: optimizer.learningRate must be a positive number, received ${describe(opt.learningRate)}`);
   }

@@ -8,6 +8,8 @@ import { CliError } from '../../cli/context.js';
 import { prepareImage } from '../../cli/images.js';
 import { datasets, parseIdxImages } from '../../src/datasets/index.js';
 import { gunzip } from '../../src/datasets/gzip.js';
+import { ModelFormatError, layers, sequential } from '../../src/index.js';
+import { loadTrainingState } from '../../src/io/index.js';
 import { assertSpecificError, within } from './fuzz.js';
 
 /*
@@ -21,7 +23,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Entry {
   file: string;
-  parser: 'image' | 'cifar-archive' | 'idx3' | 'gzip';
+  parser: 'image' | 'cifar-archive' | 'idx3' | 'gzip' | 'training-state';
   kind: 'fixed' | 'guard';
   expect: string;
   note: string;
@@ -46,6 +48,13 @@ async function replay(entry: Entry, path: string): Promise<void> {
     case 'gzip':
       gunzip(bytes(), entry.file, 2 ** 30);
       return;
+    case 'training-state': {
+      // A whole checkpoint folder, loaded into the model it was saved from.
+      const model = sequential({ layers: [layers.conv2d({ filters: 2, kernelSize: 3, inputShape: [5, 5, 1] }), layers.flatten(), layers.dense({ units: 3, activation: 'softmax' })] });
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      await loadTrainingState(path, model, { restoreRandom: false });
+      return;
+    }
     default:
       throw new Error(`corpus/index.json: unknown parser '${(entry as Entry).parser}' for ${entry.file}`);
   }
@@ -62,7 +71,8 @@ describe('regression corpus', () => {
       const rss = process.memoryUsage().rss;
       const started = Date.now();
       await assert.rejects(within(5000, entry.file, () => replay(entry, join(corpusDir, entry.file))), (e: Error) => {
-        assertSpecificError(e, entry.parser === 'image' ? [CliError] : [Error], new RegExp(entry.expect));
+        const expected = entry.parser === 'image' ? CliError : entry.parser === 'training-state' ? ModelFormatError : Error;
+        assertSpecificError(e, [expected], new RegExp(entry.expect));
         return true;
       });
       assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
