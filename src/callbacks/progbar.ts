@@ -116,7 +116,8 @@ export class ProgbarLogger extends Callback {
   }
 
   override onEpochEnd(_epoch: number, logs: Logs = {}): void {
-    this.bar?.update(this.params.steps, pickMetrics(logs), true);
+    // As Keras: the final bar shows the batches that ran (fewer when training was stopped).
+    this.bar?.update(this.seen > 0 ? this.seen : this.params.steps, pickMetrics(logs), true);
   }
 }
 

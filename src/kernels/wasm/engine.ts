@@ -64,7 +64,7 @@ export class WasmEngine {
   async setThreads(n: number): Promise<number> {
     const wanted = this.features.sharedMemory ? Math.max(1, Math.floor(n)) : 1;
     if (wanted === this.threads && (wanted === 1 || this.pool)) return this.threads;
-    this.pool?.close();
+    await this.pool?.close();
     this.pool = null;
     this.threads = 1;
     if (wanted > 1) {
@@ -75,7 +75,7 @@ export class WasmEngine {
   }
 
   close(): void {
-    this.pool?.close();
+    void this.pool?.close();
     this.pool = null;
     this.threads = 1;
   }

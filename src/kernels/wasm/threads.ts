@@ -38,7 +38,7 @@ export class ThreadPool {
     try {
       await Promise.all(Array.from({ length: count }, (_, i) => pool.spawn(module, i + 1)));
     } catch (error) {
-      pool.close();
+      void pool.close();
       throw error;
     }
     return pool;
@@ -121,11 +121,16 @@ export class ThreadPool {
     }
   }
 
-  close(): void {
+  /**
+   * Stops the workers. The promise settles once they are gone, so a new pool on the same control
+   * words never shares them with a worker of this one still finishing its last wait.
+   */
+  close(): Promise<void> {
     const ctrl = this.ctrl();
     Atomics.store(ctrl, 0, -1);
     Atomics.notify(ctrl, 0);
-    for (const w of this.workers) void w.terminate();
+    const stopping = this.workers.map((w) => Promise.resolve(w.terminate()).then(() => undefined, () => undefined));
     this.workers.length = 0;
+    return Promise.all(stopping).then(() => undefined);
   }
 }

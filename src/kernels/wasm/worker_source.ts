@@ -17,9 +17,11 @@ function start(data, post) {
     return;
   }
   const run = instance.exports.run;
-  post({ type: 'ready' });
+  // Read the generation before saying 'ready': the main thread may publish the first job as
+  // soon as it hears from us, and a worker that looked later would wait past that job.
   let ctrl = new Int32Array(memory.buffer, ctrlIndex * 4, 4);
   let generation = Atomics.load(ctrl, 0);
+  post({ type: 'ready' });
   for (;;) {
     Atomics.wait(ctrl, 0, generation);
     generation = Atomics.load(ctrl, 0);
