@@ -1,4 +1,4 @@
-import { loadKernels, type WasmFeatures } from './loader.js';
+import { MAXIMUM_PAGES, loadKernels, type WasmFeatures } from './loader.js';
 import { ThreadPool } from './threads.js';
 
 /*
@@ -95,7 +95,12 @@ export class WasmEngine {
   /** Reserves bytes in the arena and returns their address. */
   alloc(bytes: number): number {
     const ptr = this.top;
-    this.top = align(ptr + bytes);
+    const top = align(ptr + bytes);
+    // Check before growing: past the limit, grow() fails late and copies run out of bounds.
+    if (top > MAXIMUM_PAGES * PAGE) {
+      throw new Error(`wasm backend: this kernel call needs ${(top / 2 ** 30).toFixed(2)} GiB of WebAssembly memory (its inputs, outputs and scratch), more than the ${(MAXIMUM_PAGES * PAGE / 2 ** 30).toFixed(0)} GiB a WebAssembly memory can hold; use a smaller batch or setBackend('reference')`);
+    }
+    this.top = top;
     const size = this.memory.buffer.byteLength;
     if (this.top > size) {
       this.memory.grow(Math.ceil((this.top - size) / PAGE));

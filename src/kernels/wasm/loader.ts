@@ -21,7 +21,7 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 
 /** 64 KiB pages: 4 MiB to start, 4 GiB at most (wasm32's limit). */
 const INITIAL_PAGES = 64;
-const MAXIMUM_PAGES = 65536;
+export const MAXIMUM_PAGES = 65536;
 
 async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
   const url = new URL(`../../../build/wasm/${name}.wasm`, import.meta.url);
