@@ -142,7 +142,22 @@ export class WasmEngine {
       this.exports.run(this.params, 0, 1);
       return;
     }
-    this.pool.run(this.params, threads, (tid, n) => this.exports.run(this.params, tid, n));
+    try {
+      this.pool.run(this.params, threads, (tid, n) => this.exports.run(this.params, tid, n));
+    } catch (error) {
+      // This call fails with the worker's error; later calls run on this thread until
+      // setNumThreads() starts a new pool.
+      console.warn(`convlab: ${(error as Error).message}; the wasm backend continues on one thread (call setNumThreads() to start workers again)`);
+      void this.pool.close();
+      this.pool = null;
+      this.threads = 1;
+      throw error;
+    }
+  }
+
+  /** For tests of failure handling: ends worker `index` of the pool as a crash would. */
+  terminateWorkerForTesting(index: number): void {
+    this.pool?.terminateWorker(index);
   }
 }
 

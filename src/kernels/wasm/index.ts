@@ -1,6 +1,7 @@
 import { registerBackend } from '../registry.js';
 import { createWasmKernels } from './backend.js';
 import { WasmEngine } from './engine.js';
+import { ThreadPool } from './threads.js';
 import { defaultThreadCount, nodeCoreCount } from './loader.js';
 
 /*
@@ -60,5 +61,13 @@ export function wasmInfo(): { started: boolean; relaxedSimd: boolean; sharedMemo
     threads: getNumThreads(),
   };
 }
+
+/** Hooks for tests of failure handling; not part of the public API. */
+export const testing = {
+  terminateWorker: (index: number): void => engine?.terminateWorkerForTesting(index),
+  setJobTimeout: (ms: number): void => {
+    ThreadPool.jobTimeoutMs = ms;
+  },
+};
 
 export { WasmEngine, createWasmKernels };

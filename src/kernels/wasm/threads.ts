@@ -13,9 +13,10 @@ interface PoolWorker {
 }
 
 const HANDSHAKE_MS = 15000;
-const JOB_TIMEOUT_MS = 60000;
 
 export class ThreadPool {
+  /** How long a kernel may wait for a worker before the pool gives up on it (tests shorten it). */
+  static jobTimeoutMs = 60000;
   private readonly workers: PoolWorker[] = [];
   private broken: string | null = null;
   /** A shared buffer never detaches when memory grows, so one view serves for good. */
@@ -111,14 +112,22 @@ export class ThreadPool {
     Atomics.notify(ctrl, 0);
     runLocal(0, nt);
     const expected = this.workers.length;
-    const deadline = Date.now() + JOB_TIMEOUT_MS;
+    const limit = ThreadPool.jobTimeoutMs;
+    const deadline = Date.now() + limit;
     for (let done = Atomics.load(ctrl, 1); done < expected; done = Atomics.load(ctrl, 1)) {
+      // A worker that died inside a kernel never counts itself done, and its 'exit' event cannot
+      // run while this thread waits: the deadline is what turns that into an error.
       if (Date.now() > deadline) {
-        this.broken = 'worker did not finish a kernel within 60 s';
+        this.broken = `a worker did not finish a kernel within ${limit / 1000} s (it may have died)`;
         throw new Error(`wasm backend: ${this.broken}`);
       }
-      Atomics.wait(ctrl, 1, done, 1000);
+      Atomics.wait(ctrl, 1, done, Math.min(1000, limit));
     }
+  }
+
+  /** Ends one worker abruptly, as a crash would (for tests of failure handling). */
+  terminateWorker(index: number): void {
+    void this.workers[index]?.terminate();
   }
 
   /**
