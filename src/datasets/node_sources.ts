@@ -219,8 +219,11 @@ async function loadIdxFrom(spec: IdxDatasetSpec, dir: string, names: Set<string>
   return assembleIdx(spec, raw, { source, notes: [...extraNotes, ...verificationNotes(ctx)], strictCounts: strict });
 }
 
-export async function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions = {}): Promise<LoadedDataset> {
-  const looked: string[] = [];
+/**
+ * The places to look, in order, that exist, with their file names; every place skipped is noted
+ * in `looked` for the "no source" error.
+ */
+async function* existingPlaces(spec: DatasetSpec, options: LoadOptions, looked: string[]): AsyncGenerator<{ place: Place; names: Set<string> }> {
   for (const place of placesFor(spec, options)) {
     if (place.unset) {
       looked.push(place.unset);
@@ -231,6 +234,13 @@ export async function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions 
       looked.push(`${describePlace(place, spec)}: no such directory`);
       continue;
     }
+    yield { place, names };
+  }
+}
+
+export async function loadIdxDataset(spec: IdxDatasetSpec, options: LoadOptions = {}): Promise<LoadedDataset> {
+  const looked: string[] = [];
+  for await (const { place, names } of existingPlaces(spec, options, looked)) {
     const missing = missingIdx(spec, names);
     if (missing.length) {
       looked.push(`${describePlace(place, spec)}: missing ${missing.join(', ')}`);
@@ -445,16 +455,7 @@ async function loadCifarArchive(spec: Cifar10Spec, file: string, options: Cifar1
 
 export async function loadCifar10Dataset(spec: Cifar10Spec, options: Cifar10LoadOptions = {}): Promise<LoadedDataset> {
   const looked: string[] = [];
-  for (const place of placesFor(spec, options)) {
-    if (place.unset) {
-      looked.push(place.unset);
-      continue;
-    }
-    const names = await listDir(place.dir);
-    if (!names) {
-      looked.push(`${describePlace(place, spec)}: no such directory`);
-      continue;
-    }
+  for await (const { place, names } of existingPlaces(spec, options, looked)) {
     const found = await inspectCifarDir(spec, place.dir, names, options);
     if (found.kind === 'missing') {
       looked.push(`${describePlace(place, spec)}: ${found.reason}`);
