@@ -1,4 +1,4 @@
-import { add, clipByValue, div, log, mean, mul, neg, square, sub, sum, cast } from '../ops/arithmetic.js';
+import { abs, add, clipByValue, div, log, mean, mul, neg, square, sub, sum, cast } from '../ops/arithmetic.js';
 import { checkedLabels, sparseSoftmaxCrossEntropy } from '../ops/nn.js';
 import { logSoftmax } from '../ops/log_softmax.js';
 import { formatShape } from '../tensor/shape.js';
@@ -78,14 +78,7 @@ export function meanSquaredError(yTrue: Tensor, yPred: Tensor): Tensor {
 export function meanAbsoluteError(yTrue: Tensor, yPred: Tensor): Tensor {
   checkSameShape('meanAbsoluteError', yTrue, yPred);
   const t = asFloat(yTrue, yPred).reshape(yPred.shape);
-  const d = sub(yPred, t);
-  return mean(mul(d, sign(d)), -1);
-}
-
-function sign(x: Tensor): Tensor {
-  const out = x.dtype === 'float64' ? new Float64Array(x.size) : new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = Math.sign(x.data[i]);
-  return new Tensor(out, x.shape);
+  return mean(abs(sub(yPred, t)), -1);
 }
 
 /** Cross-entropies computed from the logits before a softmax: stable and cheaper. */

@@ -61,13 +61,10 @@ class MeanCounter implements Metric {
 }
 
 /** Weighted running mean, used for the loss shown in the progress bar. */
-export class MeanMetric implements Metric {
+export class MeanMetric {
   private total = 0;
   private count = 0;
   constructor(readonly name: string) {}
-  update(): void {
-    throw new Error('MeanMetric is updated with add(value, weight)');
-  }
   add(value: number, weight: number): void {
     this.total += value * weight;
     this.count += weight;

@@ -1,4 +1,3 @@
-import type { Callback, CallbackHooks } from '../callbacks/callback.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
@@ -130,4 +129,3 @@ export function sequential(args: SequentialArgs = {}): Sequential {
   return new Sequential(args);
 }
 
-export type { Callback, CallbackHooks };

@@ -1,6 +1,6 @@
 import { record } from '../autograd/tape.js';
 import { kernels } from '../kernels/registry.js';
-import { allocateFloat, isFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { floatData, sameFloatDType, unaryOp } from './arithmetic.js';
@@ -146,8 +146,4 @@ export function sparseSoftmaxCrossEntropy(logits: Tensor, labels: Tensor): Tenso
   const y = new Tensor(losses, logits.shape.slice(0, -1));
   record('SparseSoftmaxCrossEntropy', [logits], y, { probs: new Tensor(probs, logits.shape), labels });
   return y;
-}
-
-export function isFloatTensor(t: Tensor): boolean {
-  return isFloat(t.dtype);
 }
