@@ -1,5 +1,6 @@
 /** Test-set evaluation shared by `train` and `evaluate`: loss, accuracy, per class, confusion. */
 import type { Sequential } from '../src/models/sequential.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { CliError, type Context } from './context.js';
 import type { Data, Split } from './data.js';
 import { formatShape } from './options.js';
@@ -13,6 +14,8 @@ export interface Evaluation {
   /** confusion[t][p] */
   confusion: number[][];
   results: TestResults;
+  /** With flipAverage: the figures of the images as they are. */
+  withoutFlipAverage?: { loss: number; accuracy: number };
 }
 
 /** Refuses a model whose input or output does not fit the dataset, naming both shapes. */
@@ -29,22 +32,61 @@ export function checkModelFits(model: Sequential, data: Pick<Data, 'name' | 'ima
   }
 }
 
-export function evaluateSplit(model: Sequential, split: Split, classNames: string[], ctx: Context, options: { batchSize: number; quiet: boolean }): Evaluation {
+export interface EvaluateOptions {
+  batchSize: number;
+  quiet: boolean;
+  /** Test-time augmentation: loss and accuracy of the predictions averaged with the mirrored images'. */
+  flipAverage?: boolean;
+}
+
+export function evaluateSplit(model: Sequential, split: Split, classNames: string[], ctx: Context, options: EvaluateOptions): Evaluation {
   model.compile({ optimizer: model.optimizer ?? 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const [loss, accuracy] = model.evaluate(split.x, split.y, { batchSize: options.batchSize, verbose: options.quiet ? 0 : 1, progressSink: ctx.progress });
-  const probabilities = model.predict(split.x, { batchSize: options.batchSize });
+  let [loss, accuracy] = model.evaluate(split.x, split.y, { batchSize: options.batchSize, verbose: options.quiet ? 0 : 1, progressSink: ctx.progress });
+  const probabilities = model.predict(split.x, { batchSize: options.batchSize, flipAverage: options.flipAverage });
   const k = classNames.length;
   const results = testResults(probabilities, split.y.data, k);
+  const plain = { loss, accuracy };
+  if (options.flipAverage) ({ loss, accuracy } = lossAndAccuracy(probabilities.data, split.y.data, k));
   const confusion = Array.from({ length: k }, (_, t) => Array.from(results.confusion.subarray(t * k, (t + 1) * k)));
   const perClass = classNames.map((className, t) => {
     const count = confusion[t].reduce((a, b) => a + b, 0);
     return { className, count, accuracy: count ? confusion[t][t] / count : NaN };
   });
-  return { loss, accuracy, samples: split.x.shape[0], perClass, confusion, results };
+  return { loss, accuracy, samples: split.x.shape[0], perClass, confusion, results, ...(options.flipAverage ? { withoutFlipAverage: plain } : {}) };
+}
+
+/** Cross-entropy and accuracy of class probabilities against sparse labels. */
+function lossAndAccuracy(probabilities: ArrayLike<number>, labels: ArrayLike<number>, k: number): { loss: number; accuracy: number } {
+  let loss = 0;
+  let right = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
+    if (best === labels[i]) right++;
+    loss -= Math.log(Math.max(probabilities[i * k + labels[i]], 1e-7));
+  }
+  return { loss: loss / labels.length, accuracy: right / labels.length };
+}
+
+/**
+ * Loss and accuracy on the images `fit` held out with validationSplit (the last fraction of the
+ * training set, as Keras), evaluated the way the test set is.
+ */
+export function heldOutEvaluation(model: Sequential, data: Data, validationSplit: number, ctx: Context, options: EvaluateOptions): { loss: number; accuracy: number; samples: number; flipAverage: boolean } {
+  const n = data.train.x.shape[0];
+  const at = Math.floor(n * (1 - validationSplit));
+  const rows = (t: Split['x']): Split['x'] => {
+    const row = t.size / t.shape[0];
+    return new Tensor(t.data.subarray(at * row, n * row), [n - at, ...t.shape.slice(1)]);
+  };
+  const ev = evaluateSplit(model, { x: rows(data.train.x), y: rows(data.train.y), raw: rows(data.train.raw) }, data.classNames, ctx, { ...options, quiet: true });
+  if (!options.quiet) ctx.out(`Held-out validation (last ${n - at} training images): loss ${ev.loss.toFixed(4)} - accuracy ${ev.accuracy.toFixed(4)}${options.flipAverage ? ' (flip-averaged)' : ''}`);
+  return { loss: ev.loss, accuracy: ev.accuracy, samples: n - at, flipAverage: Boolean(options.flipAverage) };
 }
 
 export function printEvaluation(ev: Evaluation, classNames: string[], ctx: Context): void {
-  ctx.out(`Test loss: ${ev.loss.toFixed(4)} - test accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images)`);
+  const flip = ev.withoutFlipAverage ? `, averaged with mirrored images; without: ${ev.withoutFlipAverage.accuracy.toFixed(4)}` : '';
+  ctx.out(`Test loss: ${ev.loss.toFixed(4)} - test accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images${flip})`);
   const w = Math.max(12, ...classNames.map((c) => c.length)) + 2;
   ctx.out('');
   ctx.out(`${'class'.padEnd(w)}accuracy  images`);
@@ -61,6 +103,8 @@ export function evaluationJson(ev: Evaluation): Record<string, unknown> {
     loss: ev.loss,
     accuracy: ev.accuracy,
     samples: ev.samples,
+    flipAverage: ev.withoutFlipAverage !== undefined,
+    ...(ev.withoutFlipAverage ? { withoutFlipAverage: ev.withoutFlipAverage } : {}),
     perClass: ev.perClass.map((c) => ({ ...c, accuracy: Number.isNaN(c.accuracy) ? null : c.accuracy })),
     confusion: ev.confusion,
   };

@@ -33,6 +33,14 @@ export function positiveNumber(name: string) {
   };
 }
 
+export function nonNegativeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new CliError(`${name} must be a number ≥ 0, received '${value}'`);
+    return n;
+  };
+}
+
 export function oneOf<T extends string>(name: string, valid: readonly T[]) {
   return (value: string): T => {
     const v = value.toLowerCase() as T;

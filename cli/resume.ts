@@ -21,6 +21,11 @@ export interface RunSettings {
   validationSplit: number;
   optimizer: string;
   learningRate: number;
+  /** Absent in checkpoints written before recipes had these settings. */
+  schedule?: string;
+  weightDecay?: number | null;
+  labelSmoothing?: number;
+  flipAverage?: boolean;
   seed: number | null;
   limit: number | null;
   testLimit: number | null;

@@ -13,7 +13,7 @@ export type { FitArgs, EvaluateArgs } from './models/training.js';
 export { optimizers, train, Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState } from './optimizers/index.js';
 export { losses, fromLogits, type LossFn } from './losses/index.js';
 export { metrics, type Metric } from './metrics/index.js';
-export { callbacks, Callback, History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, schedules, Progbar, ProgbarLogger, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
+export { callbacks, Callback, History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, schedules, Progbar, ProgbarLogger, BatchLearningRateScheduler, stepSchedules, type StepSchedule, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
 export { setSeed, Random } from './utils/random.js';
 export { setBackend, getBackend, registerBackend, listBackends } from './kernels/registry.js';
 export { setNumThreads, getNumThreads, wasmInfo } from './kernels/wasm/index.js';

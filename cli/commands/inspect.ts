@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Sequential } from '../../src/models/sequential.js';
-import { zoo } from '../../src/zoo/index.js';
+import { zoo, type ZooEntry } from '../../src/zoo/index.js';
 import { CliError, type Context } from '../context.js';
 import { loadModel } from '../model_store.js';
 import { formatInt, formatShape } from '../options.js';
@@ -81,7 +81,19 @@ export function registerInspect(program: Command, ctx: Context): void {
       const w = Math.max(...zoo.entries.map((e) => e.name.length)) + 2;
       for (const e of zoo.entries) {
         ctx.out(`${e.name.padEnd(w)}input ${e.inputShape.join('x').padEnd(9)} ${e.description}`);
-        ctx.out(`${''.padEnd(w)}source: ${e.source}${e.train ? `; train defaults: ${e.dataset}, ${e.train.epochs} epochs, batch ${e.train.batchSize}, ${e.train.optimizer} ${e.train.learningRate}` : ''}`);
+        ctx.out(`${''.padEnd(w)}source: ${e.source}${e.train ? `; train defaults: ${trainDefaults(e)}` : ''}`);
       }
     });
+}
+
+/** One line of a recipe's training settings, e.g. "cifar10, 10 epochs, batch 64, adamw 0.004, one-cycle, ...". */
+function trainDefaults(e: ZooEntry): string {
+  const t = e.train!;
+  return [
+    `${e.dataset}, ${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer} ${t.learningRate}`,
+    t.schedule && t.schedule !== 'constant' ? `${t.schedule} schedule` : '',
+    t.weightDecay ? `weight decay ${t.weightDecay}` : '',
+    t.labelSmoothing ? `label smoothing ${t.labelSmoothing}` : '',
+    t.flipAverage ? 'flip-averaged evaluation' : '',
+  ].filter(Boolean).join(', ');
 }

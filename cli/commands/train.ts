@@ -4,21 +4,24 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { BatchLearningRateScheduler, stepSchedules } from '../../src/callbacks/step_schedules.js';
 import { Adam, AdamW, RMSprop, SGD, type Optimizer } from '../../src/optimizers/index.js';
 import { writeFileAtomic } from '../../src/plots/index.js';
+import { getNumThreads } from '../../src/kernels/wasm/index.js';
 import { setSeed } from '../../src/utils/random.js';
 import { zoo } from '../../src/zoo/index.js';
 import { chooseBackend } from '../backend.js';
 import { CliError, type Context } from '../context.js';
 import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
-import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
+import { checkModelFits, evaluateSplit, evaluationJson, heldOutEvaluation, printEvaluation } from '../evaluation.js';
 import { saveModel, writeMetadata } from '../model_store.js';
 import { checkpointCallback, checkpointDir, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
-import { fraction, nonNegativeInt, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
+const SCHEDULES = ['constant', 'one-cycle'] as const;
 
 interface TrainOptions {
   dataset?: string;
@@ -27,6 +30,10 @@ interface TrainOptions {
   validationSplit?: number;
   optimizer?: (typeof OPTIMIZERS)[number];
   lr?: number;
+  schedule?: (typeof SCHEDULES)[number];
+  weightDecay?: number;
+  labelSmoothing?: number;
+  flipAverage?: boolean;
   seed?: number;
   dataDir?: string;
   out?: string;
@@ -38,10 +45,14 @@ interface TrainOptions {
   plots: boolean;
 }
 
-function makeOptimizer(name: (typeof OPTIMIZERS)[number], learningRate: number): Optimizer {
-  if (name === 'sgd') return new SGD({ learningRate });
-  if (name === 'rmsprop') return new RMSprop({ learningRate });
-  if (name === 'adamw') return new AdamW({ learningRate });
+function makeOptimizer(name: (typeof OPTIMIZERS)[number], learningRate: number, weightDecay: number | undefined): Optimizer {
+  if (name === 'sgd') return new SGD({ learningRate, weightDecay });
+  if (name === 'rmsprop') {
+    if (weightDecay) throw new CliError('--weight-decay applies to adamw and sgd, not rmsprop');
+    return new RMSprop({ learningRate });
+  }
+  if (name === 'adamw') return new AdamW({ learningRate, weightDecay });
+  if (weightDecay) throw new CliError('--weight-decay applies to adamw and sgd; use --optimizer adamw for Adam with weight decay');
   return new Adam({ learningRate });
 }
 
@@ -69,6 +80,10 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
       validationSplit: opts.validationSplit ?? s.validationSplit,
       optimizer: opts.optimizer ?? (s.optimizer as TrainOptions['optimizer']),
       lr: opts.lr ?? s.learningRate,
+      schedule: opts.schedule ?? (s.schedule as TrainOptions['schedule']),
+      weightDecay: opts.weightDecay ?? s.weightDecay ?? undefined,
+      labelSmoothing: opts.labelSmoothing ?? s.labelSmoothing ?? undefined,
+      flipAverage: opts.flipAverage ?? s.flipAverage ?? undefined,
       limit: opts.limit ?? s.limit ?? undefined,
       testLimit: opts.testLimit ?? s.testLimit ?? undefined,
       dataDir: opts.dataDir ?? s.dataDir ?? undefined,
@@ -92,6 +107,10 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   const validationSplit = opts.validationSplit ?? defaults.validationSplit;
   const optimizerName = opts.optimizer ?? defaults.optimizer;
   const learningRate = opts.lr ?? defaults.learningRate;
+  const schedule = opts.schedule ?? defaults.schedule ?? 'constant';
+  const weightDecay = opts.weightDecay ?? defaults.weightDecay;
+  const labelSmoothing = opts.labelSmoothing ?? defaults.labelSmoothing ?? 0;
+  const flipAverage = opts.flipAverage ?? defaults.flipAverage ?? false;
   const quiet = Boolean(opts.quiet);
   const out = path.resolve(opts.out ?? path.join('runs', `${modelName}-${dataset}`));
   const backend = await chooseBackend(opts.backend);
@@ -100,13 +119,14 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   const data = await loadDataset(dataset, ctx, { dataDir: opts.dataDir, limit: opts.limit, testLimit: opts.testLimit, quiet });
   const model = entry.create({ inputShape: data.imageShape, numClasses: data.classNames.length });
   checkModelFits(model, data, `Model '${modelName}'`);
-  model.compile({ optimizer: makeOptimizer(optimizerName, learningRate), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer: makeOptimizer(optimizerName, learningRate, weightDecay), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'], labelSmoothing });
   if (!quiet) {
     model.summary((line) => ctx.out(line));
-    ctx.out(`Training ${modelName} on ${data.train.x.shape[0]} ${dataset} images: ${epochs} epochs, batch size ${batchSize}, validation split ${validationSplit}, ${optimizerName} (learning rate ${learningRate}), ${backend} backend`);
+    const extras = [schedule === 'one-cycle' ? 'one-cycle schedule' : '', weightDecay ? `weight decay ${weightDecay}` : '', labelSmoothing ? `label smoothing ${labelSmoothing}` : '', flipAverage ? 'flip-averaged evaluation' : ''].filter(Boolean);
+    ctx.out(`Training ${modelName} on ${data.train.x.shape[0]} ${dataset} images: ${epochs} epochs, batch size ${batchSize}, validation split ${validationSplit}, ${optimizerName} (learning rate ${learningRate}${extras.length ? `, ${extras.join(', ')}` : ''}), ${backend} backend`);
   }
   const settings: RunSettings = {
-    model: modelName, dataset, epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate,
+    model: modelName, dataset, epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate, schedule, weightDecay: weightDecay ?? null, labelSmoothing, flipAverage,
     seed: opts.seed ?? null, limit: opts.limit ?? null, testLimit: opts.testLimit ?? null, dataDir: opts.dataDir ? path.resolve(opts.dataDir) : null,
   };
   let before: History = { epoch: [], history: {} };
@@ -136,7 +156,7 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
       validationSplit: validationSplit > 0 ? validationSplit : undefined,
       verbose: quiet ? 0 : 1,
       progressSink: ctx.progress,
-      callbacks: [checkpoint],
+      callbacks: schedule === 'one-cycle' ? [new BatchLearningRateScheduler(stepSchedules.oneCycle(learningRate)), checkpoint] : [checkpoint],
     });
   } catch (e) {
     interrupt.dispose();
@@ -161,15 +181,16 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   if (!quiet) ctx.out(`Trained in ${seconds.toFixed(1)} s (${Math.round(samplesSeen / Math.max(seconds, 1e-9))} samples/s)`);
 
   if (!quiet) ctx.out(`Evaluating on ${data.test.x.shape[0]} test images`);
-  const ev = evaluateSplit(model, data.test, data.classNames, ctx, { batchSize: Math.max(batchSize, 128), quiet });
+  const ev = evaluateSplit(model, data.test, data.classNames, ctx, { batchSize: Math.max(batchSize, 128), quiet, flipAverage });
   printEvaluation(ev, data.classNames, ctx);
+  const validation = validationSplit > 0 ? heldOutEvaluation(model, data, validationSplit, ctx, { batchSize: Math.max(batchSize, 128), quiet, flipAverage }) : null;
 
   await saveModel(model, out);
-  const training = { epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate, seed: opts.seed ?? null, trainSamples: data.train.x.shape[0], seconds, backend };
+  const training = { epochs, batchSize, validationSplit, optimizer: optimizerName, learningRate, schedule, weightDecay: weightDecay ?? null, labelSmoothing, flipAverage, seed: opts.seed ?? null, trainSamples: data.train.x.shape[0], seconds, backend, threads: getNumThreads() };
   await writeMetadata(out, { model: modelName, dataset, classNames: data.classNames, inputShape: data.imageShape, training, test: { loss: ev.loss, accuracy: ev.accuracy, samples: ev.samples } });
   await writeFileAtomic(path.join(out, 'history.json'), `${JSON.stringify({ epoch: history.epoch.map((e) => e + 1), history: history.history }, null, 2)}\n`);
   await writeFileAtomic(path.join(out, 'history.csv'), historyCsv(history.history));
-  await writeFileAtomic(path.join(out, 'evaluation.json'), `${JSON.stringify(evaluationJson(ev), null, 2)}\n`);
+  await writeFileAtomic(path.join(out, 'evaluation.json'), `${JSON.stringify({ ...evaluationJson(ev), validation }, null, 2)}\n`);
   const files = ['model.json', 'weights.bin', 'convlab.json', 'history.json', 'history.csv', 'evaluation.json', 'checkpoint/'].map((f) => path.join(out, f));
   if (opts.plots) {
     files.push(...(await writeHistoryPictures(out, history.history, modelName)));
@@ -195,7 +216,12 @@ export function registerTrain(program: Command, ctx: Context): void {
     .option('-b, --batch-size <n>', 'samples per gradient step', positiveInt('--batch-size'))
     .option('--validation-split <f>', 'fraction of the training images held out for val_loss/val_accuracy (Keras: the last ones)', fraction('--validation-split'))
     .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf('--optimizer', OPTIMIZERS))
-    .option('--lr <rate>', 'learning rate', positiveNumber('--lr'))
+    .option('--lr <rate>', 'learning rate (the peak rate with --schedule one-cycle)', positiveNumber('--lr'))
+    .option('--schedule <name>', `learning-rate schedule: ${SCHEDULES.join(' | ')} (warm-up, then cosine annealing, every batch)`, oneOf('--schedule', SCHEDULES))
+    .option('--weight-decay <w>', 'weight decay (decoupled for adamw, L2-style for sgd)', nonNegativeNumber('--weight-decay'))
+    .option('--label-smoothing <s>', 'label smoothing of the cross-entropy, in [0, 1)', fraction('--label-smoothing'))
+    .option('--flip-average', 'evaluate with test-time augmentation: average each prediction with the mirrored image\'s')
+    .option('--no-flip-average', 'evaluate on the images as they are')
     .option('--seed <n>', 'random seed for initialisation, shuffling and dropout', nonNegativeInt('--seed'))
     .option('--data-dir <dir>', 'directory holding the dataset files (else $CONVLAB_DATA, the cache, /usr/share/datasets, or a download)')
     .option('-o, --out <dir>', 'where to write the model, history and pictures (default runs/<model>-<dataset>)')

@@ -9,6 +9,7 @@ import type { Sequential } from '../models/sequential.js';
 import { cifarCnn, cifarCnnBn } from './cifar.js';
 import { labCnn, labConv, labConvPool, labMlp } from './lab.js';
 import { lenet5, lenet5Classic } from './lenet.js';
+import { cifarVgg, fashionVgg } from './recipes.js';
 import type { TrainDefaults, ZooEntry, ZooOptions } from './types.js';
 
 export type { TrainDefaults, ZooEntry, ZooOptions };
@@ -55,6 +56,20 @@ const entries: ZooEntry[] = [
     source: 'keras/examples/cifar10_cnn.py + BatchNormalization (Ioffe and Szegedy 2015)', inputShape: [32, 32, 3],
     adaptable: true, trainable: true, dataset: 'cifar10', train: { ...ADAM, epochs: 10, batchSize: 64 }, create: cifarCnnBn,
   },
+  {
+    name: 'fashion-vgg', description: 'recipe for Fashion-MNIST: VGG-style conv-BN-ReLU x4 (16, 32 filters), flips and shifts, 218,778 params',
+    source: 'VGG (Simonyan and Zisserman 2015) + BatchNormalization (Ioffe and Szegedy 2015), one-cycle schedule (Smith 2018)',
+    inputShape: [28, 28, 1], adaptable: true, trainable: true, dataset: 'fashion-mnist',
+    train: { epochs: 12, batchSize: 64, optimizer: 'adamw', learningRate: 0.003, schedule: 'one-cycle', weightDecay: 0.05, labelSmoothing: 0.1, flipAverage: true, validationSplit: 0 },
+    create: fashionVgg,
+  },
+  {
+    name: 'cifar-vgg', description: 'recipe for CIFAR-10: conv-BN-ReLU stages of 32-64-128-256 filters, flips and 4-pixel shifts, 392,426 params',
+    source: 'VGG (Simonyan and Zisserman 2015) + BatchNormalization, standard CIFAR augmentation, one-cycle schedule (Smith 2018); lab08-cnn "Desafio Extra"',
+    inputShape: [32, 32, 3], adaptable: true, trainable: true, dataset: 'cifar10',
+    train: { epochs: 10, batchSize: 64, optimizer: 'adamw', learningRate: 0.004, schedule: 'one-cycle', weightDecay: 0.05, labelSmoothing: 0.1, flipAverage: true, validationSplit: 0.1 },
+    create: cifarVgg,
+  },
 ];
 
 const byName = new Map(entries.map((e) => [e.name, e]));
@@ -88,6 +103,8 @@ export const zoo = {
   lenet5Classic,
   cifarCnn,
   cifarCnnBn,
+  fashionVgg,
+  cifarVgg,
 } as const;
 
-export { labMlp, labConv, labConvPool, labCnn, lenet5, lenet5Classic, cifarCnn, cifarCnnBn };
+export { labMlp, labConv, labConvPool, labCnn, lenet5, lenet5Classic, cifarCnn, cifarCnnBn, fashionVgg, cifarVgg };

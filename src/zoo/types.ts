@@ -17,6 +17,17 @@ export interface TrainDefaults {
   optimizer: 'adam' | 'sgd' | 'rmsprop' | 'adamw';
   learningRate: number;
   validationSplit: number;
+  /**
+   * 'one-cycle': warm up linearly to `learningRate` over the first quarter of the batches, then
+   * anneal it by a cosine towards zero (stepSchedules.oneCycle). Default 'constant'.
+   */
+  schedule?: 'constant' | 'one-cycle';
+  /** Decoupled weight decay of AdamW, or L2-style decay of SGD. */
+  weightDecay?: number;
+  /** compile's labelSmoothing. */
+  labelSmoothing?: number;
+  /** Evaluate with test-time augmentation: average each prediction with the mirrored image's. */
+  flipAverage?: boolean;
 }
 
 export interface ZooEntry {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { tensor } from '../../src/tensor/tensor.js';
 import { zoo } from '../../src/zoo/index.js';
 
 const expected: Record<string, { params: number; output: (number | null)[] }> = {
@@ -11,6 +12,8 @@ const expected: Record<string, { params: number; output: (number | null)[] }> = 
   'lenet5-classic': { params: 61_706, output: [null, 10] },
   'cifar-cnn': { params: 1_250_858, output: [null, 10] },
   'cifar-cnn-bn': { params: 1_251_434, output: [null, 10] },
+  'fashion-vgg': { params: 218_778, output: [null, 10] },
+  'cifar-vgg': { params: 392_426, output: [null, 10] },
 };
 
 test('every zoo model has the documented parameter count and output shape', () => {
@@ -52,4 +55,17 @@ test('unknown names and impossible options are refused with the valid choices', 
   assert.throws(() => zoo.create('lenet6'), /Unknown model 'lenet6'; the zoo has: lab-mlp, .*lenet5/);
   assert.throws(() => zoo.create('lab-conv', { inputShape: [28, 28, 1] }), /fixed example for input 800x600x3/);
   for (const e of zoo.entries) assert.ok(e.source.length > 10 && e.description.length > 10, e.name);
+});
+
+test('the recipes augment while training only, and carry their training settings', () => {
+  for (const name of ['fashion-vgg', 'cifar-vgg']) {
+    const entry = zoo.entry(name);
+    const model = zoo.create(name);
+    assert.deepEqual(model.layers.slice(0, 2).map((l) => l.className), ['RandomFlip', 'RandomTranslation'], name);
+    const x = tensor(Float32Array.from({ length: 2 * entry.inputShape.reduce((a, b) => a * b) }, (_, i) => (i % 7) / 7), [2, ...entry.inputShape]);
+    assert.deepEqual(Array.from(model.predict(x).data), Array.from(model.predict(x).data), `${name}: inference is deterministic`);
+    assert.equal(entry.train?.schedule, 'one-cycle');
+    assert.equal(entry.train?.flipAverage, true);
+  }
+  assert.equal(zoo.entry('cifar-vgg').train?.validationSplit, 0.1, 'CIFAR-10 holds out 5,000 training images');
 });

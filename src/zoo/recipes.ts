@@ -1,0 +1,75 @@
+/**
+ * Models of the training recipes (issue #7): what the lab's "we can do better" leads to once
+ * batch normalization, augmentation and a one-cycle schedule are available, sized so that a
+ * 2-core laptop CPU trains them within the recipe's time budget (see docs/results.md).
+ *
+ * Both are VGG-style stacks (Simonyan and Zisserman 2015) of 3x3 convolution → BatchNormalization
+ * → ReLU, with pooling between stages. Augmentation runs inside the model, as Keras's
+ * preprocessing layers do: RandomFlip and RandomTranslation change each training batch and pass
+ * images through unchanged at inference, so a saved model predicts on plain images.
+ */
+import { layers } from '../layers/index.js';
+import type { Layer } from '../layers/layer.js';
+import { Sequential } from '../models/sequential.js';
+import type { ZooOptions } from './types.js';
+
+/** conv (no bias: BN's beta replaces it) → BN → ReLU. */
+function convBnRelu(filters: number, extra: { inputShape?: number[] } = {}): Layer[] {
+  return [
+    layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, ...extra }),
+    layers.batchNormalization(),
+    layers.activation({ activation: 'relu' }),
+  ];
+}
+
+/** Left-right flips and shifts of up to `shift` of the size, the borders filled with zeros. */
+function augmentation(inputShape: number[], shift: number): Layer[] {
+  return [
+    layers.randomFlip({ mode: 'horizontal', inputShape }),
+    layers.randomTranslation({ heightFactor: shift, widthFactor: shift, fillMode: 'constant' }),
+  ];
+}
+
+/**
+ * Fashion-MNIST: two stages of two conv-BN-ReLU blocks (16 then 32 filters) with max pooling,
+ * then Dense(128) and the classifier, with dropout: 218,778 parameters.
+ */
+export function fashionVgg(options: ZooOptions = {}): Sequential {
+  const inputShape = options.inputShape ?? [28, 28, 1];
+  return new Sequential({
+    name: options.name ?? 'fashion_vgg',
+    layers: [
+      ...augmentation(inputShape, 0.08),
+      ...convBnRelu(16), ...convBnRelu(16),
+      layers.maxPooling2d({ poolSize: 2 }),
+      ...convBnRelu(32), ...convBnRelu(32),
+      layers.maxPooling2d({ poolSize: 2 }),
+      layers.flatten(),
+      layers.dropout({ rate: 0.3 }),
+      layers.dense({ units: 128, activation: 'relu' }),
+      layers.dropout({ rate: 0.3 }),
+      layers.dense({ units: options.numClasses ?? 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+/**
+ * CIFAR-10: four conv-BN-ReLU stages of doubling width (32, 64, 128, 256) each halving the
+ * resolution, global average pooling and the classifier: 392,426 parameters. Shifts of up to
+ * 4 pixels (1/8) and flips are the standard CIFAR augmentation.
+ */
+export function cifarVgg(options: ZooOptions = {}): Sequential {
+  const inputShape = options.inputShape ?? [32, 32, 3];
+  return new Sequential({
+    name: options.name ?? 'cifar_vgg',
+    layers: [
+      ...augmentation(inputShape, 0.125),
+      ...convBnRelu(32), layers.maxPooling2d({ poolSize: 2 }),
+      ...convBnRelu(64), layers.maxPooling2d({ poolSize: 2 }),
+      ...convBnRelu(128), layers.maxPooling2d({ poolSize: 2 }),
+      ...convBnRelu(256),
+      layers.globalAveragePooling2d(),
+      layers.dense({ units: options.numClasses ?? 10, activation: 'softmax' }),
+    ],
+  });
+}
