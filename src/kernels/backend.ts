@@ -1,4 +1,5 @@
 import type { FloatArray, TypedArray } from '../tensor/dtype.js';
+import type { StepArena } from './arena.js';
 
 /**
  * The kernels an engine needs, forward and backward. Each kernel reads plain typed arrays and
@@ -58,6 +59,8 @@ export interface AdamState {
 
 export interface Backend {
   readonly name: string;
+  /** Memory the backend lends to training and inference steps (src/kernels/arena.ts), if any. */
+  readonly arena?: StepArena;
 
   unary(op: UnaryOp, x: FloatArray, out: FloatArray, alpha: number): void;
   /** out = dy * f'(.), where f' is evaluated from y (relu, tanh, sigmoid, elu) or x (leakyRelu). */

@@ -1,4 +1,4 @@
-import { getFloatX, type FloatDType } from '../tensor/dtype.js';
+import { getFloatX, onHeap, type FloatDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Initializer } from './initializers.js';
 import { SymbolicTensor, isSymbolic } from './symbolic.js';
@@ -151,7 +151,9 @@ export abstract class Layer {
   }
 
   protected addWeight(name: string, shape: number[], initializer: Initializer, trainable = true): LayerVariable {
-    const variable = new LayerVariable(`${this.name}/${name}`, initializer.init(shape, this.dtype), trainable && this.trainable);
+    // A layer may build inside a training step; its weights outlive the step, so never the arena.
+    const value = onHeap(() => initializer.init(shape, this.dtype));
+    const variable = new LayerVariable(`${this.name}/${name}`, value, trainable && this.trainable);
     this.weights.push(variable);
     return variable;
   }

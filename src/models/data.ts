@@ -13,7 +13,8 @@ export function batchOf(x: Tensor, order: Int32Array | null, start: number, end:
   const shape = [rows, ...x.shape.slice(1)];
   const wantFloat = floatDType !== null && x.dtype !== floatDType;
   if (order === null && !wantFloat) return new Tensor(x.data.subarray(start * rowSize, end * rowSize), shape);
-  const out = wantFloat ? allocateFloat(floatDType!, rows * rowSize) : new (x.data.constructor as Float32ArrayConstructor)(rows * rowSize);
+  // Float batches go through allocateFloat, so inside a step they land in the backend's arena.
+  const out = wantFloat || isFloat(x.dtype) ? allocateFloat(wantFloat ? floatDType! : (x.dtype as FloatDType), rows * rowSize) : new (x.data.constructor as Float32ArrayConstructor)(rows * rowSize);
   for (let r = 0; r < rows; r++) {
     const src = (order ? order[start + r] : start + r) * rowSize;
     if (wantFloat) {

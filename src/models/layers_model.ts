@@ -1,4 +1,5 @@
 import { noGrad } from '../autograd/tape.js';
+import { runStep, toHeap } from '../kernels/arena.js';
 import type { History } from '../callbacks/history.js';
 import type { IOHandler, SaveResult } from '../io/types.js';
 import { Progbar } from '../callbacks/progbar.js';
@@ -142,11 +143,14 @@ export abstract class LayersModel {
       for (let step = 0; step < steps; step++) {
         const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
-        const batch = batchOf(x, null, start, end, floatDType);
-        let y = this.call(batch, false);
-        // Test-time augmentation: the mean of the predictions for the image and its mirror.
-        if (args.flipAverage) y = mul(add(y, this.call(flipHorizontal(batch), false)), 0.5);
-        out.set(y.data as Float32Array, start * rowSize);
+        // `out` was allocated before the step, on the heap: the batch's rows are copied into it.
+        runStep(() => {
+          const batch = batchOf(x, null, start, end, floatDType);
+          let y = this.call(batch, false);
+          // Test-time augmentation: the mean of the predictions for the image and its mirror.
+          if (args.flipAverage) y = mul(add(y, this.call(flipHorizontal(batch), false)), 0.5);
+          out.set(y.data as Float32Array, start * rowSize);
+        });
         bar?.update(step + 1);
       }
     });
@@ -156,7 +160,10 @@ export abstract class LayersModel {
   /** One batch, as `model.predictOnBatch`. */
   predictOnBatch(x: Tensor): Tensor {
     this.checkInput(x);
-    return noGrad(() => this.call(batchOf(x, null, 0, x.shape[0], inputFloatDType(x)), false));
+    return noGrad(() => runStep(() => {
+      const y = this.call(batchOf(x, null, 0, x.shape[0], inputFloatDType(x)), false);
+      return new Tensor(toHeap(y.data as Float32Array | Float64Array), y.shape);
+    }));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { valueAndGrads } from '../autograd/backprop.js';
+import { runStep } from '../kernels/arena.js';
 import { noGrad } from '../autograd/tape.js';
 import { CallbackList, toCallback, type Callback, type CallbackHooks, type Logs } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
@@ -88,7 +89,11 @@ function fusedLoss(model: LayersModel, compiled: Compiled): ((yTrue: Tensor, log
   return null;
 }
 
-/** Forward, loss and backward for one batch, then one optimizer update. */
+/**
+ * Forward, loss and backward for one batch, then one optimizer update. Runs as one step of the
+ * backend's arena (src/kernels/arena.ts): only numbers leave it; weights, optimizer slots and
+ * metric totals are updated in place on the heap.
+ */
 function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor, ev: Evaluator): StepResult {
   const fused = fusedLoss(model, compiled);
   const variables = model.trainableWeights;
@@ -125,13 +130,16 @@ function runEvaluation(model: LayersModel, compiled: Compiled, x: Tensor, y: Ten
     for (let step = 0; step < steps; step++) {
       const start = step * batchSize;
       const end = Math.min(start + batchSize, n);
-      const xb = batchOf(x, null, start, end, floatDType);
-      const yb = batchOf(y, null, start, end, null);
-      const out = model.call(xb, false, fused !== null);
-      const loss = mean(fused ? fused(yb, out) : compiled.lossFn(yb, out)).data[0];
-      ev.lossMean.add(loss, end - start);
-      const probs = fused ? softmax(out) : out;
-      for (const m of ev.metrics) m.update(yb, probs);
+      // One arena step per batch; the loss and metric totals it leaves behind are numbers.
+      runStep(() => {
+        const xb = batchOf(x, null, start, end, floatDType);
+        const yb = batchOf(y, null, start, end, null);
+        const out = model.call(xb, false, fused !== null);
+        const loss = mean(fused ? fused(yb, out) : compiled.lossFn(yb, out)).data[0];
+        ev.lossMean.add(loss, end - start);
+        const probs = fused ? softmax(out) : out;
+        for (const m of ev.metrics) m.update(yb, probs);
+      });
       bar?.update(step + 1, logsOf(ev), step + 1 === steps);
     }
   });
@@ -215,7 +223,7 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
       const start = step * batchSize;
       const end = Math.min(start + batchSize, n);
       await list.batchBegin(step, { batch: step, size: end - start });
-      const { loss } = trainStep(model, compiled, batchOf(x, order, start, end, floatDType), batchOf(y, order, start, end, null), ev);
+      const { loss } = runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), batchOf(y, order, start, end, null), ev));
       if (!Number.isFinite(loss)) {
         model.stopTraining = true;
         await list.trainEnd(logsOf(ev));

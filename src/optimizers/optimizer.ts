@@ -1,5 +1,5 @@
 import type { LayerVariable } from '../layers/layer.js';
-import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, onHeap, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Per-variable slots (moments, velocities), keyed by slot name. */
@@ -32,7 +32,8 @@ export abstract class Optimizer {
       slots = {};
       this.slots.set(variable.name, slots);
     }
-    if (!slots[name]) slots[name] = allocateFloat(variable.value.dtype as FloatDType, variable.value.size);
+    // Created during the first step, kept for good: on the heap, never in the step arena.
+    if (!slots[name]) slots[name] = onHeap(() => allocateFloat(variable.value.dtype as FloatDType, variable.value.size));
     return slots[name];
   }
 

@@ -41,10 +41,50 @@ export function checkAllocation(dtype: DType, length: number): void {
   }
 }
 
+/**
+ * Where float32 storage comes from while a training or inference step runs: the wasm backend
+ * hands out zero-filled views into its WebAssembly memory, so kernels read and write tensors
+ * where they lie. Null (the default) means the JS heap.
+ */
+export interface FloatArena {
+  /** A zero-filled Float32Array of `length`, or null to fall back to the JS heap. */
+  allocFloat32(length: number): Float32Array | null;
+}
+
+let arena: FloatArena | null = null;
+
+/** Runs f with float32 allocations served by `a` (null: the JS heap); restores the previous arena. */
+export function withArena<T>(a: FloatArena | null, f: () => T): T {
+  const previous = arena;
+  arena = a;
+  try {
+    return f();
+  } finally {
+    arena = previous;
+  }
+}
+
+/**
+ * Runs f with allocations on the JS heap even inside a step: for storage that outlives the step
+ * (weights, optimizer slots), which must never point into memory the next step reuses.
+ */
+export function onHeap<T>(f: () => T): T {
+  return arena === null ? f() : withArena(null, f);
+}
+
+/** Whether a step arena serves allocations now. */
+export function inArena(): boolean {
+  return arena !== null;
+}
+
+function newFloat32(length: number): Float32Array {
+  return arena?.allocFloat32(length) ?? new Float32Array(length);
+}
+
 export function allocate(dtype: DType, length: number): TypedArray {
   if (BYTES[dtype] !== undefined) checkAllocation(dtype, length);
   switch (dtype) {
-    case 'float32': return new Float32Array(length);
+    case 'float32': return newFloat32(length);
     case 'float64': return new Float64Array(length);
     case 'int32': return new Int32Array(length);
     case 'uint8': return new Uint8Array(length);
@@ -54,7 +94,7 @@ export function allocate(dtype: DType, length: number): TypedArray {
 
 export function allocateFloat(dtype: FloatDType, length: number): FloatArray {
   checkAllocation(dtype, length);
-  return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+  return dtype === 'float64' ? new Float64Array(length) : newFloat32(length);
 }
 
 export function dtypeOf(data: TypedArray): DType {

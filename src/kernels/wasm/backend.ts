@@ -5,10 +5,11 @@ import type { WasmEngine } from './engine.js';
 import { ACTIVATION_GRAD, BINARY, OP, UNARY, code } from './ops.js';
 
 /*
- * The Backend interface over the wasm kernels. Each method copies its float32 operands into the
- * engine's arena, describes the call in the parameter block, runs it on as many threads as the
- * work deserves, and copies the result out. Float64 tensors go to the reference kernels, which
- * are exact in float64; the wasm kernels are float32 only.
+ * The Backend interface over the wasm kernels. Each method gives the engine its float32 operands
+ * (step tensors already in wasm memory are used in place; heap arrays are copied in), describes
+ * the call in the parameter block, runs it on as many threads as the work deserves, and has the
+ * result copied out unless it was written in place. Float64 tensors go to the reference kernels,
+ * which are exact in float64; the wasm kernels are float32 only.
  */
 
 /** Below these sizes a kernel runs on one thread: waking workers would cost more than it saves. */
@@ -50,7 +51,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
     e.reset();
     const pa = e.put(a);
     const pb = e.put(b);
-    const po = e.alloc(out.length * 4);
+    const po = e.out(out);
     const kkci = c.kernelHeight * c.kernelWidth * c.inChannels;
     const macs = c.batch * c.outHeight * c.outWidth * kkci * c.outChannels;
     const nt = threadsFor(macs, PARALLEL_MACS);
@@ -69,7 +70,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
     e.reset();
     const pa = e.put(a);
     const pb = b ? e.put(b) : 0;
-    const po = e.alloc(out.length * 4);
+    const po = e.out(out);
     const nt = threadsFor(Math.max(a.length, out.length), PARALLEL_ELEMENTS);
     e.setParams(b ? [op, pa, pb, po, 0, 0, ...poolInts(p)] : [op, pa, po, 0, 0, 0, ...poolInts(p)]);
     e.exec(nt);
@@ -78,13 +79,15 @@ export function createWasmKernels(e: WasmEngine): Backend {
 
   return {
     name: 'wasm',
+    // Without shared memory the engine serves no step tensors, so steps need not ask it.
+    arena: e.features.sharedMemory ? e : undefined,
 
     unary(op, x, out, alpha) {
       if (!f32(x, out)) return ref.unary(op, x, out, alpha);
       const c = code(UNARY, op, 'unary op');
       e.reset();
       const px = e.put(x as Float32Array);
-      const po = e.alloc(x.length * 4);
+      const po = e.out(out as Float32Array);
       e.setParams([OP.unary, c, px, po, x.length], [alpha]);
       e.exec(elementwise(x.length));
       e.get(po, out as Float32Array);
@@ -96,7 +99,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.reset();
       const pd = e.put(dy as Float32Array);
       const pv = e.put(yOrX as Float32Array);
-      const po = e.alloc(dy.length * 4);
+      const po = e.out(out as Float32Array);
       e.setParams([OP.activationGrad, c, pd, pv, po, dy.length], [alpha]);
       e.exec(elementwise(dy.length));
       e.get(po, out as Float32Array);
@@ -109,7 +112,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.reset();
       const pa = e.put(a as Float32Array);
       const pb = e.put(b as Float32Array);
-      const po = e.alloc(n * 4);
+      const po = e.out(out as Float32Array);
       const mode = a.length === n && b.length === n ? 0 : b.length === 1 && a.length === n ? 1 : a.length === 1 && b.length === n ? 2 : -1;
       if (mode >= 0) {
         e.setParams([OP.binary, c, mode, pa, pb, po, n]);
@@ -130,7 +133,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       if (!f32(x, out)) return ref.reduceSum(x, xShape, out, outShape);
       e.reset();
       const px = e.put(x as Float32Array);
-      const po = e.alloc(out.length * 4);
+      const po = e.out(out as Float32Array);
       const inner = out.length;
       // The same three cases as the reference, in the same order of additions.
       if (outShape.every((d, i) => d === xShape[i] || (d === 1 && outShape.slice(0, i).every((v) => v === 1)))) {
@@ -155,7 +158,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.reset();
       const pa = e.put(a as Float32Array);
       const pb = e.put(b as Float32Array);
-      const po = e.alloc(m * n * 4);
+      const po = e.out(out as Float32Array);
       const nt = threadsFor(m * n * k, PARALLEL_MACS);
       const stride = e.exports.gemmScratchBytes();
       const scratch = e.alloc(stride * nt);
@@ -173,7 +176,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.reset();
       const px = e.put(x as Float32Array);
       const pb = e.put(bias as Float32Array);
-      const po = e.alloc(x.length * 4);
+      const po = e.out(out as Float32Array);
       e.setParams([OP.biasAdd, px, pb, po, c === 0 ? 0 : x.length / c, c]);
       e.exec(elementwise(x.length));
       e.get(po, out as Float32Array);
@@ -213,7 +216,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       if (!f32(x, out)) return ref.softmax(x, out, rows, cols);
       e.reset();
       const px = e.put(x as Float32Array);
-      const po = e.alloc(x.length * 4);
+      const po = e.out(out as Float32Array);
       e.setParams([OP.softmax, px, po, rows, cols]);
       e.exec(elementwise(x.length));
       e.get(po, out as Float32Array);
@@ -223,7 +226,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.reset();
       const pd = e.put(dy as Float32Array);
       const py = e.put(y as Float32Array);
-      const po = e.alloc(dy.length * 4);
+      const po = e.out(out as Float32Array);
       e.setParams([OP.softmaxGrad, pd, py, po, rows, cols]);
       e.exec(elementwise(dy.length));
       e.get(po, out as Float32Array);
@@ -233,8 +236,8 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.reset();
       const pl = e.put(logits as Float32Array);
       const pL = e.putInt32(labels);
-      const ploss = e.alloc(rows * 4);
-      const pp = e.alloc(logits.length * 4);
+      const ploss = e.out(losses as Float32Array);
+      const pp = e.out(probs as Float32Array);
       e.setParams([OP.sparseSoftmaxCrossEntropy, pl, pL, ploss, pp, rows, cols]);
       e.exec(elementwise(logits.length));
       e.get(ploss, losses as Float32Array);

@@ -4,9 +4,13 @@ import { ThreadPool } from './threads.js';
 /*
  * Owns the kernels' WebAssembly memory. Below the heap of the module sit, in order: the parameter
  * block that describes a call (int32 slots, then float64 slots at byte 256), the four thread
- * control words, and the arena. Every kernel call resets the arena, copies its inputs in, runs,
- * and copies its outputs out. The arena only grows (to the largest call seen), so a training loop
- * with a fixed model and batch shape allocates nothing after its first step.
+ * control words, and the arena. The arena is one stack with two tops: `base` ends the tensors of
+ * the running step (src/kernels/arena.ts), which stay put from one kernel call to the next, and
+ * `top` ends the current call's copies and scratch, which reset() frees. An operand that already
+ * lies in this memory (a step tensor) is used where it is, with no copy in or out; an operand on
+ * the JS heap is copied in and its result copied out, as before steps existed. Memory only grows
+ * (to the largest step seen), so a training loop with a fixed model and batch shape allocates
+ * nothing after its first step.
  */
 
 interface KernelExports {
@@ -20,6 +24,13 @@ const PARAMS_BYTES = 512;
 const CONTROL_BYTES = 64;
 const ALIGN = 64;
 const PAGE = 65536;
+/** Step tensors stop here (then spill to the JS heap), so a kernel call always has room. */
+const STEP_LIMIT = MAXIMUM_PAGES * PAGE * 0.75;
+
+function poisonFromEnvironment(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.CONVLAB_ARENA_POISON === '1';
+}
 
 export class WasmEngine {
   readonly exports: KernelExports;
@@ -27,7 +38,21 @@ export class WasmEngine {
   private readonly params: number;
   private readonly control: number;
   private readonly arenaStart: number;
+  /** End of the running step's tensors; kernel calls allocate above it. */
+  private base: number;
+  /** End of the current kernel call's copies and scratch. */
   private top: number;
+  /**
+   * Every buffer object this memory has shown. Growing a shared memory keeps old views valid,
+   * but `memory.buffer` then returns a new SharedArrayBuffer, and views keep the one they had.
+   */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private buffer!: ArrayBufferLike;
+  /**
+   * Fill freed step memory with NaN, so that a tensor that escaped its step shows up as NaN
+   * (tests; CONVLAB_ARENA_POISON=1 in the environment turns it on).
+   */
+  poison = poisonFromEnvironment();
   private f32!: Float32Array;
   private i32!: Int32Array;
   private f64!: Float64Array;
@@ -46,6 +71,7 @@ export class WasmEngine {
     this.params = base;
     this.control = base + PARAMS_BYTES;
     this.arenaStart = align(this.control + CONTROL_BYTES);
+    this.base = this.arenaStart;
     this.top = this.arenaStart;
     this.refreshViews();
   }
@@ -82,38 +108,92 @@ export class WasmEngine {
 
   private refreshViews(): void {
     const buffer = this.memory.buffer;
+    this.buffer = buffer;
+    this.buffers.add(buffer);
     this.f32 = new Float32Array(buffer);
     this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
   }
 
-  /** Starts a new call: everything allocated by the previous one is free again. */
-  reset(): void {
-    this.top = this.arenaStart;
+  /** Bytes of WebAssembly memory, for checks that a steady training loop stops growing it. */
+  get memoryBytes(): number {
+    return this.memory.buffer.byteLength;
   }
 
-  /** Reserves bytes in the arena and returns their address. */
+  /** Whether `a` is a view into this engine's memory (a step tensor), usable in place. */
+  owns(a: ArrayBufferView): boolean {
+    const b = a.buffer;
+    return b === this.buffer || this.buffers.has(b);
+  }
+
+  /** Starts a new call: the previous call's copies and scratch are free again; step tensors stay. */
+  reset(): void {
+    this.top = this.base;
+  }
+
+  /** Grows the memory (and refreshes the views) so that it holds `end` bytes. */
+  private ensure(end: number): void {
+    // Check before growing: past the limit, grow() fails late and copies run out of bounds.
+    if (end > MAXIMUM_PAGES * PAGE) {
+      throw new Error(`wasm backend: this kernel call needs ${(end / 2 ** 30).toFixed(2)} GiB of WebAssembly memory (its inputs, outputs and scratch), more than the ${(MAXIMUM_PAGES * PAGE / 2 ** 30).toFixed(0)} GiB a WebAssembly memory can hold; use a smaller batch or setBackend('reference')`);
+    }
+    if (end <= this.buffer.byteLength) return;
+    const size = this.memory.buffer.byteLength;
+    if (end > size) this.memory.grow(Math.ceil((end - size) / PAGE));
+    this.refreshViews();
+  }
+
+  /** Reserves bytes for the current kernel call and returns their address. */
   alloc(bytes: number): number {
     const ptr = this.top;
     const top = align(ptr + bytes);
-    // Check before growing: past the limit, grow() fails late and copies run out of bounds.
-    if (top > MAXIMUM_PAGES * PAGE) {
-      throw new Error(`wasm backend: this kernel call needs ${(top / 2 ** 30).toFixed(2)} GiB of WebAssembly memory (its inputs, outputs and scratch), more than the ${(MAXIMUM_PAGES * PAGE / 2 ** 30).toFixed(0)} GiB a WebAssembly memory can hold; use a smaller batch or setBackend('reference')`);
-    }
+    this.ensure(top);
     this.top = top;
-    const size = this.memory.buffer.byteLength;
-    if (this.top > size) {
-      this.memory.grow(Math.ceil((this.top - size) / PAGE));
-    }
-    if (this.f32.buffer.byteLength < this.top || this.f32.buffer !== this.memory.buffer) this.refreshViews();
     return ptr;
   }
 
-  /** Copies a float32 array into the arena. */
+  /** The address of a float32 operand: where it lies if in this memory, else a copy's. */
   put(values: Float32Array): number {
+    if (this.owns(values)) return values.byteOffset;
     const ptr = this.alloc(values.length * 4);
     this.f32.set(values, ptr >> 2);
     return ptr;
+  }
+
+  /** The address a kernel writes `out` at: in place if in this memory; get() copies otherwise. */
+  out(values: Float32Array): number {
+    return this.owns(values) ? values.byteOffset : this.alloc(values.length * 4);
+  }
+
+  /** StepArena: starts a step (steps nest); the mark ends it. */
+  begin(): number {
+    return this.base;
+  }
+
+  /** StepArena: frees the step's tensors (poisoning them first when asked). */
+  end(mark: number): void {
+    if (this.poison) this.f32.fill(NaN, mark >> 2, Math.max(this.base, this.top) >> 2);
+    this.base = mark;
+    this.top = mark;
+  }
+
+  /**
+   * StepArena: a zero-filled step tensor. Null, so the JS heap serves it, where memory is not
+   * shared (growing private memory detaches every view) or the step would crowd out kernel calls.
+   * A kernel call must not allocate step tensors between its reset() and its last get(): a step
+   * tensor takes the place of the call's scratch.
+   */
+  allocFloat32(length: number): Float32Array | null {
+    if (!this.features.sharedMemory) return null;
+    const ptr = this.base;
+    const end = align(ptr + length * 4);
+    if (end > STEP_LIMIT) return null;
+    this.ensure(end);
+    this.base = end;
+    this.top = end;
+    const view = new Float32Array(this.buffer, ptr, length);
+    view.fill(0);
+    return view;
   }
 
   /** Copies any typed array into the arena as int32 (labels). */
@@ -123,7 +203,9 @@ export class WasmEngine {
     return ptr;
   }
 
+  /** Copies a kernel's result to `out`, unless the kernel wrote it in place. */
   get(ptr: number, out: Float32Array): void {
+    if (ptr === out.byteOffset && this.owns(out)) return;
     out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + out.length));
   }
 

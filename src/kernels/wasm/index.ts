@@ -68,6 +68,14 @@ export const testing = {
   setJobTimeout: (ms: number): void => {
     ThreadPool.jobTimeoutMs = ms;
   },
+  /** Fill step memory with NaN when a step ends, so a tensor that escaped it reads as NaN. */
+  setArenaPoison: async (on: boolean): Promise<void> => {
+    (await getEngine()).poison = on;
+  },
+  /** Bytes of the engine's WebAssembly memory (0 before it starts). */
+  memoryBytes: (): number => engine?.memoryBytes ?? 0,
+  /** Whether a typed array is a view into the engine's WebAssembly memory. */
+  inWasmMemory: (a: ArrayBufferView): boolean => engine?.owns(a) ?? false,
 };
 
 export { WasmEngine, createWasmKernels };

@@ -1,0 +1,168 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { clearSession, input, layers, model, optimizers, sequential, setBackend, setSeed, tensor, type LayersModel, type Optimizer, type Tensor } from '../../src/index.js';
+import { setNumThreads, testing } from '../../src/kernels/wasm/index.js';
+import { Random } from '../../src/utils/random.js';
+
+/*
+ * Step arenas on the wasm backend: the tensors of a training or inference step live in wasm
+ * memory and are freed when the step ends. Poisoning fills freed memory with NaN, so anything
+ * that escaped a step (a weight, an optimizer slot, a moving statistic, a prediction) would turn
+ * into NaN: poisoned and unpoisoned runs must agree bit for bit, and nothing the user keeps may
+ * be a view into wasm memory.
+ */
+
+const rng = new Random(21);
+const N = 96;
+const x = tensor(Float32Array.from({ length: N * 12 * 12 * 1 }, () => rng.uniform(0, 1)), [N, 12, 12, 1]);
+const labels = tensor(Int32Array.from({ length: N }, () => rng.int(4)), [N]);
+const pixels = tensor(Uint8Array.from({ length: N * 144 }, () => rng.int(256)), [N, 12, 12, 1]);
+
+/** Everything whose state outlives a step: BN statistics, dropout, augmentation, merges. */
+function busyModel(): LayersModel {
+  const inp = input({ shape: [12, 12, 1] });
+  let h = layers.randomFlip({ mode: 'horizontal', seed: 3 }).apply(inp);
+  h = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: false }).apply(h);
+  h = layers.batchNormalization().apply(h);
+  h = layers.activation({ activation: 'relu' }).apply(h);
+  const branch = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(h);
+  h = layers.add().apply([h, branch]);
+  h = layers.maxPooling2d({ poolSize: 2 }).apply(h);
+  h = layers.flatten().apply(h);
+  h = layers.dropout({ rate: 0.25, seed: 5 }).apply(h);
+  h = layers.dense({ units: 16, activation: 'relu' }).apply(h);
+  const out = layers.dense({ units: 4, activation: 'softmax' }).apply(h);
+  return model({ inputs: inp, outputs: out });
+}
+
+interface Outcome {
+  losses: number[];
+  history: Record<string, number[]>;
+  weights: Float32Array[];
+  slots: Record<string, Record<string, number[]>>;
+  evaluation: number[];
+  predictions: Float32Array;
+  model: LayersModel;
+}
+
+async function run(poison: boolean, makeOptimizer: () => Optimizer, inputs: Tensor = x): Promise<Outcome> {
+  await testing.setArenaPoison(poison);
+  clearSession(); // the same layer names, hence the same optimizer slot keys, in every run
+  setSeed(77);
+  const m = busyModel();
+  const optimizer = makeOptimizer();
+  m.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const losses: number[] = [];
+  const history = await m.fit(inputs, labels, {
+    epochs: 2, batchSize: 16, verbose: 0, validationSplit: 0.25,
+    callbacks: [{ onBatchEnd: (_b: number, logs?: Record<string, number>) => void losses.push(logs!.loss) }],
+  });
+  const evaluation = m.evaluate(inputs, labels, { batchSize: 32, verbose: 0 });
+  const predictions = m.predict(inputs, { batchSize: 20 });
+  return {
+    losses,
+    history: history.history as Record<string, number[]>,
+    weights: m.getWeights().map((w) => Float32Array.from(w.data as Float32Array)),
+    slots: optimizer.getState().slots,
+    evaluation,
+    predictions: Float32Array.from(predictions.data as Float32Array),
+    model: m,
+  };
+}
+
+describe('step arenas on the wasm backend', () => {
+  before(async () => {
+    await setNumThreads(2);
+    await setBackend('wasm');
+  });
+  after(async () => {
+    await testing.setArenaPoison(false);
+    await setBackend('reference');
+  });
+
+  it('puts the tensors of a step in wasm memory, and only those', async () => {
+    const seen: boolean[] = [];
+    const user = tensor([1, 2, 3, 4], [2, 2]);
+    const m = sequential({ layers: [layers.dense({ units: 3, activation: 'softmax', inputShape: [6] })] });
+    // A custom loss runs inside the step: its operands must be step tensors.
+    m.compile({
+      optimizer: 'sgd',
+      loss: (yTrue: Tensor, yPred: Tensor) => {
+        seen.push(testing.inWasmMemory(yPred.data));
+        return yPred;
+      },
+    });
+    const xs = tensor(Float32Array.from({ length: 48 }, (_, i) => (i % 7) / 7), [8, 6]);
+    const ys = tensor(new Float32Array(24), [8, 3]);
+    await m.fit(xs, ys, { epochs: 1, batchSize: 4, verbose: 0 });
+    assert.ok(seen.length > 0 && seen.every(Boolean), `step tensors in wasm memory: ${seen}`);
+    assert.equal(testing.inWasmMemory(user.data), false, 'a tensor the user creates is on the heap');
+    const y = m.predict(xs);
+    assert.equal(testing.inWasmMemory(y.data), false, 'predict returns heap storage');
+    assert.equal(testing.inWasmMemory(m.predictOnBatch(xs).data), false, 'predictOnBatch returns heap storage');
+    for (const w of m.weights) assert.equal(testing.inWasmMemory(w.value.data), false, `weight ${w.name} is on the heap`);
+  });
+
+  it('turns a tensor that escapes its step into NaN when poisoned', async () => {
+    await testing.setArenaPoison(true);
+    let escaped: Tensor | null = null;
+    const m = sequential({ layers: [layers.dense({ units: 2, inputShape: [3] })] });
+    m.compile({
+      optimizer: 'sgd',
+      loss: (yTrue: Tensor, yPred: Tensor) => {
+        escaped = yPred;
+        return yPred;
+      },
+    });
+    await m.fit(tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]), tensor(new Float32Array(4), [2, 2]), { epochs: 1, batchSize: 2, verbose: 0 });
+    const leaked = escaped as unknown as Tensor;
+    assert.ok(leaked !== null && Array.from(leaked.data).every(Number.isNaN), `an escaped step tensor should read NaN, read ${leaked && Array.from(leaked.data)}`);
+    await testing.setArenaPoison(false);
+  });
+
+  for (const [name, make] of [
+    ['adam', () => optimizers.adam({ learningRate: 0.01 })],
+    ['sgd with nesterov momentum', () => optimizers.sgd({ learningRate: 0.05, momentum: 0.9, nesterov: true })],
+    ['rmsprop with momentum', () => optimizers.rmsprop({ learningRate: 0.005, momentum: 0.5 })],
+  ] as const) {
+    it(`trains, evaluates and predicts identically with the arena poisoned (${name})`, async () => {
+      const clean = await run(false, make);
+      const poisoned = await run(true, make);
+      assert.ok(clean.losses.every(Number.isFinite), `finite losses: ${clean.losses}`);
+      assert.deepEqual(poisoned.losses, clean.losses);
+      assert.deepEqual(poisoned.history, clean.history);
+      assert.deepEqual(poisoned.evaluation, clean.evaluation);
+      assert.deepEqual(poisoned.predictions, clean.predictions);
+      poisoned.weights.forEach((w, i) => assert.deepEqual(w, clean.weights[i], `weight ${i}`));
+      assert.deepEqual(poisoned.slots, clean.slots);
+      for (const w of poisoned.model.weights) assert.equal(testing.inWasmMemory(w.value.data), false, `weight ${w.name} is on the heap`);
+      const slots = (poisoned.model.optimizer as unknown as { slots: Map<string, Record<string, Float32Array>> }).slots;
+      assert.ok(slots.size > 0);
+      for (const [variable, s] of slots) for (const [k, v] of Object.entries(s)) assert.equal(testing.inWasmMemory(v), false, `slot ${k} of ${variable} is on the heap`);
+    });
+  }
+
+  it('converts uint8 pixels batch by batch inside the step, poisoned or not', async () => {
+    const make = () => optimizers.adam({ learningRate: 0.01 });
+    const clean = await run(false, make, pixels);
+    const poisoned = await run(true, make, pixels);
+    assert.ok(clean.losses.every(Number.isFinite));
+    assert.deepEqual(poisoned.losses, clean.losses);
+    assert.deepEqual(poisoned.predictions, clean.predictions);
+  });
+
+  it('stops growing wasm memory after the first step', async () => {
+    setSeed(5);
+    const m = busyModel();
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const sizes: number[] = [];
+    const before = testing.memoryBytes();
+    // A larger batch than the tests above used, so the first step has to grow the memory.
+    await m.fit(x, labels, {
+      epochs: 3, batchSize: 48, verbose: 0, validationSplit: 0.25,
+      callbacks: [{ onBatchEnd: () => void sizes.push(testing.memoryBytes()) }],
+    });
+    assert.ok(sizes[0] > before, `the first step grows memory: ${before} -> ${sizes[0]}`);
+    assert.deepEqual(new Set(sizes), new Set([sizes[0]]), `memory per batch: ${sizes}`);
+  });
+});
