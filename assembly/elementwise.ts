@@ -134,6 +134,27 @@ export function binary(op: i32, mode: i32, a: usize, b: usize, out: usize, i0: i
 }
 
 /**
+ * One operand is a per-channel vector of length c broadcast over the rows of the other, a
+ * [rows, c] matrix (bias-like layer code): vectorSide 0 when b is the vector, 1 when a is.
+ */
+export function binaryChannel(op: i32, vectorSide: i32, a: usize, b: usize, out: usize, r0: i32, r1: i32, c: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const orow = at(out, r * c);
+    const ar = vectorSide == 0 ? at(a, r * c) : a;
+    const br = vectorSide == 0 ? b : at(b, r * c);
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(orow + o, binaryVector(op, v128.load(ar + o), v128.load(br + o)));
+    }
+    for (; j < c; j++) {
+      const o = <usize>j << 2;
+      store<f32>(orow + o, binaryScalar(op, load<f32>(ar + o), load<f32>(br + o)));
+    }
+  }
+}
+
+/**
  * General broadcasting: shape, aStrides and bStrides are i32 arrays of length rank (strides 0
  * on broadcast axes); out is visited in row-major order with a running index.
  */

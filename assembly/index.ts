@@ -1,9 +1,10 @@
 import { gemm, GEMM_SCRATCH, MR, NR } from './gemm';
 import { ConvInfo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
-import { activationGrad, biasAdd, binary, binaryBroadcast, sumGroups, sumRows, sumStrided, unary } from './elementwise';
+import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, rmsprop, sgd } from './optimizers';
+import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { sliceEnd, sliceStart } from './simd';
 
 /*
@@ -26,6 +27,10 @@ const F_OFFSET: usize = 256;
 
 @inline function F(p: usize, i: i32): f32 {
   return <f32>load<f64>(p + F_OFFSET + (<usize>i << 3));
+}
+
+@inline function D(p: usize, i: i32): f64 {
+  return load<f64>(p + F_OFFSET + (<usize>i << 3));
 }
 
 export function heapBase(): usize {
@@ -140,6 +145,40 @@ export function run(p: usize, tid: i32, nt: i32): void {
     case 23: {
       const n = I(p, 5);
       rmsprop(U(p, 1), U(p, 2), U(p, 3), U(p, 4), sliceStart(n, 4, tid, nt), sliceEnd(n, 4, tid, nt), F(p, 0), F(p, 1), F(p, 2), F(p, 3));
+      break;
+    }
+    case 24: {
+      const rows = I(p, 3);
+      bnStats(U(p, 1), I(p, 2), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), U(p, 4) + <usize>tid * U(p, 5), U(p, 6) + <usize>tid * U(p, 7));
+      break;
+    }
+    case 25:
+      if (tid == 0) bnStatsFinalize(U(p, 1), I(p, 2), I(p, 3), U(p, 4), U(p, 5), I(p, 6), D(p, 0), U(p, 7), U(p, 8), U(p, 9));
+      break;
+    case 26:
+      if (tid == 0) bnCoefficients(I(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6));
+      break;
+    case 27: {
+      const rows = I(p, 6);
+      bnApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7));
+      break;
+    }
+    case 28: {
+      const rows = I(p, 5);
+      bnGradSums(U(p, 1), U(p, 2), U(p, 3), I(p, 4), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), U(p, 6) + <usize>tid * U(p, 7), U(p, 8) + <usize>tid * U(p, 9));
+      break;
+    }
+    case 29:
+      if (tid == 0) bnGradFinalize(I(p, 1), I(p, 2), U(p, 3), U(p, 4), I(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), U(p, 10), U(p, 11), U(p, 12), I(p, 13) != 0);
+      break;
+    case 30: {
+      const rows = I(p, 8);
+      bnGradApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6), U(p, 7), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 9), I(p, 10) != 0);
+      break;
+    }
+    case 31: {
+      const rows = I(p, 6);
+      binaryChannel(I(p, 1), I(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7));
       break;
     }
     default:

@@ -107,6 +107,35 @@ describe('op gradients match float64 finite differences', () => {
       checkGradients(`avgPool ${name}`, () => scalarOf(ops.avgPool(x, opts)), [x]);
     });
   }
+  for (const shape of [[7, 3], [3, 4, 2, 5], [2, 3, 3, 8]]) {
+    const channels = shape[shape.length - 1];
+    for (const [withGamma, withBeta] of [[true, true], [false, false], [true, false], [false, true]]) {
+      const label = `[${shape}] gamma=${withGamma} beta=${withBeta}`;
+      it(`fused batch norm, training mode ${label}`, () => {
+        // Offset and scaled, so the mean and variance are far from 0 and 1 and their gradients matter.
+        const x = ops.add(ops.mul(randomTensor(shape, rng), 1.7), 0.4);
+        const gamma = withGamma ? randomTensor([channels], rng, 0.5, 2) : null;
+        const beta = withBeta ? randomTensor([channels], rng) : null;
+        const watched = [x, gamma, beta].filter((t): t is Tensor => t !== null);
+        checkGradients(`batchNorm training ${label}`, () => scalarOf(ops.batchNormTraining(x, gamma, beta, 1e-3).y), watched);
+      });
+      it(`fused batch norm, inference mode ${label}`, () => {
+        const x = randomTensor(shape, rng, -2, 2);
+        const mean = randomTensor([channels], rng);
+        const variance = randomTensor([channels], rng, 0.2, 2);
+        const gamma = withGamma ? randomTensor([channels], rng, 0.5, 2) : null;
+        const beta = withBeta ? randomTensor([channels], rng) : null;
+        const watched = [x, mean, variance, gamma, beta].filter((t): t is Tensor => t !== null);
+        checkGradients(`batchNorm inference ${label}`, () => scalarOf(ops.batchNormInference(x, mean, variance, gamma, beta, 1e-3)), watched);
+      });
+    }
+  }
+  it('fused batch norm gives dgamma and dbeta without dx when only the weights need gradients', () => {
+    const x = randomTensor([5, 3], rng);
+    const gamma = randomTensor([3], rng, 0.5, 2);
+    const beta = randomTensor([3], rng);
+    checkGradients('batchNorm weights only', () => scalarOf(ops.batchNormTraining(x, gamma, beta, 1e-3).y), [gamma, beta]);
+  });
   it('sparse softmax cross-entropy (fused)', () => {
     const logits = randomTensor([4, 5], rng, -3, 3);
     const labels = new Tensor(new Int32Array([0, 4, 2, 2]), [4]);

@@ -5,6 +5,7 @@ import { matMul } from '../ops/nn.js';
 import { logSoftmaxGrad } from '../ops/log_softmax.js';
 import { gatherElementsGrad } from '../ops/gather.js';
 import { splitLastAxis } from '../ops/concat.js';
+import { batchNormGradient, batchNormInferenceGradient } from '../ops/batchnorm.js';
 import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -99,6 +100,8 @@ export const gradients: Record<string, GradientRule> = {
     return [gradA ? matMul(b, dy, true, true) : null, gradB ? matMul(dy, a, true, true) : null];
   },
   BiasAdd: (dy, { inputs: [, bias] }) => [dy, sumToShape(dy, bias.shape)],
+  BatchNorm: batchNormGradient,
+  BatchNormInference: batchNormInferenceGradient,
   Conv2D: (dy, { inputs: [x, filter], attrs, needsGrad: [gradX, gradFilter] }) => {
     const info = attrs.info as Conv2DInfo;
     let dx: Tensor | null = null;

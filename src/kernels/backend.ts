@@ -92,6 +92,21 @@ export interface Backend {
    */
   sparseSoftmaxCrossEntropy(logits: FloatArray, labels: TypedArray, losses: FloatArray, probs: FloatArray, rows: number, cols: number): void;
 
+  /**
+   * Batch normalization over the last axis of x viewed as [rows, channels], training mode: writes
+   * each channel's mean, biased variance and invStd = 1/sqrt(variance + epsilon), and
+   * out = (x - mean) * invStd * gamma + beta (gamma 1 and beta 0 where null).
+   */
+  batchNormTrain(x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, mean: FloatArray, variance: FloatArray, invStd: FloatArray, rows: number, channels: number, epsilon: number): void;
+  /** out = (x - mean) * invStd * gamma + beta with given per-channel statistics (inference mode). */
+  batchNormApply(x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, rows: number, channels: number): void;
+  /**
+   * Gradient of batch normalization: sumDy = Σ dy and sumDyXhat = Σ dy·xhat per channel (dbeta and
+   * dgamma), and dx where given: gamma·invStd/N·(N·dy − sumDy − xhat·sumDyXhat) in training mode
+   * (the statistics depend on x), dy·gamma·invStd in inference mode.
+   */
+  batchNormGrad(dy: FloatArray, x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, rows: number, channels: number, training: boolean): void;
+
   /** In-place Adam/AdamW update of one variable. */
   adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, s: AdamState): void;
   /** In-place SGD update with optional (Nesterov) momentum, as Keras's SGD. */

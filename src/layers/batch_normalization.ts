@@ -1,6 +1,6 @@
-import { add, div, mean, mul, reshape, sqrt, square, sub } from '../ops/arithmetic.js';
+import { batchNormInference, batchNormTraining } from '../ops/batchnorm.js';
 import type { FloatArray } from '../tensor/dtype.js';
-import { Tensor, scalar } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { getInitializer, serializeInitializer, type Initializer } from './initializers.js';
 import { Layer, formatSymbolic, type LayerArgs, type LayerVariable, type SymbolicShape } from './layer.js';
 
@@ -71,23 +71,14 @@ export class BatchNormalization extends Layer {
   }
 
   call(x: Tensor, training: boolean): Tensor {
-    const channels = x.shape[x.rank - 1];
-    const reduceAxes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-    let meanT: Tensor;
-    let variance: Tensor;
-    if (training) {
-      meanT = mean(x, reduceAxes);
-      variance = mean(square(sub(x, meanT)), reduceAxes);
-      this.updateMoving(this.movingMean!, meanT);
-      this.updateMoving(this.movingVariance!, variance);
-    } else {
-      meanT = this.movingMean!.value;
-      variance = this.movingVariance!.value;
-    }
-    let y = div(sub(x, meanT), sqrt(add(variance, scalar(this.epsilon, x.dtype))));
-    if (this.gamma) y = mul(y, this.gamma.value);
-    if (this.beta) y = add(y, this.beta.value);
-    return reshape(y, [...x.shape.slice(0, -1), channels]);
+    const gamma = this.gamma?.value ?? null;
+    const beta = this.beta?.value ?? null;
+    if (!training) return batchNormInference(x, this.movingMean!.value, this.movingVariance!.value, gamma, beta, this.epsilon);
+    const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon);
+    // As Keras 2 and 3 (and TF.js): the moving variance follows the biased batch variance.
+    this.updateMoving(this.movingMean!, mean);
+    this.updateMoving(this.movingVariance!, variance);
+    return y;
   }
 
   private updateMoving(variable: LayerVariable, batchValue: Tensor): void {

@@ -3,3 +3,4 @@ export { relu, tanh, sigmoid, elu, leakyRelu, softmax, matMul, biasAdd, conv2d, 
 export { logSoftmax } from './log_softmax.js';
 export { gatherElements } from './gather.js';
 export { concatLastAxis } from './concat.js';
+export { batchNormTraining, batchNormInference } from './batchnorm.js';

@@ -5,6 +5,7 @@ import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
+import { batchNormApply, batchNormGrad, batchNormTrain } from './batchnorm.js';
 
 /** Plain TypeScript kernels: readable, float32 and float64, and the oracle for faster backends. */
 export const referenceBackend: Backend = {
@@ -25,6 +26,9 @@ export const referenceBackend: Backend = {
   softmax,
   softmaxGrad,
   sparseSoftmaxCrossEntropy,
+  batchNormTrain,
+  batchNormApply,
+  batchNormGrad,
   adamUpdate,
   sgdUpdate,
   rmspropUpdate,

@@ -3,6 +3,7 @@ import { referenceBackend as ref } from '../reference/index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { ACTIVATION_GRAD, BINARY, OP, UNARY, code } from './ops.js';
+import { createWasmBatchNorm } from './batchnorm.js';
 
 /*
  * The Backend interface over the wasm kernels. Each method gives the engine its float32 operands
@@ -42,6 +43,17 @@ function broadcastStrides(shape: readonly number[], outShape: readonly number[])
   return strides;
 }
 
+/** Whether one operand is just the last axis (shape [C] or [1, ..., 1, C]) of the other, full-size one: 0 when b is, 1 when a is, -1 otherwise. */
+function channelVectorSide(aLength: number, aShape: readonly number[], bLength: number, bShape: readonly number[], outShape: readonly number[]): number {
+  const n = outShape.reduce((p, d) => p * d, 1);
+  const channels = outShape[outShape.length - 1];
+  const isVector = (length: number, shape: readonly number[]): boolean =>
+    channels > 0 && length === channels && shape.length > 0 && shape[shape.length - 1] === channels && shape.every((d, i) => i === shape.length - 1 || d === 1);
+  if (aLength === n && isVector(bLength, bShape)) return 0;
+  if (bLength === n && isVector(aLength, aShape)) return 1;
+  return -1;
+}
+
 export function createWasmKernels(e: WasmEngine): Backend {
   const threadsFor = (work: number, threshold: number): number => (work >= threshold ? e.numThreads : 1);
 
@@ -79,6 +91,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
 
   return {
     name: 'wasm',
+    ...createWasmBatchNorm(e),
     // Without shared memory the engine serves no step tensors, so steps need not ask it.
     arena: e.features.sharedMemory ? e : undefined,
 
@@ -114,8 +127,13 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pb = e.put(b as Float32Array);
       const po = e.out(out as Float32Array);
       const mode = a.length === n && b.length === n ? 0 : b.length === 1 && a.length === n ? 1 : a.length === 1 && b.length === n ? 2 : -1;
+      const vectorSide = mode >= 0 ? -1 : channelVectorSide(a.length, aShape, b.length, bShape, outShape);
       if (mode >= 0) {
         e.setParams([OP.binary, c, mode, pa, pb, po, n]);
+        e.exec(elementwise(n));
+      } else if (vectorSide >= 0) {
+        const channels = outShape[outShape.length - 1];
+        e.setParams([OP.binaryChannel, c, vectorSide, pa, pb, po, n / channels, channels]);
         e.exec(elementwise(n));
       } else {
         const rank = outShape.length;

@@ -25,6 +25,14 @@ export const OP = {
   adam: 21,
   sgd: 22,
   rmsprop: 23,
+  bnStats: 24,
+  bnStatsFinalize: 25,
+  bnCoefficients: 26,
+  bnApply: 27,
+  bnGradSums: 28,
+  bnGradFinalize: 29,
+  bnGradApply: 30,
+  binaryChannel: 31,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */

@@ -1,0 +1,193 @@
+import { at, madd } from './simd';
+
+/*
+ * Batch normalization over the last axis of a [rows, c] matrix, in phases the caller runs one
+ * after the other: per-thread partial sums over a slice of rows (parallel), a fixed-order
+ * reduction of those partials into per-channel coefficients (thread 0), and an elementwise pass
+ * (parallel). The reduction adds the threads' partials in thread order, so for a given thread
+ * count every result is the same bit for bit from run to run.
+ *
+ * Sums run along channels, four at a time, into float32 accumulators that are added into float64
+ * partials every BLOCK rows: float32 keeps the inner loop fast, float64 keeps long sums (a
+ * 64x28x28 batch is 50,176 rows) accurate. The forward statistics are taken around the first row
+ * (d = x - x[0]), so one pass gives both the mean and a variance free of the cancellation that
+ * E[x²] - E[x]² suffers when a channel's mean is large next to its spread.
+ */
+
+const BLOCK: i32 = 64;
+
+/** Adds n float32 accumulators into n float64 totals. */
+function flush(acc: usize, total: usize, n: i32): void {
+  for (let k = 0; k < n; k++) {
+    const t = total + (<usize>k << 3);
+    store<f64>(t, load<f64>(t) + <f64>load<f32>(at(acc, k)));
+  }
+}
+
+/**
+ * partial[0..c) = Σ d and partial[c..2c) = Σ d² over rows [r0, r1), with d = x - x[row 0];
+ * acc holds 2c float32 accumulators of this thread.
+ */
+export function bnStats(x: usize, c: i32, r0: i32, r1: i32, acc: usize, partial: usize): void {
+  const accQ = at(acc, c);
+  memory.fill(partial, 0, <usize>c << 4);
+  for (let b0 = r0; b0 < r1; b0 += BLOCK) {
+    const b1 = min(b0 + BLOCK, r1);
+    memory.fill(acc, 0, <usize>c << 3);
+    for (let r = b0; r < b1; r++) {
+      const row = at(x, r * c);
+      let j = 0;
+      for (; j + 4 <= c; j += 4) {
+        const o = <usize>j << 2;
+        const d = f32x4.sub(v128.load(row + o), v128.load(x + o));
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), d));
+        v128.store(accQ + o, madd(d, d, v128.load(accQ + o)));
+      }
+      for (; j < c; j++) {
+        const o = <usize>j << 2;
+        const d = load<f32>(row + o) - load<f32>(x + o);
+        store<f32>(acc + o, load<f32>(acc + o) + d);
+        store<f32>(accQ + o, load<f32>(accQ + o) + d * d);
+      }
+    }
+    flush(acc, partial, 2 * c);
+  }
+}
+
+/**
+ * Thread 0, after bnStats on nt threads: reduces the partials (stride bytes apart) in thread
+ * order into mean, biased variance and invStd = 1/sqrt(variance + eps).
+ */
+export function bnStatsFinalize(x: usize, c: i32, rows: i32, partials: usize, stride: usize, nt: i32, eps: f64,
+  mean: usize, variance: usize, invStd: usize): void {
+  for (let j = 0; j < c; j++) {
+    let s: f64 = 0;
+    let q: f64 = 0;
+    for (let t = 0; t < nt; t++) {
+      const p = partials + <usize>t * stride;
+      s += load<f64>(p + (<usize>j << 3));
+      q += load<f64>(p + (<usize>(c + j) << 3));
+    }
+    const md = s / <f64>rows;
+    let v = q / <f64>rows - md * md;
+    if (v < 0) v = 0;
+    store<f32>(at(mean, j), <f32>(<f64>load<f32>(at(x, j)) + md));
+    store<f32>(at(variance, j), <f32>v);
+    store<f32>(at(invStd, j), <f32>(1.0 / Math.sqrt(v + eps)));
+  }
+}
+
+/** scale = invStd * gamma and shift = beta per channel; gamma and beta may be 0 (absent). */
+export function bnCoefficients(c: i32, invStd: usize, gamma: usize, beta: usize, scale: usize, shift: usize): void {
+  for (let j = 0; j < c; j++) {
+    const g: f32 = gamma ? load<f32>(at(gamma, j)) : 1;
+    store<f32>(at(scale, j), load<f32>(at(invStd, j)) * g);
+    store<f32>(at(shift, j), beta ? load<f32>(at(beta, j)) : 0);
+  }
+}
+
+/** out = (x - mean) * scale + shift over rows [r0, r1). */
+export function bnApply(x: usize, mean: usize, scale: usize, shift: usize, out: usize, r0: i32, r1: i32, c: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const xr = at(x, r * c);
+    const orow = at(out, r * c);
+    let j = 0;
+    for (; j + 4 <= c; j += 4) {
+      const o = <usize>j << 2;
+      const d = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
+      v128.store(orow + o, madd(d, v128.load(scale + o), v128.load(shift + o)));
+    }
+    for (; j < c; j++) {
+      const o = <usize>j << 2;
+      store<f32>(orow + o, (load<f32>(xr + o) - load<f32>(mean + o)) * load<f32>(scale + o) + load<f32>(shift + o));
+    }
+  }
+}
+
+/** partial[0..c) = Σ dy and partial[c..2c) = Σ dy·(x - mean) over rows [r0, r1). */
+export function bnGradSums(dy: usize, x: usize, mean: usize, c: i32, r0: i32, r1: i32, acc: usize, partial: usize): void {
+  const accQ = at(acc, c);
+  memory.fill(partial, 0, <usize>c << 4);
+  for (let b0 = r0; b0 < r1; b0 += BLOCK) {
+    const b1 = min(b0 + BLOCK, r1);
+    memory.fill(acc, 0, <usize>c << 3);
+    for (let r = b0; r < b1; r++) {
+      const gr = at(dy, r * c);
+      const xr = at(x, r * c);
+      let j = 0;
+      for (; j + 4 <= c; j += 4) {
+        const o = <usize>j << 2;
+        const g = v128.load(gr + o);
+        const d = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), g));
+        v128.store(accQ + o, madd(g, d, v128.load(accQ + o)));
+      }
+      for (; j < c; j++) {
+        const o = <usize>j << 2;
+        const g = load<f32>(gr + o);
+        store<f32>(acc + o, load<f32>(acc + o) + g);
+        store<f32>(accQ + o, load<f32>(accQ + o) + g * (load<f32>(xr + o) - load<f32>(mean + o)));
+      }
+    }
+    flush(acc, partial, 2 * c);
+  }
+}
+
+/**
+ * Thread 0, after bnGradSums: writes sumDy and sumDyXhat, and the coefficients of
+ * dx = a·((dy - m) - (x - mean)·k) with a = gamma·invStd, m = Σdy/N, k = invStd²·Σdy(x-mean)/N
+ * (training; inference uses a alone). The differences come first, as in the reference, so that
+ * a batch of one, where every x equals its mean, gets exactly zero.
+ */
+export function bnGradFinalize(c: i32, rows: i32, partials: usize, stride: usize, nt: i32, invStd: usize, gamma: usize,
+  sumDy: usize, sumDyXhat: usize, ca: usize, ck: usize, cm: usize, training: bool): void {
+  for (let j = 0; j < c; j++) {
+    let s1: f64 = 0;
+    let s2: f64 = 0;
+    for (let t = 0; t < nt; t++) {
+      const p = partials + <usize>t * stride;
+      s1 += load<f64>(p + (<usize>j << 3));
+      s2 += load<f64>(p + (<usize>(c + j) << 3));
+    }
+    const is = <f64>load<f32>(at(invStd, j));
+    const a = (gamma ? <f64>load<f32>(at(gamma, j)) : 1.0) * is;
+    store<f32>(at(sumDy, j), <f32>s1);
+    store<f32>(at(sumDyXhat, j), <f32>(s2 * is));
+    store<f32>(at(ca, j), <f32>a);
+    store<f32>(at(ck, j), training ? <f32>(is * is * s2 / <f64>rows) : 0);
+    store<f32>(at(cm, j), training ? <f32>(s1 / <f64>rows) : 0);
+  }
+}
+
+/** dx over rows [r0, r1) from the coefficients of bnGradFinalize (inference: a·dy only). */
+export function bnGradApply(dy: usize, x: usize, mean: usize, ca: usize, ck: usize, cm: usize, dx: usize,
+  r0: i32, r1: i32, c: i32, training: bool): void {
+  for (let r = r0; r < r1; r++) {
+    const gr = at(dy, r * c);
+    const xr = at(x, r * c);
+    const orow = at(dx, r * c);
+    let j = 0;
+    if (training) {
+      for (; j + 4 <= c; j += 4) {
+        const o = <usize>j << 2;
+        const d = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
+        const t = f32x4.sub(f32x4.sub(v128.load(gr + o), v128.load(cm + o)), f32x4.mul(d, v128.load(ck + o)));
+        v128.store(orow + o, f32x4.mul(v128.load(ca + o), t));
+      }
+      for (; j < c; j++) {
+        const o = <usize>j << 2;
+        const d = load<f32>(xr + o) - load<f32>(mean + o);
+        store<f32>(orow + o, load<f32>(ca + o) * ((load<f32>(gr + o) - load<f32>(cm + o)) - d * load<f32>(ck + o)));
+      }
+    } else {
+      for (; j + 4 <= c; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(orow + o, f32x4.mul(v128.load(ca + o), v128.load(gr + o)));
+      }
+      for (; j < c; j++) {
+        const o = <usize>j << 2;
+        store<f32>(orow + o, load<f32>(ca + o) * load<f32>(gr + o));
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import type { Backend } from '../backend.js';
+import { referenceBackend as ref } from '../reference/index.js';
+import type { FloatArray } from '../../tensor/dtype.js';
+import type { WasmEngine } from './engine.js';
+import { OP } from './ops.js';
+
+/*
+ * The batch-norm kernels of assembly/batchnorm.ts. Each call runs in phases: partial sums per
+ * thread over slices of rows, a reduction of the partials on one thread in thread order, and an
+ * elementwise pass over the rows. Operands and results that are step tensors are used in place
+ * (see engine.ts); float64 operands go to the reference kernels.
+ */
+
+/** Below this many elements a call runs on one thread, as the other elementwise kernels. */
+const PARALLEL_ELEMENTS = 1 << 16;
+
+type BatchNormKernels = Pick<Backend, 'batchNormTrain' | 'batchNormApply' | 'batchNormGrad'>;
+
+function f32(...arrays: (FloatArray | null)[]): boolean {
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+/** Per-thread regions start on 64-byte boundaries, as the engine's allocations do. */
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
+  /**
+   * The thread count a parallel phase will actually run on: the reduction must read exactly the
+   * partials that were written, so this mirrors exec()'s own min(nt, numThreads).
+   */
+  const threadsFor = (n: number): number => (n >= PARALLEL_ELEMENTS ? e.numThreads : 1);
+
+  /** Per-thread float32 accumulators (2c) and float64 partials (2c), and their strides. */
+  function sumScratch(c: number, nt: number): { acc: number; accStride: number; partials: number; partialStride: number } {
+    const accStride = align64(8 * c);
+    const partialStride = align64(16 * c);
+    return { acc: e.alloc(accStride * nt), accStride, partials: e.alloc(partialStride * nt), partialStride };
+  }
+
+  const put = (a: FloatArray | null): number => (a ? e.put(a as Float32Array) : 0);
+
+  return {
+    batchNormTrain(x, gamma, beta, out, mean, variance, invStd, rows, channels, epsilon) {
+      if (!f32(x, gamma, beta, out, mean, variance, invStd)) {
+        return ref.batchNormTrain(x, gamma, beta, out, mean, variance, invStd, rows, channels, epsilon);
+      }
+      const c = channels;
+      const nt = threadsFor(x.length);
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const pg = put(gamma);
+      const pb = put(beta);
+      const po = e.out(out as Float32Array);
+      const pm = e.out(mean as Float32Array);
+      const pv = e.out(variance as Float32Array);
+      const pi = e.out(invStd as Float32Array);
+      const scale = e.alloc(c * 4);
+      const shift = e.alloc(c * 4);
+      const s = sumScratch(c, nt);
+      e.setParams([OP.bnStats, px, c, rows, s.acc, s.accStride, s.partials, s.partialStride]);
+      e.exec(nt);
+      e.setParams([OP.bnStatsFinalize, px, c, rows, s.partials, s.partialStride, Math.min(nt, e.numThreads), pm, pv, pi], [epsilon]);
+      e.exec(1);
+      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
+      e.exec(1);
+      e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c]);
+      e.exec(nt);
+      e.get(po, out as Float32Array);
+      e.get(pm, mean as Float32Array);
+      e.get(pv, variance as Float32Array);
+      e.get(pi, invStd as Float32Array);
+    },
+
+    batchNormApply(x, mean, invStd, gamma, beta, out, rows, channels) {
+      if (!f32(x, mean, invStd, gamma, beta, out)) return ref.batchNormApply(x, mean, invStd, gamma, beta, out, rows, channels);
+      const c = channels;
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const pm = e.put(mean as Float32Array);
+      const pi = e.put(invStd as Float32Array);
+      const pg = put(gamma);
+      const pb = put(beta);
+      const po = e.out(out as Float32Array);
+      const scale = e.alloc(c * 4);
+      const shift = e.alloc(c * 4);
+      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
+      e.exec(1);
+      e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c]);
+      e.exec(threadsFor(x.length));
+      e.get(po, out as Float32Array);
+    },
+
+    batchNormGrad(dy, x, mean, invStd, gamma, dx, sumDy, sumDyXhat, rows, channels, training) {
+      if (!f32(dy, x, mean, invStd, gamma, dx, sumDy, sumDyXhat)) {
+        return ref.batchNormGrad(dy, x, mean, invStd, gamma, dx, sumDy, sumDyXhat, rows, channels, training);
+      }
+      const c = channels;
+      const nt = threadsFor(x.length);
+      e.reset();
+      const pd = e.put(dy as Float32Array);
+      const px = e.put(x as Float32Array);
+      const pm = e.put(mean as Float32Array);
+      const pi = e.put(invStd as Float32Array);
+      const pg = put(gamma);
+      const ps1 = e.out(sumDy as Float32Array);
+      const ps2 = e.out(sumDyXhat as Float32Array);
+      const ca = e.alloc(c * 4);
+      const ck = e.alloc(c * 4);
+      const cm = e.alloc(c * 4);
+      const s = sumScratch(c, nt);
+      e.setParams([OP.bnGradSums, pd, px, pm, c, rows, s.acc, s.accStride, s.partials, s.partialStride]);
+      e.exec(nt);
+      e.setParams([OP.bnGradFinalize, c, rows, s.partials, s.partialStride, Math.min(nt, e.numThreads), pi, pg, ps1, ps2, ca, ck, cm, training ? 1 : 0]);
+      e.exec(1);
+      if (dx) {
+        const pdx = e.out(dx as Float32Array);
+        e.setParams([OP.bnGradApply, pd, px, pm, ca, ck, cm, pdx, rows, c, training ? 1 : 0]);
+        e.exec(nt);
+        e.get(pdx, dx as Float32Array);
+      }
+      e.get(ps1, sumDy as Float32Array);
+      e.get(ps2, sumDyXhat as Float32Array);
+    },
+  };
+}
