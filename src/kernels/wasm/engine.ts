@@ -18,6 +18,7 @@ interface KernelExports {
   heapBase(): number;
   gemmScratchBytes(): number;
   convScratchBytes(kkci: number, co: number): number;
+  zero(ptr: number, bytes: number): void;
 }
 
 const PARAMS_BYTES = 512;
@@ -191,9 +192,8 @@ export class WasmEngine {
     this.ensure(end);
     this.base = end;
     this.top = end;
-    const view = new Float32Array(this.buffer, ptr, length);
-    view.fill(0);
-    return view;
+    this.exports.zero(ptr, length * 4);
+    return new Float32Array(this.buffer, ptr, length);
   }
 
   /** Copies any typed array into the arena as int32 (labels). */
