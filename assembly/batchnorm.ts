@@ -2,39 +2,33 @@ import { at, madd } from './simd';
 
 /*
  * Batch normalization over the last axis of a [rows, c] matrix, in phases the caller runs one
- * after the other: per-thread partial sums over a slice of rows (parallel), a fixed-order
- * reduction of those partials into per-channel coefficients (thread 0), and an elementwise pass
- * (parallel). The reduction adds the threads' partials in thread order, so for a given thread
- * count every result is the same bit for bit from run to run.
+ * after the other: partial sums over chunks of `chunk` rows (parallel, whole chunks per thread),
+ * a reduction of the chunks' partials in chunk order into per-channel coefficients (thread 0),
+ * and an elementwise pass (parallel). Chunks do not depend on the thread count and are reduced
+ * in a fixed order, so every result is the same bit for bit whatever the number of threads.
  *
- * Sums run along channels, four at a time, into float32 accumulators that are added into float64
- * partials every BLOCK rows: float32 keeps the inner loop fast, float64 keeps long sums (a
- * 64x28x28 batch is 50,176 rows) accurate. The forward statistics are taken around the first row
- * (d = x - x[0]), so one pass gives both the mean and a variance free of the cancellation that
- * E[x²] - E[x]² suffers when a channel's mean is large next to its spread.
+ * Sums run along channels, four at a time, into float32 accumulators over one chunk, which are
+ * then stored as float64 partials: float32 keeps the inner loop fast, float64 keeps long sums
+ * (a 64x28x28 batch is 50,176 rows) accurate. The forward statistics are taken around the first
+ * row (d = x - x[0]), so one pass gives both the mean and a variance free of the cancellation
+ * that E[x²] - E[x]² suffers when a channel's mean is large next to its spread.
  */
 
-const BLOCK: i32 = 64;
-
-/** Adds n float32 accumulators into n float64 totals. */
-function flush(acc: usize, total: usize, n: i32): void {
-  for (let k = 0; k < n; k++) {
-    const t = total + (<usize>k << 3);
-    store<f64>(t, load<f64>(t) + <f64>load<f32>(at(acc, k)));
-  }
+/** Stores n float32 accumulators as float64 partials. */
+function flush(acc: usize, partial: usize, n: i32): void {
+  for (let k = 0; k < n; k++) store<f64>(partial + (<usize>k << 3), <f64>load<f32>(at(acc, k)));
 }
 
 /**
- * partial[0..c) = Σ d and partial[c..2c) = Σ d² over rows [r0, r1), with d = x - x[row 0];
- * acc holds 2c float32 accumulators of this thread.
+ * For chunks [k0, k1): partial[k][0..c) = Σ d and partial[k][c..2c) = Σ d² over the chunk's
+ * rows, with d = x - x[row 0]; acc holds this thread's 2c float32 accumulators.
  */
-export function bnStats(x: usize, c: i32, r0: i32, r1: i32, acc: usize, partial: usize): void {
+export function bnStats(x: usize, c: i32, rows: i32, chunk: i32, k0: i32, k1: i32, acc: usize, partials: usize): void {
   const accQ = at(acc, c);
-  memory.fill(partial, 0, <usize>c << 4);
-  for (let b0 = r0; b0 < r1; b0 += BLOCK) {
-    const b1 = min(b0 + BLOCK, r1);
+  for (let k = k0; k < k1; k++) {
+    const r1 = min((k + 1) * chunk, rows);
     memory.fill(acc, 0, <usize>c << 3);
-    for (let r = b0; r < b1; r++) {
+    for (let r = k * chunk; r < r1; r++) {
       const row = at(x, r * c);
       let j = 0;
       for (; j + 4 <= c; j += 4) {
@@ -50,26 +44,26 @@ export function bnStats(x: usize, c: i32, r0: i32, r1: i32, acc: usize, partial:
         store<f32>(accQ + o, load<f32>(accQ + o) + d * d);
       }
     }
-    flush(acc, partial, 2 * c);
+    flush(acc, partials + <usize>k * (<usize>c << 4), 2 * c);
   }
 }
 
+/** Σ over the chunks, in chunk order, of partial[k][j] (float64). */
+@inline function chunkSum(partials: usize, chunks: i32, c: i32, j: i32): f64 {
+  let s: f64 = 0;
+  for (let k = 0; k < chunks; k++) s += load<f64>(partials + <usize>k * (<usize>c << 4) + (<usize>j << 3));
+  return s;
+}
+
 /**
- * Thread 0, after bnStats on nt threads: reduces the partials (stride bytes apart) in thread
- * order into mean, biased variance and invStd = 1/sqrt(variance + eps).
+ * Thread 0, after bnStats: reduces the chunks' partials into mean, biased variance and
+ * invStd = 1/sqrt(variance + eps).
  */
-export function bnStatsFinalize(x: usize, c: i32, rows: i32, partials: usize, stride: usize, nt: i32, eps: f64,
+export function bnStatsFinalize(x: usize, c: i32, rows: i32, partials: usize, chunks: i32, eps: f64,
   mean: usize, variance: usize, invStd: usize): void {
   for (let j = 0; j < c; j++) {
-    let s: f64 = 0;
-    let q: f64 = 0;
-    for (let t = 0; t < nt; t++) {
-      const p = partials + <usize>t * stride;
-      s += load<f64>(p + (<usize>j << 3));
-      q += load<f64>(p + (<usize>(c + j) << 3));
-    }
-    const md = s / <f64>rows;
-    let v = q / <f64>rows - md * md;
+    const md = chunkSum(partials, chunks, c, j) / <f64>rows;
+    let v = chunkSum(partials, chunks, c, c + j) / <f64>rows - md * md;
     if (v < 0) v = 0;
     store<f32>(at(mean, j), <f32>(<f64>load<f32>(at(x, j)) + md));
     store<f32>(at(variance, j), <f32>v);
@@ -104,14 +98,13 @@ export function bnApply(x: usize, mean: usize, scale: usize, shift: usize, out: 
   }
 }
 
-/** partial[0..c) = Σ dy and partial[c..2c) = Σ dy·(x - mean) over rows [r0, r1). */
-export function bnGradSums(dy: usize, x: usize, mean: usize, c: i32, r0: i32, r1: i32, acc: usize, partial: usize): void {
+/** As bnStats, for the gradient: Σ dy and Σ dy·(x - mean) per channel and chunk. */
+export function bnGradSums(dy: usize, x: usize, mean: usize, c: i32, rows: i32, chunk: i32, k0: i32, k1: i32, acc: usize, partials: usize): void {
   const accQ = at(acc, c);
-  memory.fill(partial, 0, <usize>c << 4);
-  for (let b0 = r0; b0 < r1; b0 += BLOCK) {
-    const b1 = min(b0 + BLOCK, r1);
+  for (let k = k0; k < k1; k++) {
+    const r1 = min((k + 1) * chunk, rows);
     memory.fill(acc, 0, <usize>c << 3);
-    for (let r = b0; r < b1; r++) {
+    for (let r = k * chunk; r < r1; r++) {
       const gr = at(dy, r * c);
       const xr = at(x, r * c);
       let j = 0;
@@ -129,7 +122,7 @@ export function bnGradSums(dy: usize, x: usize, mean: usize, c: i32, r0: i32, r1
         store<f32>(accQ + o, load<f32>(accQ + o) + g * (load<f32>(xr + o) - load<f32>(mean + o)));
       }
     }
-    flush(acc, partial, 2 * c);
+    flush(acc, partials + <usize>k * (<usize>c << 4), 2 * c);
   }
 }
 
@@ -139,16 +132,11 @@ export function bnGradSums(dy: usize, x: usize, mean: usize, c: i32, r0: i32, r1
  * (training; inference uses a alone). The differences come first, as in the reference, so that
  * a batch of one, where every x equals its mean, gets exactly zero.
  */
-export function bnGradFinalize(c: i32, rows: i32, partials: usize, stride: usize, nt: i32, invStd: usize, gamma: usize,
+export function bnGradFinalize(c: i32, rows: i32, partials: usize, chunks: i32, invStd: usize, gamma: usize,
   sumDy: usize, sumDyXhat: usize, ca: usize, ck: usize, cm: usize, training: bool): void {
   for (let j = 0; j < c; j++) {
-    let s1: f64 = 0;
-    let s2: f64 = 0;
-    for (let t = 0; t < nt; t++) {
-      const p = partials + <usize>t * stride;
-      s1 += load<f64>(p + (<usize>j << 3));
-      s2 += load<f64>(p + (<usize>(c + j) << 3));
-    }
+    const s1 = chunkSum(partials, chunks, c, j);
+    const s2 = chunkSum(partials, chunks, c, c + j);
     const is = <f64>load<f32>(at(invStd, j));
     const a = (gamma ? <f64>load<f32>(at(gamma, j)) : 1.0) * is;
     store<f32>(at(sumDy, j), <f32>s1);

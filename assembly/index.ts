@@ -153,12 +153,14 @@ export function run(p: usize, tid: i32, nt: i32): void {
       break;
     }
     case 24: {
-      const rows = I(p, 3);
-      bnStats(U(p, 1), I(p, 2), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), U(p, 4) + <usize>tid * U(p, 5), U(p, 6) + <usize>tid * U(p, 7));
+      // Whole chunks of I(p, 4) rows per thread.
+      const chunk = I(p, 4);
+      const chunks = (I(p, 3) + chunk - 1) / chunk;
+      bnStats(U(p, 1), I(p, 2), I(p, 3), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 5) + <usize>tid * U(p, 6), U(p, 7));
       break;
     }
     case 25:
-      if (tid == 0) bnStatsFinalize(U(p, 1), I(p, 2), I(p, 3), U(p, 4), U(p, 5), I(p, 6), D(p, 0), U(p, 7), U(p, 8), U(p, 9));
+      if (tid == 0) bnStatsFinalize(U(p, 1), I(p, 2), I(p, 3), U(p, 4), I(p, 5), D(p, 0), U(p, 6), U(p, 7), U(p, 8));
       break;
     case 26:
       if (tid == 0) bnCoefficients(I(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6));
@@ -169,12 +171,13 @@ export function run(p: usize, tid: i32, nt: i32): void {
       break;
     }
     case 28: {
-      const rows = I(p, 5);
-      bnGradSums(U(p, 1), U(p, 2), U(p, 3), I(p, 4), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), U(p, 6) + <usize>tid * U(p, 7), U(p, 8) + <usize>tid * U(p, 9));
+      const chunk = I(p, 6);
+      const chunks = (I(p, 5) + chunk - 1) / chunk;
+      bnGradSums(U(p, 1), U(p, 2), U(p, 3), I(p, 4), I(p, 5), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 7) + <usize>tid * U(p, 8), U(p, 9));
       break;
     }
     case 29:
-      if (tid == 0) bnGradFinalize(I(p, 1), I(p, 2), U(p, 3), U(p, 4), I(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), U(p, 10), U(p, 11), U(p, 12), I(p, 13) != 0);
+      if (tid == 0) bnGradFinalize(I(p, 1), I(p, 2), U(p, 3), I(p, 4), U(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), U(p, 10), U(p, 11), I(p, 12) != 0);
       break;
     case 30: {
       const rows = I(p, 8);

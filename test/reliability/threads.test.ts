@@ -36,9 +36,14 @@ describe('wasm training across thread counts', () => {
       assert.equal(other.losses.length, one.losses.length);
       other.losses.forEach((l, i) => assert.ok(Math.abs(l - one.losses[i]) <= 1e-5 * Math.abs(one.losses[i]) + 1e-7, `batch ${i}: ${threads} threads ${l}, 1 thread ${one.losses[i]}`));
       other.weights.forEach((w, k) => {
+        // Relative to the element or to the tensor's typical magnitude: after BatchNormalization
+        // Adam can turn float32 rounding in a conv weight's gradient into ~1e-5 of movement (in
+        // this model weight 0[14] ends at 0.046160 in float64 and on 1 wasm thread, at 0.046147
+        // on the float32 reference backend and on 3 wasm threads).
+        const scale = one.weights[k].reduce((s, a) => s + Math.abs(a), 0) / one.weights[k].length;
         w.forEach((v, i) => {
           const a = one.weights[k][i];
-          assert.ok(Math.abs(v - a) <= 1e-4 * Math.abs(a) + 1e-6, `weight ${k}[${i}]: ${threads} threads ${v}, 1 thread ${a}`);
+          assert.ok(Math.abs(v - a) <= 1e-4 * (Math.abs(a) + scale) + 1e-6, `weight ${k}[${i}]: ${threads} threads ${v}, 1 thread ${a}`);
         });
       });
     }

@@ -5,14 +5,22 @@ import type { WasmEngine } from './engine.js';
 import { OP } from './ops.js';
 
 /*
- * The batch-norm kernels of assembly/batchnorm.ts. Each call runs in phases: partial sums per
- * thread over slices of rows, a reduction of the partials on one thread in thread order, and an
- * elementwise pass over the rows. Operands and results that are step tensors are used in place
- * (see engine.ts); float64 operands go to the reference kernels.
+ * The batch-norm kernels of assembly/batchnorm.ts. Each call runs in phases: partial sums over
+ * chunks of CHUNK_ROWS rows (whole chunks per thread), a reduction of the chunks' partials in
+ * chunk order on one thread, and an elementwise pass over the rows. The chunks do not depend on
+ * the thread count, so neither do the results. Operands and results that are step tensors are
+ * used in place (see engine.ts); float64 operands go to the reference kernels.
  */
 
 /** Below this many elements a call runs on one thread, as the other elementwise kernels. */
 const PARALLEL_ELEMENTS = 1 << 16;
+
+/**
+ * Rows summed in float32 before a chunk's sums are kept in float64: long enough to keep the
+ * partials small (a quarter of a byte per element), short enough to keep float32 sums exact to
+ * about 1e-6.
+ */
+const CHUNK_ROWS = 64;
 
 type BatchNormKernels = Pick<Backend, 'batchNormTrain' | 'batchNormApply' | 'batchNormGrad'>;
 
@@ -25,17 +33,12 @@ function f32(...arrays: (FloatArray | null)[]): boolean {
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
-  /**
-   * The thread count a parallel phase will actually run on: the reduction must read exactly the
-   * partials that were written, so this mirrors exec()'s own min(nt, numThreads).
-   */
   const threadsFor = (n: number): number => (n >= PARALLEL_ELEMENTS ? e.numThreads : 1);
 
-  /** Per-thread float32 accumulators (2c) and float64 partials (2c), and their strides. */
-  function sumScratch(c: number, nt: number): { acc: number; accStride: number; partials: number; partialStride: number } {
+  /** Per-thread float32 accumulators (2c each) and the chunks' float64 partials (2c each). */
+  function sumScratch(c: number, rows: number, nt: number): { acc: number; accStride: number; partials: number } {
     const accStride = align64(8 * c);
-    const partialStride = align64(16 * c);
-    return { acc: e.alloc(accStride * nt), accStride, partials: e.alloc(partialStride * nt), partialStride };
+    return { acc: e.alloc(accStride * nt), accStride, partials: e.alloc(16 * c * Math.ceil(rows / CHUNK_ROWS)) };
   }
 
   const put = (a: FloatArray | null): number => (a ? e.put(a as Float32Array) : 0);
@@ -57,10 +60,10 @@ export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
       const pi = e.out(invStd as Float32Array);
       const scale = e.alloc(c * 4);
       const shift = e.alloc(c * 4);
-      const s = sumScratch(c, nt);
-      e.setParams([OP.bnStats, px, c, rows, s.acc, s.accStride, s.partials, s.partialStride]);
+      const s = sumScratch(c, rows, nt);
+      e.setParams([OP.bnStats, px, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials]);
       e.exec(nt);
-      e.setParams([OP.bnStatsFinalize, px, c, rows, s.partials, s.partialStride, Math.min(nt, e.numThreads), pm, pv, pi], [epsilon]);
+      e.setParams([OP.bnStatsFinalize, px, c, rows, s.partials, Math.ceil(rows / CHUNK_ROWS), pm, pv, pi], [epsilon]);
       e.exec(1);
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
       e.exec(1);
@@ -108,10 +111,10 @@ export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
       const ca = e.alloc(c * 4);
       const ck = e.alloc(c * 4);
       const cm = e.alloc(c * 4);
-      const s = sumScratch(c, nt);
-      e.setParams([OP.bnGradSums, pd, px, pm, c, rows, s.acc, s.accStride, s.partials, s.partialStride]);
+      const s = sumScratch(c, rows, nt);
+      e.setParams([OP.bnGradSums, pd, px, pm, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials]);
       e.exec(nt);
-      e.setParams([OP.bnGradFinalize, c, rows, s.partials, s.partialStride, Math.min(nt, e.numThreads), pi, pg, ps1, ps2, ca, ck, cm, training ? 1 : 0]);
+      e.setParams([OP.bnGradFinalize, c, rows, s.partials, Math.ceil(rows / CHUNK_ROWS), pi, pg, ps1, ps2, ca, ck, cm, training ? 1 : 0]);
       e.exec(1);
       if (dx) {
         const pdx = e.out(dx as Float32Array);
