@@ -13,6 +13,7 @@ import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { globalRandom } from '../utils/random.js';
 import { batchOf, checkSameLength, inputFloatDType } from './data.js';
+import { moveWeightsToArena } from './resident.js';
 import type { Compiled, LayersModel } from './layers_model.js';
 
 export interface FitArgs {
@@ -214,36 +215,42 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
   const yieldEvery = args.yieldEvery ?? 'auto';
   let lastYield = Date.now();
   model.stopTraining = false;
-  await list.trainBegin();
-  for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-    await list.epochBegin(epoch);
-    const ev = makeEvaluator(model, compiled);
-    const order = args.shuffle === false ? null : globalRandom.permutation(n);
-    for (let step = 0; step < steps && !model.stopTraining; step++) {
-      const start = step * batchSize;
-      const end = Math.min(start + batchSize, n);
-      await list.batchBegin(step, { batch: step, size: end - start });
-      const { loss } = runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), batchOf(y, order, start, end, null), ev));
-      if (!Number.isFinite(loss)) {
-        model.stopTraining = true;
-        await list.trainEnd(logsOf(ev));
-        throw new Error(`Training stopped: the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}. Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).`);
+  // Weights and optimizer slots stay in the backend's arena until the last callback has run.
+  const moveBack = moveWeightsToArena(model.weights, compiled.optimizer);
+  try {
+    await list.trainBegin();
+    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
+      await list.epochBegin(epoch);
+      const ev = makeEvaluator(model, compiled);
+      const order = args.shuffle === false ? null : globalRandom.permutation(n);
+      for (let step = 0; step < steps && !model.stopTraining; step++) {
+        const start = step * batchSize;
+        const end = Math.min(start + batchSize, n);
+        await list.batchBegin(step, { batch: step, size: end - start });
+        const { loss } = runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), batchOf(y, order, start, end, null), ev));
+        if (!Number.isFinite(loss)) {
+          model.stopTraining = true;
+          await list.trainEnd(logsOf(ev));
+          throw new Error(`Training stopped: the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}. Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).`);
+        }
+        await list.batchEnd(step, { batch: step, size: end - start, ...logsOf(ev) });
+        if (yieldEvery === 'batch' || (yieldEvery === 'auto' && Date.now() - lastYield > 100)) {
+          await yieldToEventLoop();
+          lastYield = Date.now();
+        }
       }
-      await list.batchEnd(step, { batch: step, size: end - start, ...logsOf(ev) });
-      if (yieldEvery === 'batch' || (yieldEvery === 'auto' && Date.now() - lastYield > 100)) {
-        await yieldToEventLoop();
-        lastYield = Date.now();
+      const logs = logsOf(ev);
+      if (val) {
+        const valEv = makeEvaluator(model, compiled, 'val_');
+        runEvaluation(model, compiled, val[0], val[1], batchSize, valEv, null);
+        Object.assign(logs, logsOf(valEv, 'val_'));
       }
+      await list.epochEnd(epoch, logs);
+      if (yieldEvery === 'epoch') await yieldToEventLoop();
     }
-    const logs = logsOf(ev);
-    if (val) {
-      const valEv = makeEvaluator(model, compiled, 'val_');
-      runEvaluation(model, compiled, val[0], val[1], batchSize, valEv, null);
-      Object.assign(logs, logsOf(valEv, 'val_'));
-    }
-    await list.epochEnd(epoch, logs);
-    if (yieldEvery === 'epoch') await yieldToEventLoop();
+    await list.trainEnd();
+  } finally {
+    moveBack?.();
   }
-  await list.trainEnd();
   return history;
 }

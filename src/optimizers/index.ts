@@ -21,6 +21,9 @@ export class SGD extends Optimizer {
     this.nesterov = args.nesterov ?? false;
     this.weightDecay = args.weightDecay ?? 0;
   }
+  protected override slotNames(): string[] {
+    return this.momentum > 0 ? ['momentum'] : [];
+  }
   protected update(variable: LayerVariable, grad: FloatArray): void {
     const velocity = this.momentum > 0 ? this.slot(variable, 'momentum') : null;
     kernels().sgdUpdate(variable.value.data as FloatArray, grad, velocity, this.learningRate, this.momentum, this.nesterov, this.weightDecay);
@@ -43,6 +46,9 @@ export class Adam extends Optimizer {
     this.beta2 = args.beta2 ?? 0.999;
     this.epsilon = args.epsilon ?? 1e-7;
     this.weightDecay = args.weightDecay ?? 0;
+  }
+  protected override slotNames(): string[] {
+    return ['m', 'v'];
   }
   protected update(variable: LayerVariable, grad: FloatArray): void {
     kernels().adamUpdate(variable.value.data as FloatArray, grad, this.slot(variable, 'm'), this.slot(variable, 'v'), {
@@ -73,6 +79,9 @@ export class RMSprop extends Optimizer {
     this.rho = args.rho ?? 0.9;
     this.momentum = args.momentum ?? 0;
     this.epsilon = args.epsilon ?? 1e-7;
+  }
+  protected override slotNames(): string[] {
+    return this.momentum > 0 ? ['rms', 'momentum'] : ['rms'];
   }
   protected update(variable: LayerVariable, grad: FloatArray): void {
     const velocity = this.momentum > 0 ? this.slot(variable, 'momentum') : null;

@@ -37,6 +37,20 @@ export abstract class Optimizer {
     return slots[name];
   }
 
+  /** Names of the per-variable slots update() uses (none by default). */
+  protected slotNames(): string[] {
+    return [];
+  }
+
+  /**
+   * The slots of `variable`, every one created. fit() may point entries at wasm memory while it
+   * runs and puts heap arrays back when it ends (src/models/resident.ts).
+   */
+  slotsOf(variable: LayerVariable): Slots {
+    for (const name of this.slotNames()) this.slot(variable, name);
+    return this.slots.get(variable.name) ?? {};
+  }
+
   /** Applies one update to every variable, in place. */
   applyGradients(pairs: { variable: LayerVariable; grad: Tensor }[]): void {
     this.iterations++;

@@ -151,6 +151,54 @@ describe('step arenas on the wasm backend', () => {
     assert.deepEqual(poisoned.predictions, clean.predictions);
   });
 
+  it('keeps weights and slots in wasm memory during fit and gives the heap tensors back after', async () => {
+    await testing.setArenaPoison(true);
+    setSeed(9);
+    const m = busyModel();
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    const before = m.weights.map((w) => w.value);
+    const during: boolean[] = [];
+    let snapshot: Tensor[] = [];
+    await m.fit(x, labels, {
+      epochs: 2, batchSize: 16, verbose: 0,
+      callbacks: [{
+        onBatchEnd: () => void during.push(m.weights.every((w) => testing.inWasmMemory(w.value.data))),
+        // As EarlyStopping's restoreBestWeights: weights read and written from callbacks in fit.
+        onEpochEnd: (epoch: number) => {
+          if (epoch === 0) snapshot = m.getWeights();
+          else m.setWeights(snapshot);
+        },
+      }],
+    });
+    assert.ok(during.length > 0 && during.every(Boolean), 'weights live in wasm memory during fit');
+    m.weights.forEach((w, i) => {
+      assert.equal(w.value, before[i], `weight ${w.name} is the tensor it was before fit`);
+      assert.equal(testing.inWasmMemory(w.value.data), false);
+      assert.deepEqual(w.value.data, snapshot[i].data, `weight ${w.name} holds what the callback set`);
+    });
+    await testing.setArenaPoison(false);
+  });
+
+  it('runs two fits at once, each as it runs alone', async () => {
+    const fitOne = async (seed: number): Promise<number[]> => {
+      const m = busyModel();
+      const rngInit = new Random(seed);
+      m.setWeights(m.getWeights().map((w) => tensor(Float32Array.from(w.data, () => rngInit.uniform(-0.3, 0.3)), w.shape)));
+      m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      const losses: number[] = [];
+      await m.fit(x, labels, {
+        epochs: 2, batchSize: 16, verbose: 0, shuffle: false, yieldEvery: 'batch',
+        callbacks: [{ onBatchEnd: (_b: number, logs?: Record<string, number>) => void losses.push(logs!.loss) }],
+      });
+      return [...losses, ...Array.from(m.predict(x).data)];
+    };
+    await testing.setArenaPoison(true);
+    const alone = [await fitOne(1), await fitOne(2)];
+    const together = await Promise.all([fitOne(1), fitOne(2)]);
+    assert.deepEqual(together, alone);
+    await testing.setArenaPoison(false);
+  });
+
   it('stops growing wasm memory after the first step', async () => {
     setSeed(5);
     const m = busyModel();
