@@ -47,7 +47,7 @@ test('train fashion-vgg runs the recipe, reports flip-averaged and held-out figu
 });
 
 test('recipe settings are checked like every other flag', { skip }, async () => {
-  const r = await run('train', 'lenet5', '--data-dir', dataRoot!, '--limit', '64', '--epochs', '1', '--weight-decay', '0.1', '--out', path.join(dir, 'wd'));
+  const r = await run('train', 'lenet5', '--data-dir', dataRoot!, '--limit', '64', '--epochs', '1', '--optimizer', 'adam', '--weight-decay', '0.1', '--out', path.join(dir, 'wd'));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--weight-decay applies to adamw and sgd; use --optimizer adamw for Adam with weight decay/);
   const s = await run('train', 'lenet5', '--schedule', 'cosine');
