@@ -15,7 +15,7 @@ export { losses, fromLogits, type LossFn } from './losses/index.js';
 export { metrics, type Metric } from './metrics/index.js';
 export { callbacks, Callback, History, EarlyStopping, LearningRateScheduler, ReduceLROnPlateau, schedules, Progbar, ProgbarLogger, BatchLearningRateScheduler, stepSchedules, type StepSchedule, type Logs, type CallbackHooks, type ProgressSink } from './callbacks/index.js';
 export { setSeed, Random } from './utils/random.js';
-export { setBackend, getBackend, registerBackend, listBackends } from './kernels/registry.js';
+export { setBackend, getBackend, registerBackend, listBackends, ready } from './kernels/registry.js';
 export { setNumThreads, getNumThreads, wasmInfo } from './kernels/wasm/index.js';
 export type { Backend } from './kernels/backend.js';
 export { valueAndGrads, grads } from './autograd/backprop.js';

@@ -1,5 +1,6 @@
 import { valueAndGrads } from '../autograd/backprop.js';
 import { runStep } from '../kernels/arena.js';
+import { ready as backendReady } from '../kernels/registry.js';
 import { noGrad } from '../autograd/tape.js';
 import { CallbackList, toCallback, type Callback, type CallbackHooks, type Logs } from '../callbacks/callback.js';
 import { History } from '../callbacks/history.js';
@@ -187,6 +188,9 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
   checkSameLength(xAll, yAll, 'fit');
   model.checkInput(xAll);
   checkLabels(model, compiled, yAll, 'fit');
+  // The default backend's start (workers) completes first: a run keeps one thread count, which
+  // makes it reproducible.
+  await backendReady();
   const epochs = args.epochs ?? 1;
   const batchSize = args.batchSize ?? 32;
   const initialEpoch = args.initialEpoch ?? 0;

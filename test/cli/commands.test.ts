@@ -76,6 +76,6 @@ test('the command itself: exit status and a single error line (child process)', 
   assert.match(ok.stdout, /Total params: 61,706/);
   const bad = spawnSync(process.execPath, ['--import', 'tsx', cli, 'summary', 'nosuch'], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(bad.status, 1);
-  assert.equal(bad.stderr.trim().split('\n')[0], `convlab: error: Unknown model 'nosuch'; valid models: lab-mlp, lab-conv, lab-conv-pool, lab-cnn, lenet5, lenet5-classic, cifar-cnn, cifar-cnn-bn (or the directory of a saved model)`);
+  assert.equal(bad.stderr.trim().split('\n')[0], `convlab: error: Unknown model 'nosuch'; valid models: lab-mlp, lab-conv, lab-conv-pool, lab-cnn, lenet5, lenet5-classic, cifar-cnn, cifar-cnn-bn, fashion-vgg, cifar-vgg (or the directory of a saved model)`);
   assert.equal(bad.stdout, '');
 });

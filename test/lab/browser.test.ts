@@ -14,7 +14,8 @@ import { decodeLabDataset, imageAt, type LabDataset, type Manifest } from '../..
 import { repoRoot, startLab, type Lab } from './harness.js';
 
 /** One epoch on 2,000 images (1,600 trained, 400 validated) of the lab's CNN reaches ~0.75. */
-const TRAIN_IMAGES = '2000';
+// Enough work that training lasts a few polls of the page even on the fast wasm backend.
+const TRAIN_IMAGES = '10000';
 const MIN_TEST_ACCURACY = 0.65;
 const shots = process.env.CONVLAB_LAB_SCREENSHOTS ?? path.join(repoRoot, 'lab', 'screenshots');
 
@@ -146,18 +147,26 @@ describe('browser lab (Chromium)', { timeout: 150_000 }, () => {
     await page.selectOption('#train-samples', TRAIN_IMAGES);
     await page.fill('#train-epochs', '1');
     await page.press('#train-epochs', 'Enter');
+    // Every change of the chart's point count while training, however fast training is.
+    await page.evaluate(() => {
+      const counts: number[] = [];
+      (window as unknown as { trainPointCounts: number[] }).trainPointCounts = counts;
+      const chart = document.querySelector('#chart-loss')!;
+      new MutationObserver(() => {
+        if (document.body.dataset.training === 'yes') counts.push(Number(chart.getAttribute('data-train-points')));
+      }).observe(chart, { attributes: true, attributeFilter: ['data-train-points'] });
+    });
     await page.click('#train-start');
     await page.waitForSelector('body[data-training="yes"]');
-    const seen = new Set<number>();
     let responsive = 0;
     while ((await page.getAttribute('body', 'data-training')) === 'yes') {
-      seen.add(Number(await page.getAttribute('#chart-loss', 'data-train-points')));
       // The page must keep answering while the worker trains: step the explainer.
       const before = await page.inputValue('#conv-col');
       await page.click('#conv-next');
       if ((await page.inputValue('#conv-col')) !== before) responsive++;
       await page.waitForTimeout(150);
     }
+    const seen = new Set(await page.evaluate(() => (window as unknown as { trainPointCounts: number[] }).trainPointCounts));
     const during = [...seen].filter((n) => n > 0);
     assert.ok(during.length >= 2, `the loss chart should gain points during training, saw counts ${[...seen].join(', ')}`);
     assert.ok(responsive >= 2, 'the page should respond while training');

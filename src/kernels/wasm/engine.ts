@@ -1,4 +1,4 @@
-import { MAXIMUM_PAGES, loadKernels, type WasmFeatures } from './loader.js';
+import { MAXIMUM_PAGES, loadKernels, loadKernelsSync, type WasmFeatures } from './loader.js';
 import { ThreadPool } from './threads.js';
 
 /*
@@ -81,6 +81,14 @@ export class WasmEngine {
     const { module, memory, features } = await loadKernels(options);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     return new WasmEngine(module, memory, instance, features);
+  }
+
+  /** create() without awaiting (Node only): null where the kernels cannot be compiled synchronously. */
+  static createSync(): WasmEngine | null {
+    const loaded = loadKernelsSync();
+    if (!loaded) return null;
+    const instance = new WebAssembly.Instance(loaded.module, { env: { memory: loaded.memory } });
+    return new WasmEngine(loaded.module, loaded.memory, instance, loaded.features);
   }
 
   get numThreads(): number {

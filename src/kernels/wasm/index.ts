@@ -1,13 +1,13 @@
-import { registerBackend } from '../registry.js';
+import { registerBackend, registerDefaultBackend } from '../registry.js';
 import { createWasmKernels } from './backend.js';
 import { WasmEngine } from './engine.js';
 import { ThreadPool } from './threads.js';
-import { defaultThreadCount, nodeCoreCount } from './loader.js';
+import { defaultThreadCount, nodeCoreCount, nodeCoreCountSync } from './loader.js';
 
 /*
  * The 'wasm' backend: AssemblyScript kernels compiled to WebAssembly SIMD, run on a pool of
- * worker threads over shared memory. Importing this module registers it; `await
- * setBackend('wasm')` compiles the kernels and starts the workers on first use.
+ * worker threads over shared memory. Importing this module registers it as the default backend;
+ * `await setBackend('wasm')` compiles the kernels and starts the workers on first use.
  */
 
 let engine: WasmEngine | null = null;
@@ -36,6 +36,31 @@ function getEngine(): Promise<WasmEngine> {
 registerBackend('wasm', async () => createWasmKernels(await getEngine()));
 
 /**
+ * The default backend wherever WebAssembly SIMD runs. In Node the kernels compile synchronously
+ * at the first kernel call and run on one thread until the workers are up (fit awaits them, so
+ * a training run never changes thread count midway); browsers start it in fit, or with
+ * `await ready()`.
+ */
+registerDefaultBackend({
+  name: 'wasm',
+  startSync() {
+    if (starting) return null;
+    const e = WasmEngine.createSync();
+    if (!e) return null;
+    engine = e;
+    starting = e.setThreads(requestedThreads ?? nodeCoreCountSync() ?? defaultThreadCount()).then(
+      () => e,
+      () => e, // without workers the engine goes on with one thread
+    );
+    return createWasmKernels(e);
+  },
+  start: async () => createWasmKernels(await getEngine()),
+  settled: async () => {
+    await starting;
+  },
+});
+
+/**
  * Sets how many threads the wasm kernels use (default: the number of cores). Results are
  * reproducible bit for bit for a fixed thread count. Where memory cannot be shared (browser
  * pages that are not cross-origin isolated) the backend stays on one thread.
@@ -43,6 +68,8 @@ registerBackend('wasm', async () => createWasmKernels(await getEngine()));
 export async function setNumThreads(n: number): Promise<number> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, received ${String(n)}`);
   requestedThreads = n;
+  // Let a default start's own setThreads finish first: two pools must not be started at once.
+  if (starting) await starting.catch(() => undefined);
   if (!engine) return n;
   return engine.setThreads(n);
 }

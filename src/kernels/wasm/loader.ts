@@ -86,6 +86,49 @@ export async function loadKernels(options: { relaxed?: boolean; shared?: boolean
   return { module: await WebAssembly.compile(bytes), memory, features: { relaxedSimd: false, sharedMemory: shared } };
 }
 
+/** Node's built-in modules without an import statement (Node ≥ 20.16), so this stays synchronous. */
+function nodeBuiltin<T>(name: string): T | null {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  return isNode && typeof get === 'function' ? (get(name) as T) : null;
+}
+
+/**
+ * loadKernels without awaiting, for making wasm the default backend at the first kernel call:
+ * Node only (browsers refuse to compile large modules synchronously on the main thread), and
+ * null where that is not possible here.
+ */
+export function loadKernelsSync(): LoadedKernels | null {
+  const fs = nodeBuiltin<typeof import('node:fs')>('node:fs');
+  if (!fs || typeof WebAssembly !== 'object') return null;
+  let memory = sharedMemoryPossible() ? createMemory(true) : null;
+  const shared = memory !== null;
+  memory ??= createMemory(false);
+  if (!memory) return null;
+  const suffix = shared ? '-mt' : '';
+  try {
+    nodeBuiltin<typeof import('node:v8')>('node:v8')?.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // As in enableRelaxedSimdFlag: the portable build is used instead.
+  }
+  for (const [name, relaxedSimd] of [[`convlab-relaxed${suffix}`, true], [`convlab-simd${suffix}`, false]] as const) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(fs.readFileSync(new URL(`../../../build/wasm/${name}.wasm`, import.meta.url))) as Uint8Array<ArrayBuffer>;
+    } catch {
+      return null;
+    }
+    if (WebAssembly.validate(bytes)) return { module: new WebAssembly.Module(bytes), memory, features: { relaxedSimd, sharedMemory: shared } };
+  }
+  return null;
+}
+
+/** nodeCoreCount without awaiting; null outside Node. */
+export function nodeCoreCountSync(): number | null {
+  const os = nodeBuiltin<typeof import('node:os')>('node:os');
+  if (!os) return null;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
 export function defaultThreadCount(): number {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
