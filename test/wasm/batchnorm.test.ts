@@ -1,10 +1,10 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BinaryOp } from '../../src/kernels/backend.js';
 import { referenceBackend as ref } from '../../src/kernels/reference/index.js';
-import { WasmEngine, createWasmKernels } from '../../src/kernels/wasm/index.js';
+import { createWasmKernels } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
-import { assertClose, int, randomArray } from './helpers.js';
+import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 
 /*
  * The fused batch-norm kernels (assembly/batchnorm.ts) and the per-channel broadcast of the
@@ -13,18 +13,7 @@ import { assertClose, int, randomArray } from './helpers.js';
  * split across threads, where the per-thread partial sums are reduced.
  */
 
-const engines: { name: string; engine: WasmEngine }[] = [];
-before(async () => {
-  for (const threads of [1, 2, 3]) {
-    const engine = await WasmEngine.create();
-    await engine.setThreads(threads);
-    engines.push({ name: `${threads} thread(s)`, engine });
-  }
-  engines.push({ name: 'portable SIMD, private memory', engine: await WasmEngine.create({ relaxed: false, shared: false }) });
-});
-after(() => {
-  for (const e of engines) e.engine.close();
-});
+const engines = engineVariants();
 
 interface Case {
   rows: number;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { Backend } from '../../src/kernels/backend.js';
 import { WasmEngine, createWasmKernels } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
@@ -54,4 +55,24 @@ export async function flavours(): Promise<Flavour[]> {
     { name: `${best.features.relaxedSimd ? 'relaxed' : 'portable'} SIMD, ${best.numThreads} threads`, kernels: createWasmKernels(best), engine: best },
     { name: 'portable SIMD, private memory, 1 thread', kernels: createWasmKernels(portable), engine: portable },
   ];
+}
+
+/**
+ * Engines on 1, 2 and 3 threads plus portable SIMD on private memory, started before the calling
+ * file's tests and closed after them: the variants every kernel must agree on.
+ */
+export function engineVariants(): { name: string; engine: WasmEngine }[] {
+  const engines: { name: string; engine: WasmEngine }[] = [];
+  before(async () => {
+    for (const threads of [1, 2, 3]) {
+      const engine = await WasmEngine.create();
+      await engine.setThreads(threads);
+      engines.push({ name: `${threads} thread(s)`, engine });
+    }
+    engines.push({ name: 'portable SIMD, private memory', engine: await WasmEngine.create({ relaxed: false, shared: false }) });
+  });
+  after(() => {
+    for (const e of engines) e.engine.close();
+  });
+  return engines;
 }

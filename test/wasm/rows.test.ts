@@ -1,10 +1,10 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Conv2DInfo } from '../../src/kernels/backend.js';
 import { referenceBackend as ref } from '../../src/kernels/reference/index.js';
-import { WasmEngine, createWasmKernels } from '../../src/kernels/wasm/index.js';
+import { createWasmKernels } from '../../src/kernels/wasm/index.js';
 import { conv2dInfo } from '../../src/ops/conv_util.js';
 import { Random } from '../../src/utils/random.js';
-import { assertClose, int, randomArray } from './helpers.js';
+import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 
 /*
  * The row-vectorised kernels of assembly/direct_rows.ts (one input channel, stride 1 along the
@@ -12,18 +12,7 @@ import { assertClose, int, randomArray } from './helpers.js';
  * the pixel ranges split output rows, which exercises the partial-row and row-end paths.
  */
 
-const engines: { name: string; engine: WasmEngine }[] = [];
-before(async () => {
-  for (const threads of [1, 2, 3]) {
-    const engine = await WasmEngine.create();
-    await engine.setThreads(threads);
-    engines.push({ name: `${threads} thread(s)`, engine });
-  }
-  engines.push({ name: 'portable SIMD, private memory', engine: await WasmEngine.create({ relaxed: false, shared: false }) });
-});
-after(() => {
-  for (const e of engines) e.engine.close();
-});
+const engines = engineVariants();
 
 function randomRowsConv(rng: Random, big: boolean): Conv2DInfo | null {
   const k = [int(rng, 1, 5), int(rng, 1, 5)] as [number, number];
