@@ -31,39 +31,14 @@ function augmentation(inputShape: number[], shift: number): Layer[] {
 }
 
 /**
- * Fashion-MNIST: two stages of two conv-BN-ReLU blocks (16 then 32 filters) with max pooling,
- * then Dense(128) and the classifier, with dropout: 218,778 parameters.
+ * Four conv-BN-ReLU stages of doubling width (32, 64, 128, 256), max pooling between them,
+ * global average pooling and the classifier.
  */
-export function fashionVgg(options: ZooOptions = {}): Sequential {
-  const inputShape = options.inputShape ?? [28, 28, 1];
+function vggStages(options: ZooOptions, inputShape: number[], shift: number, name: string): Sequential {
   return new Sequential({
-    name: options.name ?? 'fashion_vgg',
+    name: options.name ?? name,
     layers: [
-      ...augmentation(inputShape, 0.08),
-      ...convBnRelu(16), ...convBnRelu(16),
-      layers.maxPooling2d({ poolSize: 2 }),
-      ...convBnRelu(32), ...convBnRelu(32),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.flatten(),
-      layers.dropout({ rate: 0.3 }),
-      layers.dense({ units: 128, activation: 'relu' }),
-      layers.dropout({ rate: 0.3 }),
-      layers.dense({ units: options.numClasses ?? 10, activation: 'softmax' }),
-    ],
-  });
-}
-
-/**
- * CIFAR-10: four conv-BN-ReLU stages of doubling width (32, 64, 128, 256) each halving the
- * resolution, global average pooling and the classifier: 392,426 parameters. Shifts of up to
- * 4 pixels (1/8) and flips are the standard CIFAR augmentation.
- */
-export function cifarVgg(options: ZooOptions = {}): Sequential {
-  const inputShape = options.inputShape ?? [32, 32, 3];
-  return new Sequential({
-    name: options.name ?? 'cifar_vgg',
-    layers: [
-      ...augmentation(inputShape, 0.125),
+      ...augmentation(options.inputShape ?? inputShape, shift),
       ...convBnRelu(32), layers.maxPooling2d({ poolSize: 2 }),
       ...convBnRelu(64), layers.maxPooling2d({ poolSize: 2 }),
       ...convBnRelu(128), layers.maxPooling2d({ poolSize: 2 }),
@@ -72,4 +47,14 @@ export function cifarVgg(options: ZooOptions = {}): Sequential {
       layers.dense({ units: options.numClasses ?? 10, activation: 'softmax' }),
     ],
   });
+}
+
+/** Fashion-MNIST: the four stages on 28x28x1 (28 → 14 → 7 → 3), shifts of up to 2 pixels: 391,850 parameters. */
+export function fashionVgg(options: ZooOptions = {}): Sequential {
+  return vggStages(options, [28, 28, 1], 0.08, 'fashion_vgg');
+}
+
+/** CIFAR-10: the four stages on 32x32x3, with the standard shifts of up to 4 pixels (1/8): 392,426 parameters. */
+export function cifarVgg(options: ZooOptions = {}): Sequential {
+  return vggStages(options, [32, 32, 3], 0.125, 'cifar_vgg');
 }

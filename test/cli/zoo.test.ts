@@ -12,7 +12,7 @@ const expected: Record<string, { params: number; output: (number | null)[] }> = 
   'lenet5-classic': { params: 61_706, output: [null, 10] },
   'cifar-cnn': { params: 1_250_858, output: [null, 10] },
   'cifar-cnn-bn': { params: 1_251_434, output: [null, 10] },
-  'fashion-vgg': { params: 218_778, output: [null, 10] },
+  'fashion-vgg': { params: 391_850, output: [null, 10] },
   'cifar-vgg': { params: 392_426, output: [null, 10] },
 };
 
