@@ -63,7 +63,7 @@ const entries: ZooEntry[] = [
     name: 'fashion-vgg', description: 'recipe for Fashion-MNIST: conv-BN-ReLU stages of 32-64-128-256 filters, flips and 2-pixel shifts, 391,850 params',
     source: 'VGG (Simonyan and Zisserman 2015) + BatchNormalization (Ioffe and Szegedy 2015), one-cycle schedule (Smith 2018)',
     inputShape: [28, 28, 1], adaptable: true, trainable: true, dataset: 'fashion-mnist',
-    train: { epochs: 12, batchSize: 64, optimizer: 'adamw', learningRate: 0.004, schedule: 'one-cycle', weightDecay: 0.05, labelSmoothing: 0.1, flipAverage: true, validationSplit: 0 },
+    train: { epochs: 12, batchSize: 128, optimizer: 'adamw', learningRate: 0.005, schedule: 'one-cycle', weightDecay: 0.05, labelSmoothing: 0.1, flipAverage: true, validationSplit: 0 },
     create: fashionVgg,
   },
   {

@@ -21,7 +21,7 @@ test('train fashion-vgg runs the recipe, reports flip-averaged and held-out figu
   const runDir = path.join(dir, 'runs', 'fashion-vgg', 'seed-3');
   const r = await run('train', 'fashion-vgg', '--data-dir', dataRoot!, '--limit', '640', '--test-limit', '300', '--epochs', '2', '--validation-split', '0.2', '--seed', '3', '--out', runDir, '--no-plots');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /adamw \(learning rate 0\.004, one-cycle schedule, weight decay 0\.05, label smoothing 0\.1, flip-averaged evaluation\)/);
+  assert.match(r.stdout, /adamw \(learning rate 0\.005, one-cycle schedule, weight decay 0\.05, label smoothing 0\.1, flip-averaged evaluation\)/);
   assert.match(r.stdout, /test accuracy: [01]\.\d{4} \(300 images, averaged with mirrored images; without: [01]\.\d{4}\)/);
   assert.match(r.stdout, /Held-out validation \(last 128 training images\): loss \d\.\d{4} - accuracy [01]\.\d{4} \(flip-averaged\)/);
   const evaluation = JSON.parse(readFileSync(path.join(runDir, 'evaluation.json'), 'utf8'));
@@ -32,7 +32,7 @@ test('train fashion-vgg runs the recipe, reports flip-averaged and held-out figu
   const history = JSON.parse(readFileSync(path.join(runDir, 'history.json'), 'utf8'));
   // One-cycle: the rate logged after epoch 1 (mid-run) is above the final, annealed one.
   assert.equal(history.history.lr.length, 2);
-  assert.ok(history.history.lr[0] > history.history.lr[1] && history.history.lr[1] < 0.004 * 0.01);
+  assert.ok(history.history.lr[0] > history.history.lr[1] && history.history.lr[1] < 0.005 * 0.01);
   const meta = JSON.parse(readFileSync(path.join(runDir, 'convlab.json'), 'utf8'));
   assert.equal(meta.training.schedule, 'one-cycle');
 
@@ -43,7 +43,7 @@ test('train fashion-vgg runs the recipe, reports flip-averaged and held-out figu
   assert.match(md, /## fashion-vgg/);
   assert.match(md, /npx convlab train fashion-vgg --seed 3/);
   assert.ok(md.includes(`| 3 | ${evaluation.accuracy.toFixed(4)} | ${evaluation.withoutFlipAverage.accuracy.toFixed(4)} | ${evaluation.validation.accuracy.toFixed(4)} (128 images) |`), md);
-  assert.match(md, /391,850 parameters; 2 epochs, batch 64, adamw/);
+  assert.match(md, /391,850 parameters; 2 epochs, batch 128, adamw/);
 });
 
 test('recipe settings are checked like every other flag', { skip }, async () => {
