@@ -207,15 +207,15 @@ async function loadIdxFrom(spec: IdxDatasetSpec, dir: string, names: Set<string>
   const ctx = verifyContext(spec, options);
   const strict = !options.checksums;
   const raw: Record<string, RawFile> = {};
-  await Promise.all(
-    spec.files.map(async (f) => {
-      const stored = pick(names, f.name)!;
-      const file = await readMaybeGzipped(path.join(dir, stored), maxIdxBytes(spec, f.name, strict));
-      const rawName = f.name;
-      checkFile(ctx, file, file.raw === file.stored ? rawName : stored, rawName);
-      raw[f.name] = { name: file.path, bytes: file.raw };
-    }),
-  );
+  // Read in parallel, but judge in the spec's order, so a bad set always names the same file first.
+  const reads = await Promise.allSettled(spec.files.map((f) => readMaybeGzipped(path.join(dir, pick(names, f.name)!), maxIdxBytes(spec, f.name, strict))));
+  spec.files.forEach((f, i) => {
+    const read = reads[i];
+    if (read.status === 'rejected') throw read.reason;
+    const file = read.value;
+    checkFile(ctx, file, file.raw === file.stored ? f.name : pick(names, f.name)!, f.name);
+    raw[f.name] = { name: file.path, bytes: file.raw };
+  });
   return assembleIdx(spec, raw, { source, notes: [...extraNotes, ...verificationNotes(ctx)], strictCounts: strict });
 }
 
