@@ -23,8 +23,12 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
 const INITIAL_PAGES = 64;
 export const MAXIMUM_PAGES = 65536;
 
+function buildUrl(name: string): URL {
+  return new URL(`../../../build/wasm/${name}.wasm`, import.meta.url);
+}
+
 async function readBuild(name: string): Promise<Uint8Array<ArrayBuffer>> {
-  const url = new URL(`../../../build/wasm/${name}.wasm`, import.meta.url);
+  const url = buildUrl(name);
   try {
     if (url.protocol === 'file:') {
       const fs = await import('node:fs/promises');
@@ -64,13 +68,20 @@ function createMemory(shared: boolean): WebAssembly.Memory | null {
   }
 }
 
+/** Shared memory where wanted and possible (threads), else private memory; null if neither. */
+function kernelMemory(wantShared: boolean): { memory: WebAssembly.Memory; shared: boolean } | null {
+  const shared = wantShared && sharedMemoryPossible() ? createMemory(true) : null;
+  if (shared) return { memory: shared, shared: true };
+  const own = createMemory(false);
+  return own ? { memory: own, shared: false } : null;
+}
+
 /** Compiles the fastest build this runtime accepts; throws if WebAssembly SIMD is missing. */
 export async function loadKernels(options: { relaxed?: boolean; shared?: boolean } = {}): Promise<LoadedKernels> {
   if (typeof WebAssembly !== 'object') throw new Error('wasm backend: WebAssembly is not available in this runtime');
-  let memory = options.shared === false || !sharedMemoryPossible() ? null : createMemory(true);
-  const shared = memory !== null;
-  memory ??= createMemory(false);
-  if (!memory) throw new Error('wasm backend: cannot create a WebAssembly.Memory');
+  const chosen = kernelMemory(options.shared !== false);
+  if (!chosen) throw new Error('wasm backend: cannot create a WebAssembly.Memory');
+  const { memory, shared } = chosen;
   const suffix = shared ? '-mt' : '';
   if (options.relaxed !== false) {
     await enableRelaxedSimdFlag();
@@ -100,10 +111,9 @@ function nodeBuiltin<T>(name: string): T | null {
 export function loadKernelsSync(): LoadedKernels | null {
   const fs = nodeBuiltin<typeof import('node:fs')>('node:fs');
   if (!fs || typeof WebAssembly !== 'object') return null;
-  let memory = sharedMemoryPossible() ? createMemory(true) : null;
-  const shared = memory !== null;
-  memory ??= createMemory(false);
-  if (!memory) return null;
+  const chosen = kernelMemory(true);
+  if (!chosen) return null;
+  const { memory, shared } = chosen;
   const suffix = shared ? '-mt' : '';
   try {
     nodeBuiltin<typeof import('node:v8')>('node:v8')?.setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -113,7 +123,7 @@ export function loadKernelsSync(): LoadedKernels | null {
   for (const [name, relaxedSimd] of [[`convlab-relaxed${suffix}`, true], [`convlab-simd${suffix}`, false]] as const) {
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = new Uint8Array(fs.readFileSync(new URL(`../../../build/wasm/${name}.wasm`, import.meta.url))) as Uint8Array<ArrayBuffer>;
+      bytes = new Uint8Array(fs.readFileSync(buildUrl(name))) as Uint8Array<ArrayBuffer>;
     } catch {
       return null;
     }
