@@ -405,12 +405,13 @@ async function readCifarArchive(file: string, maxEntry: number): Promise<Map<str
     for await (const entry of extract) {
       const base = path.posix.basename(entry.header.name);
       const size = entry.header.size ?? 0;
+      // A damaged size field can decode to NaN, a negative or a fractional number. Refuse it before
+      // anything else: tar-stream never finishes skipping an entry of NaN bytes, even one we ignore.
+      if (!Number.isSafeInteger(size) || size < 0) throw new Error(`${file}: member '${entry.header.name}' declares an invalid size (${size}); the archive is corrupt`);
       if (entry.header.type !== 'file' || !ARCHIVE_WANTED.has(base)) {
         entry.resume();
         continue;
       }
-      // A base-256 size field can decode to a negative or fractional number; refuse it before it reaches an allocation.
-      if (!Number.isSafeInteger(size) || size < 0) throw new Error(`${file}: member ${entry.header.name} declares an invalid size (${size}); the archive is corrupt`);
       if (size > maxEntry) throw new Error(`${file}: member ${entry.header.name} is ${formatBytes(size)}, more than the ${formatBytes(maxEntry)} expected`);
       const bytes = new Uint8Array(size);
       let at = 0;
