@@ -1,5 +1,5 @@
 import { isNode } from './loader.js';
-import { WORKER_SOURCE } from './worker_source.js';
+import { SPIN_MS, WORKER_SOURCE } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory. The main thread is thread 0: it
@@ -114,6 +114,11 @@ export class ThreadPool {
     const expected = this.workers.length;
     const limit = ThreadPool.jobTimeoutMs;
     const deadline = Date.now() + limit;
+    // The workers' shares end about when ours does: watch rather than sleep, as they do.
+    const spinUntil = performance.now() + SPIN_MS;
+    for (let i = 1; Atomics.load(ctrl, 1) < expected; i++) {
+      if ((i & 1023) === 0 && performance.now() > spinUntil) break;
+    }
     for (let done = Atomics.load(ctrl, 1); done < expected; done = Atomics.load(ctrl, 1)) {
       // A worker that died inside a kernel never counts itself done, and its 'exit' event cannot
       // run while this thread waits: the deadline is what turns that into an error.
