@@ -54,4 +54,50 @@ describe('random augmentation layers', () => {
       setFloatX('float32');
     }
   });
+
+  it('randomErasing blanks one rectangle of the chosen size per image, and only while training', () => {
+    const x = tensor(new Float32Array(6 * 8 * 8).fill(5), [6, 8, 8, 1]);
+    const erasing = layers.randomErasing({ factor: [1, 1], scale: [0.25, 0.25], fillValue: 0, seed: 2 });
+    assert.equal(erasing.apply(x, false), x);
+    const y = erasing.apply(x, true);
+    for (let b = 0; b < 6; b++) {
+      const erased: [number, number][] = [];
+      rows(y, b).forEach((row, r) => row.forEach((v, c) => { if (v === 0) erased.push([r, c]); else assert.equal(v, 5); }));
+      // Sides of sqrt(0.25) × 8 = 4 pixels: a 4x4 block.
+      assert.equal(erased.length, 16, `image ${b}`);
+      const r0 = Math.min(...erased.map(([r]) => r));
+      const c0 = Math.min(...erased.map(([, c]) => c));
+      assert.ok(erased.every(([r, c]) => r - r0 < 4 && c - c0 < 4), `image ${b}: ${JSON.stringify(erased)}`);
+    }
+  });
+  it('randomErasing erases with the drawn probability and fills with clipped noise by default', () => {
+    const x = tensor(new Float32Array(200 * 4 * 4).fill(0.5), [200, 4, 4, 1]);
+    const half = layers.randomErasing({ factor: [0.5, 0.5], scale: [0.5, 0.5], valueRange: [0, 1], seed: 5 }).apply(x, true);
+    let touched = 0;
+    let negativeDraws = 0;
+    for (let b = 0; b < 200; b++) {
+      const image = half.data.subarray(b * 16, (b + 1) * 16);
+      const changed = Array.from(image).filter((v) => v !== 0.5);
+      if (changed.length > 0) touched++;
+      for (const v of changed) assert.ok(v >= 0 && v <= 1, `fill ${v} outside valueRange [0, 1]`);
+      negativeDraws += changed.filter((v) => v === 0).length;
+    }
+    assert.ok(touched > 70 && touched < 130, `${touched} of 200 images erased at probability 0.5`);
+    assert.ok(negativeDraws > 0, 'N(0, 1) fill clipped at 0 for negative draws');
+    const never = layers.randomErasing({ factor: 0, seed: 5 }).apply(x, true);
+    assert.deepEqual(Array.from(never.data), Array.from(x.data));
+    assert.throws(() => layers.randomErasing({ scale: [0.1, 2] }), /RandomErasing '.*': scale must be a number or a pair of numbers in \[0, 1\], received \[0.1,2\]/);
+  });
+  it('randomErasing passes gradients to the kept pixels only', () => {
+    setFloatX('float64');
+    try {
+      const rng = new Random(3);
+      const x = randomTensor([3, 5, 6, 2], rng);
+      const w = randomTensor([3, 5, 6, 2], rng);
+      const fresh = () => layers.randomErasing({ factor: [1, 1], scale: [0.2, 0.4], valueRange: [-1, 1], seed: 8 });
+      checkGradients('randomErasing', () => ops.sum(ops.mul(fresh().apply(x, true), w)), [x]);
+    } finally {
+      setFloatX('float32');
+    }
+  });
 });

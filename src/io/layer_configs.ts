@@ -220,6 +220,27 @@ layerArgs.RandomTranslation = (c, ctx) => {
   };
 };
 
+layerArgs.RandomErasing = (c, ctx) => {
+  const pair = (field: string, fallback: [number, number]): [number, number] => {
+    const v = c[field];
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'number' && v >= 0 && v <= 1) return [0, v];
+    if (Array.isArray(v) && v.length === 2 && v.every((e) => typeof e === 'number' && e >= 0 && e <= 1)) return [v[0], v[1]];
+    throw new ModelFormatError(`${where(ctx, field)} must be a number or a pair of numbers in [0, 1], received ${describe(v)}`);
+  };
+  const range = c.valueRange ?? [0, 255];
+  if (!Array.isArray(range) || range.length !== 2 || !range.every((e) => typeof e === 'number' && Number.isFinite(e)) || range[0] > range[1]) {
+    throw new ModelFormatError(`${where(ctx, 'valueRange')} must be [low, high], received ${describe(c.valueRange)}`);
+  }
+  return {
+    factor: pair('factor', [0, 1]),
+    scale: pair('scale', [0.02, 0.33]),
+    fillValue: finiteNumber(c, 'fillValue', ctx) ?? null,
+    valueRange: [range[0], range[1]],
+    seed: seedOf(c, ctx),
+  };
+};
+
 // Merge layers of functional models. Concatenate joins along the last axis only.
 layerArgs.Add = () => ({});
 layerArgs.Concatenate = (c, ctx) => {

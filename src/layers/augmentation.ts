@@ -22,7 +22,7 @@ function fillIndex(i: number, size: number, mode: FillMode): number {
   return m < size ? m : period - 1 - m;
 }
 
-abstract class RandomImageLayer extends Layer {
+export abstract class RandomImageLayer extends Layer {
   readonly seed: number | null;
   protected readonly rng: Random;
 
@@ -43,6 +43,13 @@ abstract class RandomImageLayer extends Layer {
     return inputShape;
   }
 
+  override getConfig(): Record<string, unknown> {
+    return { ...super.getConfig(), seed: this.seed };
+  }
+}
+
+/** An augmentation that moves pixels: each output pixel reads one input pixel, or zero. */
+abstract class RandomPixelMapLayer extends RandomImageLayer {
   /** The source pixel (row, column) for output pixel (row, column) of one sample. */
   protected abstract sampleMap(height: number, width: number): (row: number, col: number) => [number, number];
 
@@ -63,10 +70,6 @@ abstract class RandomImageLayer extends Layer {
     }
     return gatherElements(x, source, x.shape);
   }
-
-  override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), seed: this.seed };
-  }
 }
 
 export interface RandomFlipArgs extends LayerArgs {
@@ -75,7 +78,7 @@ export interface RandomFlipArgs extends LayerArgs {
 }
 
 /** Flips each image with probability 1/2 along the chosen axes (Keras's RandomFlip). */
-export class RandomFlip extends RandomImageLayer {
+export class RandomFlip extends RandomPixelMapLayer {
   readonly className = 'RandomFlip';
   readonly mode: 'horizontal' | 'vertical' | 'horizontal_and_vertical';
 
@@ -112,7 +115,7 @@ export interface RandomTranslationArgs extends LayerArgs {
  * direction (Keras's RandomTranslation with nearest-pixel interpolation). With fillMode
  * 'constant' it is the classic "pad and random crop" augmentation.
  */
-export class RandomTranslation extends RandomImageLayer {
+export class RandomTranslation extends RandomPixelMapLayer {
   readonly className = 'RandomTranslation';
   readonly heightFactor: number;
   readonly widthFactor: number;

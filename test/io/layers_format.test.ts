@@ -101,10 +101,12 @@ describe('TF.js Layers format: convlab → file → convlab', () => {
     }
   });
 
-  it('augmentation layers (RandomFlip, RandomTranslation) keep their options and seeds', async () => {
+  it('augmentation layers (RandomFlip, RandomTranslation, RandomErasing) keep their options and seeds', async () => {
     const model = sequential({ layers: [
       layers.randomFlip({ inputShape: [28, 28, 1], mode: 'horizontal_and_vertical', seed: 3 }),
       layers.randomTranslation({ heightFactor: 0.1, widthFactor: 0.2, fillMode: 'constant' }),
+      layers.randomErasing({ factor: 0.5, scale: [0.05, 0.2], valueRange: [0, 1], seed: 7 }),
+      layers.randomErasing({ fillValue: 0 }),
       layers.flatten(),
       layers.dense({ units: 2 }),
     ] });

@@ -169,7 +169,7 @@ const exporters: Record<string, LayerExport> = {
 };
 
 // Layers that are the identity at inference time.
-for (const name of ['Dropout', 'RandomFlip', 'RandomTranslation']) exporters[name] = () => undefined;
+for (const name of ['Dropout', 'RandomFlip', 'RandomTranslation', 'RandomErasing']) exporters[name] = () => undefined;
 
 function pool(e: Exporter, layer: Layer & Record<string, any>, inShape: SymbolicShape, op: 'MaxPool' | 'AveragePool'): void { // eslint-disable-line @typescript-eslint/no-explicit-any
   requireRank4(layer, inShape);
