@@ -6,7 +6,7 @@ import { logSoftmaxGrad } from '../ops/log_softmax.js';
 import { gatherElementsGrad } from '../ops/gather.js';
 import { splitLastAxis } from '../ops/concat.js';
 import { batchNormGradient, batchNormInferenceGradient } from '../ops/batchnorm.js';
-import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { TapeNode } from './tape.js';
@@ -25,7 +25,7 @@ function like(t: Tensor, shape: readonly number[] = t.shape): FloatArray {
 function activationGradient(op: ActivationGradOp, fromInput: boolean): GradientRule {
   return (dy, node) => {
     const source = fromInput ? node.inputs[0] : node.output;
-    const out = like(dy);
+    const out = allocateKernelOutput(dy.dtype as FloatDType, dy.size);
     kernels().activationGrad(op, dy.data as FloatArray, source.data as FloatArray, out, (node.attrs.alpha as number) ?? 0);
     return [new Tensor(out, dy.shape)];
   };

@@ -1,7 +1,7 @@
 import { record } from '../autograd/tape.js';
 import { kernels } from '../kernels/registry.js';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.js';
-import { allocateFloat, isFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, allocateKernelOutput, isFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor, scalar } from '../tensor/tensor.js';
 
@@ -26,7 +26,7 @@ function binaryOp(op: BinaryOp, name: string, aIn: Tensor | number, bIn: Tensor 
   const b = toTensor(bIn, a);
   const dtype = sameFloatDType(a, b, name);
   const outShape = broadcastShapes(a.shape, b.shape, name);
-  const out = allocateFloat(dtype, sizeOf(outShape));
+  const out = allocateKernelOutput(dtype, sizeOf(outShape));
   kernels().binary(op, a.data as FloatArray, a.shape, b.data as FloatArray, b.shape, out, outShape);
   const y = new Tensor(out, outShape);
   record(name, [a, b], y);
@@ -42,7 +42,7 @@ export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binar
 
 export function unaryOp(op: UnaryOp, name: string, x: Tensor, alpha = 0): Tensor {
   const data = floatData(x, name);
-  const out = allocateFloat(x.dtype as FloatDType, x.size);
+  const out = allocateKernelOutput(x.dtype as FloatDType, x.size);
   kernels().unary(op, data, out, alpha);
   const y = new Tensor(out, x.shape);
   record(name, [x], y, { alpha });

@@ -1,6 +1,6 @@
 import { record, type TapeNode } from '../autograd/tape.js';
 import { kernels } from '../kernels/registry.js';
-import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { floatData, mul } from './arithmetic.js';
@@ -38,7 +38,7 @@ const data = (t: Tensor | null): FloatArray | null => (t ? (t.data as FloatArray
 /** Training mode: normalizes with the batch's own mean and biased variance over all but the last axis. */
 export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number): BatchNormResult {
   const { dtype, channels, rows } = checkOperands('BatchNorm', x, [['gamma', gamma], ['beta', beta]]);
-  const out = allocateFloat(dtype, x.size);
+  const out = allocateKernelOutput(dtype, x.size);
   const mean = allocateFloat(dtype, channels);
   const variance = allocateFloat(dtype, channels);
   const invStd = allocateFloat(dtype, channels);
@@ -55,7 +55,7 @@ export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, ga
   const invStd = allocateFloat(dtype, channels);
   const v = variance.data as FloatArray;
   for (let j = 0; j < channels; j++) invStd[j] = 1 / Math.sqrt(v[j] + epsilon);
-  const out = allocateFloat(dtype, x.size);
+  const out = allocateKernelOutput(dtype, x.size);
   kernels().batchNormApply(x.data as FloatArray, mean.data as FloatArray, invStd, data(gamma), data(beta), out, rows, channels);
   const y = new Tensor(out, x.shape);
   const inputs = [x, mean, variance, gamma, beta].filter((t): t is Tensor => t !== null);
@@ -75,7 +75,7 @@ function gradParts(dy: Tensor, x: Tensor, mean: FloatArray, gamma: Tensor | null
   const channels = x.shape[x.rank - 1];
   const rows = channels === 0 ? 0 : x.size / channels;
   const dtype = x.dtype as FloatDType;
-  const dx = wantDx ? allocateFloat(dtype, x.size) : null;
+  const dx = wantDx ? allocateKernelOutput(dtype, x.size) : null;
   const sumDy = allocateFloat(dtype, channels);
   const sumDyXhat = allocateFloat(dtype, channels);
   kernels().batchNormGrad(dy.data as FloatArray, x.data as FloatArray, mean, invStd, data(gamma), dx, sumDy, sumDyXhat, rows, channels, training);

@@ -1,6 +1,6 @@
 import { record } from '../autograd/tape.js';
 import { kernels } from '../kernels/registry.js';
-import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { floatData, sameFloatDType, unaryOp } from './arithmetic.js';
@@ -21,7 +21,7 @@ function rowsCols(x: Tensor): [number, number] {
 export function softmax(x: Tensor): Tensor {
   const data = floatData(x, 'Softmax');
   const [rows, cols] = rowsCols(x);
-  const out = allocateFloat(x.dtype as FloatDType, x.size);
+  const out = allocateKernelOutput(x.dtype as FloatDType, x.size);
   kernels().softmax(data, out, rows, cols);
   const y = new Tensor(out, x.shape);
   record('Softmax', [x], y);
@@ -39,7 +39,7 @@ export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   if (ka !== kb) {
     throw new Error(`MatMul: inner dimensions differ: ${formatShape(a.shape)}${transposeA ? 'ᵀ' : ''} · ${formatShape(b.shape)}${transposeB ? 'ᵀ' : ''}`);
   }
-  const out = allocateFloat(dtype, m * n);
+  const out = allocateKernelOutput(dtype, m * n);
   kernels().matMul(a.data as FloatArray, b.data as FloatArray, out, m, ka, n, transposeA, transposeB);
   const y = new Tensor(out, [m, n]);
   record('MatMul', [a, b], y, { transposeA, transposeB });
@@ -53,7 +53,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   if (bias.rank !== 1 || bias.shape[0] !== channels) {
     throw new Error(`BiasAdd: bias of shape ${formatShape(bias.shape)} does not match the last axis of ${formatShape(x.shape)}`);
   }
-  const out = allocateFloat(dtype, x.size);
+  const out = allocateKernelOutput(dtype, x.size);
   kernels().biasAdd(x.data as FloatArray, bias.data as FloatArray, out);
   const y = new Tensor(out, x.shape);
   record('BiasAdd', [x, bias], y);
@@ -83,7 +83,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
   if (info.outHeight <= 0 || info.outWidth <= 0) {
     throw new Error(`Conv2D: a ${filter.shape[0]}x${filter.shape[1]} kernel does not fit input ${formatShape(x.shape)} with 'valid' padding`);
   }
-  const out = allocateFloat(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
+  const out = allocateKernelOutput(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
   kernels().conv2d(x.data as FloatArray, filter.data as FloatArray, out, info);
   const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.outChannels]);
   record('Conv2D', [x, filter], y, { info });
@@ -105,7 +105,7 @@ function pool(kind: 'MaxPool' | 'AvgPool', x: Tensor, options: Pool2DOptions): T
   if (info.outHeight <= 0 || info.outWidth <= 0) {
     throw new Error(`${kind}: a ${poolSize[0]}x${poolSize[1]} pool does not fit input ${formatShape(x.shape)} with 'valid' padding`);
   }
-  const out = allocateFloat(x.dtype as FloatDType, info.batch * info.outHeight * info.outWidth * info.channels);
+  const out = allocateKernelOutput(x.dtype as FloatDType, info.batch * info.outHeight * info.outWidth * info.channels);
   if (kind === 'MaxPool') kernels().maxPool(data, out, info);
   else kernels().avgPool(data, out, info);
   const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.channels]);

@@ -47,8 +47,11 @@ export function checkAllocation(dtype: DType, length: number): void {
  * where they lie. Null (the default) means the JS heap.
  */
 export interface FloatArena {
-  /** A zero-filled Float32Array of `length`, or null to fall back to the JS heap. */
-  allocFloat32(length: number): Float32Array | null;
+  /**
+   * A Float32Array of `length`, zero-filled unless `zeroed` is false (then its contents are
+   * whatever the memory held), or null to fall back to the JS heap.
+   */
+  allocFloat32(length: number, zeroed?: boolean): Float32Array | null;
 }
 
 let arena: FloatArena | null = null;
@@ -77,8 +80,8 @@ export function inArena(): boolean {
   return arena !== null;
 }
 
-function newFloat32(length: number): Float32Array {
-  return arena?.allocFloat32(length) ?? new Float32Array(length);
+function newFloat32(length: number, zeroed = true): Float32Array {
+  return arena?.allocFloat32(length, zeroed) ?? new Float32Array(length);
 }
 
 export function allocate(dtype: DType, length: number): TypedArray {
@@ -95,6 +98,16 @@ export function allocate(dtype: DType, length: number): TypedArray {
 export function allocateFloat(dtype: FloatDType, length: number): FloatArray {
   checkAllocation(dtype, length);
   return dtype === 'float64' ? new Float64Array(length) : newFloat32(length);
+}
+
+/**
+ * Storage for a kernel's output that the kernel overwrites in full, so a step arena may skip
+ * zeroing it (tens of megabytes per step in a convolutional network). Never use it for an
+ * output the kernel accumulates into.
+ */
+export function allocateKernelOutput(dtype: FloatDType, length: number): FloatArray {
+  checkAllocation(dtype, length);
+  return dtype === 'float64' ? new Float64Array(length) : newFloat32(length, false);
 }
 
 export function dtypeOf(data: TypedArray): DType {

@@ -192,7 +192,7 @@ export class WasmEngine {
    * A kernel call must not allocate step tensors between its reset() and its last get(): a step
    * tensor takes the place of the call's scratch.
    */
-  allocFloat32(length: number): Float32Array | null {
+  allocFloat32(length: number, zeroed = true): Float32Array | null {
     if (!this.features.sharedMemory) return null;
     const ptr = this.base;
     const end = align(ptr + length * 4);
@@ -200,7 +200,7 @@ export class WasmEngine {
     this.ensure(end);
     this.base = end;
     this.top = end;
-    this.exports.zero(ptr, length * 4);
+    if (zeroed) this.exports.zero(ptr, length * 4);
     return new Float32Array(this.buffer, ptr, length);
   }
 
