@@ -68,24 +68,54 @@ export function median(values: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** The steady part of a timed run: fit's batches after its first, without fit's own setup. */
+export interface SteadyTiming {
+  ms: number;
+  units: number;
+}
+
+/**
+ * Clock for `fit`: an onBatchEnd hook stamps each batch, and `timing()` reports the span from
+ * the first batch's end to the last's. Frameworks differ a lot in what one `fit` call costs
+ * before its first batch (TF.js builds its callbacks and validation plumbing each time), and that
+ * fixed cost says nothing about training speed; a repeat of a few dozen steps would include it.
+ */
+export function batchClock(): { onBatchEnd: () => void; timing: () => SteadyTiming | undefined } {
+  const stamps: number[] = [];
+  return {
+    onBatchEnd: () => {
+      stamps.push(performance.now());
+    },
+    timing: () => (stamps.length >= 2 ? { ms: stamps[stamps.length - 1] - stamps[0], units: stamps.length - 1 } : undefined),
+  };
+}
+
+function isSteady(v: unknown): v is SteadyTiming {
+  return typeof v === 'object' && v !== null && typeof (v as SteadyTiming).ms === 'number' && typeof (v as SteadyTiming).units === 'number';
+}
+
 /**
  * Times `run(units)` (which does `units` steps of `perUnit` samples or flops): one warm-up,
- * a probe to size each repeat near `targetMs`, then `repeats` timed repeats. Returns rates.
+ * a probe to size each repeat near `targetMs`, then `repeats` timed repeats. Returns rates. A run
+ * that returns a SteadyTiming is rated on that part alone (see batchClock).
  */
-export async function timeRepeats(run: (units: number) => unknown, perUnit: number, opts: { quick: boolean; maxUnits: number; scale?: number }): Promise<number[]> {
+export async function timeRepeats(run: (units: number) => unknown, perUnit: number, opts: { quick: boolean; maxUnits: number; minUnits?: number; scale?: number }): Promise<number[]> {
   const targetMs = opts.quick ? 250 : 1500;
   const repeats = opts.quick ? 2 : 5;
-  await run(1);
+  const minUnits = opts.minUnits ?? 1;
+  await run(minUnits);
   let t = performance.now();
-  await run(1);
-  const probe = Math.max(performance.now() - t, 0.01);
-  const units = Math.max(1, Math.min(opts.maxUnits, Math.round(targetMs / probe)));
+  const probeResult = await run(minUnits);
+  const probeWall = performance.now() - t;
+  const probe = Math.max(isSteady(probeResult) ? probeResult.ms / probeResult.units : probeWall / minUnits, 0.01);
+  const units = Math.max(minUnits, Math.min(opts.maxUnits, Math.round(targetMs / probe)));
   const rates: number[] = [];
   for (let r = 0; r < repeats; r++) {
     t = performance.now();
-    await run(units);
-    const seconds = (performance.now() - t) / 1000;
-    rates.push((units * perUnit) / seconds / (opts.scale ?? 1));
+    const result = await run(units);
+    const wall = performance.now() - t;
+    const { ms, units: timed } = isSteady(result) ? result : { ms: wall, units };
+    rates.push((timed * perUnit) / (ms / 1000) / (opts.scale ?? 1));
   }
   return rates;
 }

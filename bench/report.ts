@@ -58,8 +58,10 @@ Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}
 Every figure is the median of several timed repeats (5, or 2 in quick mode), each sized to about 1.5 s
 after a warm-up, with the spread as the largest deviation of a repeat from the median. Higher is
 better. All systems ran in the same run, one process each, on the same synthetic 28x28x1 data.
-Training is \`fit\` for one epoch (Adam, sparse categorical cross-entropy, no shuffling); inference is
-\`predict\` at batch 128; GEMM is a 1024³ float32 product; conv rows are forward Conv2D at batch 32.
+Training is \`fit\` for one epoch (Adam, sparse categorical cross-entropy, no shuffling), timed from the
+end of its first batch to the end of its last, so that what a \`fit\` call costs before it starts (large
+in TF.js) is not counted as training; PyTorch runs a plain loop. Inference is \`predict\` at batch 128;
+GEMM is a 1024³ float32 product; conv rows are forward Conv2D at batch 32.
 
 ${table}
 

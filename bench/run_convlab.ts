@@ -7,7 +7,7 @@ import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads, wasmInfo } from '../src/kernels/wasm/index.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 import { setSeed } from '../src/utils/random.js';
-import { CONV_CASES, GEMM_N, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
+import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
 
 export function buildModel(name: ModelName): Sequential {
   if (name === 'lab') {
@@ -51,8 +51,10 @@ for (const { model: name, batch } of TRAIN_CASES) {
     const n = steps * batch;
     const xs = tensor(data.x.subarray(0, n * 784), [n, 28, 28, 1]);
     const ys = tensor(data.y.subarray(0, n), [n]);
-    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
-  }, batch, { quick: args.quick, maxUnits });
+    const clock = batchClock();
+    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, callbacks: { onBatchEnd: clock.onBatchEnd } });
+    return clock.timing();
+  }, batch, { quick: args.quick, maxUnits, minUnits: 3 });
   measurements.push({ key: `train ${name} batch ${batch}`, unit: 'samples/s', values });
 }
 

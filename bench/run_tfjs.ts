@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { CONV_CASES, GEMM_N, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
+import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 
 interface KernelArgs {
@@ -97,10 +97,12 @@ for (const { model: name, batch } of TRAIN_CASES) {
     const n = steps * batch;
     const xs = tf.tensor4d(data.x.subarray(0, n * 784), [n, 28, 28, 1]);
     const ys = tf.tensor1d(data.y.subarray(0, n), 'float32');
-    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
+    const clock = batchClock();
+    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, callbacks: { onBatchEnd: clock.onBatchEnd } });
     xs.dispose();
     ys.dispose();
-  }, batch, { quick: args.quick, maxUnits: slow ? 3 : Math.floor(data.count / batch) });
+    return clock.timing();
+  }, batch, { quick: args.quick, maxUnits: slow ? 3 : Math.floor(data.count / batch), minUnits: 3 });
   measurements.push({ key: `train ${name} batch ${batch}`, unit: 'samples/s', values });
   model.dispose();
 }
