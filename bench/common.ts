@@ -101,7 +101,7 @@ function isSteady(v: unknown): v is SteadyTiming {
  */
 export async function timeRepeats(run: (units: number) => unknown, perUnit: number, opts: { quick: boolean; maxUnits: number; minUnits?: number; scale?: number }): Promise<number[]> {
   const targetMs = opts.quick ? 250 : 1500;
-  const repeats = opts.quick ? 2 : 5;
+  const repeats = repeatsArg() ?? (opts.quick ? 2 : 5);
   const minUnits = opts.minUnits ?? 1;
   await run(minUnits);
   let t = performance.now();
@@ -118,6 +118,12 @@ export async function timeRepeats(run: (units: number) => unknown, perUnit: numb
     rates.push((timed * perUnit) / (ms / 1000) / (opts.scale ?? 1));
   }
   return rates;
+}
+
+/** `--repeats N` as bench/index.ts passes it to every runner. */
+function repeatsArg(): number | undefined {
+  const i = process.argv.indexOf('--repeats');
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
 }
 
 export function parseArgs(): { quick: boolean; dataFile: string; system: string; threads: number } {

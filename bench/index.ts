@@ -3,7 +3,7 @@
  * shapes on every system in one run, on the same data, and writes docs/benchmarks.md and
  * docs/benchmarks.json. Run it on a quiet machine, under the CPU lock:
  *
- *   flock /tmp/convlab-cpu.lock npm run bench [-- --quick] [-- --systems wasm1,wasmN,tfjs-wasm]
+ *   flock /tmp/convlab-cpu.lock npm run bench [-- --quick] [-- --systems wasm1,wasmN,tfjs-wasm] [-- --repeats 9]
  *
  * Each system runs in its own process (bench/run_convlab.ts, bench/run_tfjs.ts,
  * bench/run_torch.py) so that no runtime's warm state or threads affect another's figures.
@@ -19,6 +19,9 @@ import { renderReport, type Report } from './report.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
+const repeatsIndex = process.argv.indexOf('--repeats');
+const repeats = repeatsIndex >= 0 ? Number(process.argv[repeatsIndex + 1]) : quick ? 2 : 5;
+if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, received ${process.argv[repeatsIndex + 1]}`);
 const outIndex = process.argv.indexOf('--out');
 const outDir = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]) : quick ? mkdtempSync(path.join(os.tmpdir(), 'convlab-bench-')) : path.join(root, 'docs');
 const systemsIndex = process.argv.indexOf('--systems');
@@ -77,7 +80,7 @@ try {
     if (!wanted.includes(spec.id) || (spec.id === 'torch' && !torchVersion)) continue;
     process.stderr.write(`bench: ${spec.id} ...\n`);
     const t = performance.now();
-    const r = spawnSync(spec.command, [...spec.args, '--data', dataFile, ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 30 * 60_000 });
+    const r = spawnSync(spec.command, [...spec.args, '--data', dataFile, '--repeats', String(repeats), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 30 * 60_000 });
     const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
     if (r.status !== 0 || !line) {
       notes.push(`${spec.id} failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}`);
@@ -93,7 +96,8 @@ try {
 
 const report: Report = {
   date: started.toISOString(),
-  command: `npm run bench${quick ? ' -- --quick' : ''}${systemsIndex >= 0 ? ` -- --systems ${wanted.join(',')}` : ''}`,
+  command: `npm run bench${quick ? ' -- --quick' : ''}${systemsIndex >= 0 ? ` -- --systems ${wanted.join(',')}` : ''}${repeatsIndex >= 0 ? ` -- --repeats ${repeats}` : ''}`,
+  repeats,
   machine: {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores,

@@ -18,7 +18,7 @@ from torch import nn
 QUICK = "--quick" in sys.argv
 DATA = sys.argv[sys.argv.index("--data") + 1]
 TARGET = 0.25 if QUICK else 1.5
-REPEATS = 2 if QUICK else 5
+REPEATS = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else (2 if QUICK else 5)
 
 
 def read_data(path):
