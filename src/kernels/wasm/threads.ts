@@ -27,15 +27,14 @@ export class ThreadPool {
     /** int32 index of the four control words in memory. */
     private readonly ctrlIndex: number,
   ) {
-    this.control = new Int32Array(memory.buffer, ctrlIndex * 4, 4);
+    this.control = new Int32Array(memory.buffer, ctrlIndex * 4, 8);
   }
 
   /** Starts `count` workers (threads beyond the main one) and waits until each has instantiated. */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrlIndex: number, count: number): Promise<ThreadPool> {
     const pool = new ThreadPool(memory, ctrlIndex);
     const ctrl = pool.ctrl();
-    Atomics.store(ctrl, 0, 0);
-    Atomics.store(ctrl, 1, 0);
+    for (let i = 0; i < 8; i++) Atomics.store(ctrl, i, 0);
     try {
       await Promise.all(Array.from({ length: count }, (_, i) => pool.spawn(module, i + 1)));
     } catch (error) {
@@ -127,6 +126,12 @@ export class ThreadPool {
         throw new Error(`wasm backend: ${this.broken}`);
       }
       Atomics.wait(ctrl, 1, done, Math.min(1000, limit));
+    }
+    // Shares a worker could not finish (it says why on stderr): each writes only its own part of
+    // the output, so this thread can compute them instead.
+    const failed = Atomics.exchange(ctrl, 4, 0);
+    for (let tid = 1; failed !== 0 && tid < nt; tid++) {
+      if (failed & (1 << tid)) runLocal(tid, nt);
     }
   }
 
