@@ -60,7 +60,7 @@ const entries: ZooEntry[] = [
     adaptable: true, trainable: true, dataset: 'cifar10', train: { ...ADAM, epochs: 10, batchSize: 64 }, create: cifarCnnBn,
   },
   {
-    name: 'fashion-vgg', description: 'recipe for Fashion-MNIST: conv-BN-ReLU stages of 32-64-128-256 filters, flips and 2-pixel shifts, 391,850 params',
+    name: 'fashion-vgg', description: 'recipe for Fashion-MNIST: conv-BN-ReLU stages of 32-64-128-256 filters, random flips, 391,850 params',
     source: 'VGG (Simonyan and Zisserman 2015) + BatchNormalization (Ioffe and Szegedy 2015), one-cycle schedule (Smith 2018)',
     inputShape: [28, 28, 1], adaptable: true, trainable: true, dataset: 'fashion-mnist',
     train: { epochs: 12, batchSize: 128, optimizer: 'adamw', learningRate: 0.005, schedule: 'one-cycle', weightDecay: 0.05, labelSmoothing: 0.1, flipAverage: true, validationSplit: 0 },

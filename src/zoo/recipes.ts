@@ -22,12 +22,10 @@ function convBnRelu(filters: number, extra: { inputShape?: number[] } = {}): Lay
   ];
 }
 
-/** Left-right flips and shifts of up to `shift` of the size, the borders filled with zeros. */
+/** Left-right flips, and shifts of up to `shift` of the size (borders filled with zeros) unless 0. */
 function augmentation(inputShape: number[], shift: number): Layer[] {
-  return [
-    layers.randomFlip({ mode: 'horizontal', inputShape }),
-    layers.randomTranslation({ heightFactor: shift, widthFactor: shift, fillMode: 'constant' }),
-  ];
+  const flip = layers.randomFlip({ mode: 'horizontal', inputShape });
+  return shift > 0 ? [flip, layers.randomTranslation({ heightFactor: shift, widthFactor: shift, fillMode: 'constant' })] : [flip];
 }
 
 /**
@@ -49,9 +47,13 @@ function vggStages(options: ZooOptions, inputShape: number[], shift: number, nam
   });
 }
 
-/** Fashion-MNIST: the four stages on 28x28x1 (28 → 14 → 7 → 3), shifts of up to 2 pixels: 391,850 parameters. */
+/**
+ * Fashion-MNIST: the four stages on 28x28x1 (28 → 14 → 7 → 3), flips only: 391,850 parameters.
+ * Fashion-MNIST's items are centred, and shifts of 2 pixels left this net underfitting in a
+ * 30-minute budget (0.9355 test accuracy with them).
+ */
 export function fashionVgg(options: ZooOptions = {}): Sequential {
-  return vggStages(options, [28, 28, 1], 0.08, 'fashion_vgg');
+  return vggStages(options, [28, 28, 1], 0, 'fashion_vgg');
 }
 
 /** CIFAR-10: the four stages on 32x32x3, with the standard shifts of up to 4 pixels (1/8): 392,426 parameters. */

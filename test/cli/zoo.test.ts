@@ -58,10 +58,11 @@ test('unknown names and impossible options are refused with the valid choices', 
 });
 
 test('the recipes augment while training only, and carry their training settings', () => {
+  const augmentation: Record<string, string[]> = { 'fashion-vgg': ['RandomFlip', 'Conv2D'], 'cifar-vgg': ['RandomFlip', 'RandomTranslation'] };
   for (const name of ['fashion-vgg', 'cifar-vgg']) {
     const entry = zoo.entry(name);
     const model = zoo.create(name);
-    assert.deepEqual(model.layers.slice(0, 2).map((l) => l.className), ['RandomFlip', 'RandomTranslation'], name);
+    assert.deepEqual(model.layers.slice(0, 2).map((l) => l.className), augmentation[name], name);
     const x = tensor(Float32Array.from({ length: 2 * entry.inputShape.reduce((a, b) => a * b) }, (_, i) => (i % 7) / 7), [2, ...entry.inputShape]);
     assert.deepEqual(Array.from(model.predict(x).data), Array.from(model.predict(x).data), `${name}: inference is deterministic`);
     assert.equal(entry.train?.schedule, 'one-cycle');
