@@ -5,8 +5,9 @@ import { madd } from './simd';
  * A into MC x KC blocks of 6-row panels, so the micro-kernel streams both from L1/L2 with unit
  * stride. The 6x8 tile keeps twelve v128 accumulators, two B vectors and one A splat in
  * registers (x64 V8 has 16 xmm registers; 8x8 spills). Twelve independent sums also cover the
- * fused multiply-add's latency on both pipes, which the 4x8 tile's eight did not (measured 1.2x). Operands are addressed through row and
- * column strides, so transposed inputs cost nothing extra: the packing absorbs them.
+ * fused multiply-add's latency on both pipes, which the 4x8 tile's eight did not. Operands are
+ * addressed through row and column strides, so transposed inputs cost nothing extra: the packing
+ * absorbs them.
  */
 
 export const MR: i32 = 6;

@@ -1,5 +1,5 @@
 import { isNode } from './loader.js';
-import { SPIN_MS, WORKER_SOURCE } from './worker_source.js';
+import { CONTROL_WORDS, SPIN_MS, WORKER_SOURCE } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory. The main thread is thread 0: it
@@ -24,17 +24,17 @@ export class ThreadPool {
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
-    /** int32 index of the four control words in memory. */
+    /** int32 index of the control words in memory (see worker_source.ts). */
     private readonly ctrlIndex: number,
   ) {
-    this.control = new Int32Array(memory.buffer, ctrlIndex * 4, 8);
+    this.control = new Int32Array(memory.buffer, ctrlIndex * 4, CONTROL_WORDS);
   }
 
   /** Starts `count` workers (threads beyond the main one) and waits until each has instantiated. */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrlIndex: number, count: number): Promise<ThreadPool> {
     const pool = new ThreadPool(memory, ctrlIndex);
     const ctrl = pool.ctrl();
-    for (let i = 0; i < 8; i++) Atomics.store(ctrl, i, 0);
+    for (let i = 0; i < CONTROL_WORDS; i++) Atomics.store(ctrl, i, 0);
     try {
       await Promise.all(Array.from({ length: count }, (_, i) => pool.spawn(module, i + 1)));
     } catch (error) {

@@ -13,6 +13,9 @@
 /** How long an idle worker keeps watching for the next kernel before it sleeps. */
 export const SPIN_MS = 2;
 
+/** Int32 control words the pool uses (the engine reserves 16). */
+export const CONTROL_WORDS = 8;
+
 export const WORKER_SOURCE = `
 'use strict';
 const SPIN_MS = ${SPIN_MS};
@@ -32,6 +35,7 @@ function start(data, post) {
     return;
   }
   const run = instance.exports.run;
+  const ctrl = new Int32Array(memory.buffer, ctrlIndex * 4, ${CONTROL_WORDS});
   // A share that throws is run once more after a pause; if it fails again, this worker sets its
   // bit in the failure word and the main thread runs the share itself (see threads.ts). A kernel
   // can start before this thread has taken in memory that the main thread has just grown (V8
@@ -63,7 +67,6 @@ function start(data, post) {
   };
   // Read the generation before saying 'ready': the main thread may publish the first job as
   // soon as it hears from us, and a worker that looked later would wait past that job.
-  let ctrl = new Int32Array(memory.buffer, ctrlIndex * 4, 8);
   let generation = Atomics.load(ctrl, 0);
   post({ type: 'ready' });
   for (;;) {
