@@ -1,5 +1,6 @@
 import { ConvInfo } from './conv_info';
-import { gemm, GEMM_SCRATCH, MR } from './gemm';
+import { gemm, GEMM_SCRATCH } from './gemm';
+import { MR } from './pack';
 import { at, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';

@@ -1,4 +1,5 @@
 import { madd } from './simd';
+import { MR, NR, packA, packB } from './pack';
 
 /*
  * Packed GEMM after Goto & van de Geijn: B is packed into KC x NC blocks of 8-column panels and
@@ -7,77 +8,15 @@ import { madd } from './simd';
  * registers (x64 V8 has 16 xmm registers; 8x8 spills). Twelve independent sums also cover the
  * fused multiply-add's latency on both pipes, which the 4x8 tile's eight did not. Operands are
  * addressed through row and column strides, so transposed inputs cost nothing extra: the packing
- * absorbs them.
+ * absorbs them (pack.ts).
  */
 
-export const MR: i32 = 6;
-export const NR: i32 = 8;
 const KC: i32 = 256;
 const MC: i32 = 120;
 const NC: i32 = 1024;
 
 /** Bytes of per-thread scratch one gemm call needs. */
 export const GEMM_SCRATCH: i32 = (MC * KC + KC * NC + MR * NR) * 4;
-
-function packB(b: usize, rsB: i32, csB: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
-  for (let jr = 0; jr < nc; jr += NR) {
-    const nr = min(NR, nc - jr);
-    let d = dst + (<usize>(jr * kc) << 2);
-    if (nr == NR && csB == 1) {
-      let src = b + (<usize>(pc * rsB + jc + jr) << 2);
-      const step = <usize>rsB << 2;
-      for (let p = 0; p < kc; p++) {
-        v128.store(d, v128.load(src));
-        v128.store(d, v128.load(src, 16), 16);
-        src += step;
-        d += 32;
-      }
-    } else {
-      for (let p = 0; p < kc; p++) {
-        const row = (pc + p) * rsB;
-        for (let jj = 0; jj < NR; jj++) {
-          store<f32>(d + (<usize>jj << 2), jj < nr ? load<f32>(b + (<usize>(row + (jc + jr + jj) * csB) << 2)) : 0);
-        }
-        d += 32;
-      }
-    }
-  }
-}
-
-function packA(a: usize, rsA: i32, csA: i32, ic: i32, mc: i32, pc: i32, kc: i32, dst: usize): void {
-  const panel = MR << 2;
-  for (let ir = 0; ir < mc; ir += MR) {
-    const mr = min(MR, mc - ir);
-    let d = dst + (<usize>(ir * kc) << 2);
-    if (mr == MR && rsA == 1) {
-      // A stored column-major (a transposed operand): six rows are a vector and a pair.
-      let src = a + (<usize>(ic + ir + pc * csA) << 2);
-      const step = <usize>csA << 2;
-      for (let p = 0; p < kc; p++) {
-        v128.store(d, v128.load(src));
-        store<u64>(d, load<u64>(src, 16), 16);
-        src += step;
-        d += panel;
-      }
-    } else {
-      for (let ii = 0; ii < MR; ii++) {
-        let o = d + (<usize>ii << 2);
-        if (ii < mr) {
-          const row = (ic + ir + ii) * rsA;
-          for (let p = 0; p < kc; p++) {
-            store<f32>(o, load<f32>(a + (<usize>(row + (pc + p) * csA) << 2)));
-            o += panel;
-          }
-        } else {
-          for (let p = 0; p < kc; p++) {
-            store<f32>(o, 0);
-            o += panel;
-          }
-        }
-      }
-    }
-  }
-}
 
 @inline function storeRow(o: usize, acc: bool, lo: v128, hi: v128): void {
   if (acc) {

@@ -1,4 +1,5 @@
-import { gemm, GEMM_SCRATCH, MR, NR } from './gemm';
+import { gemm, GEMM_SCRATCH } from './gemm';
+import { MR, NR } from './pack';
 import { ConvInfo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
 import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
