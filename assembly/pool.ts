@@ -1,17 +1,20 @@
+import { PoolInfo } from './pool_info';
+import { isTiled, maxPoolGradTiled, maxPoolTiled } from './pool_tiled';
 import { at, sliceEnd, sliceStart } from './simd';
+
+export { PoolInfo };
 
 /*
  * Pooling over NHWC input, split across threads by whole images. Padded cells never take part,
  * as in TensorFlow: max ignores them and average divides by the count of real cells.
  */
 
-@unmanaged export class PoolInfo {
-  batch: i32 = 0; h: i32 = 0; w: i32 = 0; c: i32 = 0;
-  oh: i32 = 0; ow: i32 = 0; ph: i32 = 0; pw: i32 = 0;
-  sh: i32 = 0; sw: i32 = 0; pt: i32 = 0; pl: i32 = 0;
-}
 
 export function maxPool(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i32): void {
+  if (isTiled(p)) {
+    maxPoolTiled(x, out, p, tid, nt);
+    return;
+  }
   const C = p.c;
   const b0 = sliceStart(p.batch, 1, tid, nt);
   const b1 = sliceEnd(p.batch, 1, tid, nt);
@@ -61,6 +64,10 @@ const LANES = i32x4(0, 1, 2, 3);
 
 /** Routes each output gradient to the first cell holding the window's maximum. */
 export function maxPoolGrad(dy: usize, x: usize, dx: usize, p: PoolInfo, tid: i32, nt: i32): void {
+  if (isTiled(p)) {
+    maxPoolGradTiled(dy, x, dx, p, tid, nt);
+    return;
+  }
   const C = p.c;
   const b0 = sliceStart(p.batch, 1, tid, nt);
   const b1 = sliceEnd(p.batch, 1, tid, nt);

@@ -154,6 +154,33 @@ describe('wasm kernels equal the reference kernels (relative 1e-4)', () => {
     }
   });
 
+  it('max pooling whose windows tile the input (the vector fast path): ties, NaN, -Infinity, odd sizes, 4-19 channels', () => {
+    const rng = new Random(41);
+    for (let t = 0; t < 60; t++) {
+      const size = [int(rng, 1, 3), int(rng, 1, 3)] as [number, number];
+      const x4 = [int(rng, 1, 3), int(rng, size[0], 11), int(rng, size[1], 11), int(rng, 4, 19)];
+      const p = pool2dInfo(x4, size, size, 'valid');
+      const xSize = x4.reduce((a, b) => a * b, 1);
+      const ySize = p.batch * p.outHeight * p.outWidth * p.channels;
+      // Few distinct values, so windows hold ties: the gradient must go to the first maximum.
+      const x = new Float32Array(xSize).map(() => Math.floor(rng.uniform(0, 4)));
+      for (let i = 0; i < xSize; i += 7) x[i] = rng.next() < 0.5 ? NaN : -Infinity;
+      const dy = randomArray(rng, ySize);
+      const max = new Float32Array(ySize);
+      const maxGrad = new Float32Array(xSize);
+      ref.maxPool(x, max, p);
+      ref.maxPoolGrad(dy, x, maxGrad, p);
+      for (const f of all) {
+        const got = new Float32Array(ySize).fill(NaN);
+        const gotGrad = new Float32Array(xSize).fill(NaN);
+        f.kernels.maxPool(x, got, p);
+        f.kernels.maxPoolGrad(dy, x, gotGrad, p);
+        assert.deepEqual(got, max, `maxPool ${JSON.stringify(p)} (${f.name})`);
+        assert.deepEqual(gotGrad.map((v) => v + 0), maxGrad.map((v) => v + 0), `maxPoolGrad ${JSON.stringify(p)} (${f.name})`);
+      }
+    }
+  });
+
   it('unary ops and activation gradients on odd lengths', () => {
     const rng = new Random(5);
     const unaries: UnaryOp[] = ['neg', 'exp', 'log', 'sqrt', 'square', 'abs', 'relu', 'tanh', 'sigmoid', 'elu', 'leakyRelu', 'reciprocal'];
