@@ -10,9 +10,13 @@ import { sliceEnd, sliceStart } from './simd';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
- * parameter block (int32 slots, then float64 slots at byte 256) and every thread calls
- * run(block, tid, nt) to compute its own fixed share. Arguments travel through memory rather
- * than call parameters so that worker threads, which share the memory, see the same call.
+ * parameter block (int32 slots, then float64 slots at byte 256) and threads call
+ * run(block, tid, nt, slot) to compute share `tid` of `nt`, a part fixed by the shapes and nt.
+ * `slot` is the calling thread's index, which picks its scratch where a kernel needs some for
+ * the length of one share; kernels that leave per-share partial results for a later call
+ * (conv filter gradient, batch-norm sums) keep them in share `tid`'s scratch instead, and are
+ * run with one share per thread. Arguments travel through memory rather than call parameters
+ * so that worker threads, which share the memory, see the same call.
  * The op codes must match src/kernels/wasm/ops.ts.
  */
 
@@ -51,7 +55,7 @@ export function zero(ptr: usize, bytes: usize): void {
   memory.fill(ptr, 0, bytes);
 }
 
-export function run(p: usize, tid: i32, nt: i32): void {
+export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
   const op = I(p, 0);
   switch (op) {
     case 1: {
@@ -86,7 +90,7 @@ export function run(p: usize, tid: i32, nt: i32): void {
     case 8: {
       // Split whichever of rows or columns is longer, in whole register tiles.
       const m = I(p, 8), k = I(p, 9), n = I(p, 10);
-      const scratch = U(p, 11) + <usize>tid * U(p, 12);
+      const scratch = U(p, 11) + <usize>slot * U(p, 12);
       if (I(p, 13) != 0) {
         gemm(U(p, 1), I(p, 2), I(p, 3), U(p, 4), I(p, 5), I(p, 6), U(p, 7), n, k, sliceStart(m, MR, tid, nt), sliceEnd(m, MR, tid, nt), 0, n, false, scratch);
       } else {
@@ -100,10 +104,10 @@ export function run(p: usize, tid: i32, nt: i32): void {
       break;
     }
     case 10:
-      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
+      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
       break;
     case 11:
-      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
+      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
       break;
     case 12:
       conv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));

@@ -2,7 +2,7 @@ import type { AdamState, Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
-import { ACTIVATION_GRAD, BINARY, OP, UNARY, code } from './ops.js';
+import { ACTIVATION_GRAD, BINARY, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
 import { createWasmBatchNorm } from './batchnorm.js';
 
 /*
@@ -70,10 +70,11 @@ export function createWasmKernels(e: WasmEngine): Backend {
     const stride = e.exports.convScratchBytes(kkci, c.outChannels);
     const scratch = e.alloc(stride * nt);
     e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c)]);
-    e.exec(nt);
+    // Filter-gradient shares leave partials in their own scratch: one share per thread.
+    e.exec(nt, op === OP.conv2dBackpropFilter ? 1 : GEMM_SHARES);
     if (op === OP.conv2dBackpropFilter && nt > 1) {
       e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, nt]);
-      e.exec(nt);
+      e.exec(nt, FINE);
     }
     e.get(po, out);
   }
@@ -85,7 +86,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
     const po = e.out(out);
     const nt = threadsFor(Math.max(a.length, out.length), PARALLEL_ELEMENTS);
     e.setParams(b ? [op, pa, pb, po, 0, 0, ...poolInts(p)] : [op, pa, po, 0, 0, 0, ...poolInts(p)]);
-    e.exec(nt);
+    e.exec(nt, FINE);
     e.get(po, out);
   }
 
@@ -102,7 +103,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const px = e.put(x as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.unary, c, px, po, x.length], [alpha]);
-      e.exec(elementwise(x.length));
+      e.exec(elementwise(x.length), FINE);
       e.get(po, out as Float32Array);
     },
 
@@ -114,7 +115,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pv = e.put(yOrX as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.activationGrad, c, pd, pv, po, dy.length], [alpha]);
-      e.exec(elementwise(dy.length));
+      e.exec(elementwise(dy.length), FINE);
       e.get(po, out as Float32Array);
     },
 
@@ -130,11 +131,11 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const vectorSide = mode >= 0 ? -1 : channelVectorSide(a.length, aShape, b.length, bShape, outShape);
       if (mode >= 0) {
         e.setParams([OP.binary, c, mode, pa, pb, po, n]);
-        e.exec(elementwise(n));
+        e.exec(elementwise(n), FINE);
       } else if (vectorSide >= 0) {
         const channels = outShape[outShape.length - 1];
         e.setParams([OP.binaryChannel, c, vectorSide, pa, pb, po, n / channels, channels]);
-        e.exec(elementwise(n));
+        e.exec(elementwise(n), FINE);
       } else {
         const rank = outShape.length;
         const shape = e.putInt32(outShape);
@@ -159,7 +160,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
         e.exec(1);
       } else if (outShape.every((d, i) => d === xShape[i] || (d === 1 && outShape.slice(i).every((v) => v === 1)))) {
         e.setParams([OP.sumGroups, px, po, inner, x.length / Math.max(inner, 1)]);
-        e.exec(elementwise(x.length));
+        e.exec(elementwise(x.length), FINE);
       } else {
         const rank = xShape.length;
         const shape = e.putInt32(xShape);
@@ -182,9 +183,9 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const scratch = e.alloc(stride * nt);
       const [rsA, csA] = transposeA ? [1, m] : [k, 1];
       const [rsB, csB] = transposeB ? [1, k] : [n, 1];
-      const splitRows = Math.ceil(m / 4) >= Math.ceil(n / 8) ? 1 : 0;
+      const splitRows = Math.ceil(m / 6) >= Math.ceil(n / 8) ? 1 : 0;
       e.setParams([OP.matMul, pa, rsA, csA, pb, rsB, csB, po, m, k, n, scratch, stride, splitRows]);
-      e.exec(nt);
+      e.exec(nt, GEMM_SHARES);
       e.get(po, out as Float32Array);
     },
 
@@ -196,7 +197,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pb = e.put(bias as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.biasAdd, px, pb, po, c === 0 ? 0 : x.length / c, c]);
-      e.exec(elementwise(x.length));
+      e.exec(elementwise(x.length), FINE);
       e.get(po, out as Float32Array);
     },
 
@@ -236,7 +237,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const px = e.put(x as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.softmax, px, po, rows, cols]);
-      e.exec(elementwise(x.length));
+      e.exec(elementwise(x.length), FINE);
       e.get(po, out as Float32Array);
     },
     softmaxGrad(dy, y, out, rows, cols) {
@@ -246,7 +247,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const py = e.put(y as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.softmaxGrad, pd, py, po, rows, cols]);
-      e.exec(elementwise(dy.length));
+      e.exec(elementwise(dy.length), FINE);
       e.get(po, out as Float32Array);
     },
     sparseSoftmaxCrossEntropy(logits, labels, losses, probs, rows, cols) {
@@ -257,7 +258,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const ploss = e.out(losses as Float32Array);
       const pp = e.out(probs as Float32Array);
       e.setParams([OP.sparseSoftmaxCrossEntropy, pl, pL, ploss, pp, rows, cols]);
-      e.exec(elementwise(logits.length));
+      e.exec(elementwise(logits.length), FINE);
       e.get(ploss, losses as Float32Array);
       e.get(pp, probs as Float32Array);
     },
@@ -271,7 +272,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pm = e.put(m as Float32Array);
       const pv = e.put(v as Float32Array);
       e.setParams([OP.adam, pp, pg, pm, pv, param.length], [lrT, s.beta1, s.beta2, s.epsilon, s.lr * s.weightDecay]);
-      e.exec(elementwise(param.length));
+      e.exec(elementwise(param.length), FINE);
       e.get(pp, param as Float32Array);
       e.get(pm, m as Float32Array);
       e.get(pv, v as Float32Array);
@@ -283,7 +284,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pg = e.put(grad as Float32Array);
       const pv = velocity ? e.put(velocity as Float32Array) : 0;
       e.setParams([OP.sgd, pp, pg, pv, param.length, nesterov ? 1 : 0], [lr, momentum, weightDecay]);
-      e.exec(elementwise(param.length));
+      e.exec(elementwise(param.length), FINE);
       e.get(pp, param as Float32Array);
       if (velocity) e.get(pv, velocity as Float32Array);
     },
@@ -295,7 +296,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pm = e.put(meanSquare as Float32Array);
       const pv = velocity ? e.put(velocity as Float32Array) : 0;
       e.setParams([OP.rmsprop, pp, pg, pm, pv, param.length], [lr, rho, momentum, epsilon]);
-      e.exec(elementwise(param.length));
+      e.exec(elementwise(param.length), FINE);
       e.get(pp, param as Float32Array);
       e.get(pm, meanSquare as Float32Array);
       if (velocity) e.get(pv, velocity as Float32Array);

@@ -2,7 +2,7 @@ import type { Backend } from '../backend.js';
 import { referenceBackend as ref } from '../reference/index.js';
 import type { FloatArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
-import { OP } from './ops.js';
+import { FINE, OP } from './ops.js';
 
 /*
  * The batch-norm kernels of assembly/batchnorm.ts. Each call runs in phases: partial sums over
@@ -68,7 +68,7 @@ export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
       e.exec(1);
       e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c]);
-      e.exec(nt);
+      e.exec(nt, FINE);
       e.get(po, out as Float32Array);
       e.get(pm, mean as Float32Array);
       e.get(pv, variance as Float32Array);
@@ -90,7 +90,7 @@ export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
       e.exec(1);
       e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c]);
-      e.exec(threadsFor(x.length));
+      e.exec(threadsFor(x.length), FINE);
       e.get(po, out as Float32Array);
     },
 
@@ -119,7 +119,7 @@ export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
       if (dx) {
         const pdx = e.out(dx as Float32Array);
         e.setParams([OP.bnGradApply, pd, px, pm, ca, ck, cm, pdx, rows, c, training ? 1 : 0]);
-        e.exec(nt);
+        e.exec(nt, FINE);
         e.get(pdx, dx as Float32Array);
       }
       e.get(ps1, sumDy as Float32Array);

@@ -1,5 +1,6 @@
 import { MAXIMUM_PAGES, loadKernels, loadKernelsSync, type WasmFeatures } from './loader.js';
 import { ThreadPool } from './threads.js';
+import { MAX_SHARES } from './worker_source.js';
 
 /*
  * Owns the kernels' WebAssembly memory. Below the heap of the module sit, in order: the parameter
@@ -14,7 +15,7 @@ import { ThreadPool } from './threads.js';
  */
 
 interface KernelExports {
-  run(params: number, tid: number, nt: number): void;
+  run(params: number, share: number, shares: number, slot: number): void;
   heapBase(): number;
   gemmScratchBytes(): number;
   convScratchBytes(kkci: number, co: number): number;
@@ -97,7 +98,7 @@ export class WasmEngine {
 
   /** Replaces the worker pool; falls back to one thread where memory cannot be shared. */
   async setThreads(n: number): Promise<number> {
-    const wanted = this.features.sharedMemory ? Math.max(1, Math.floor(n)) : 1;
+    const wanted = this.features.sharedMemory ? Math.min(MAX_SHARES, Math.max(1, Math.floor(n))) : 1;
     if (wanted === this.threads && (wanted === 1 || this.pool)) return this.threads;
     await this.pool?.close();
     this.pool = null;
@@ -225,24 +226,38 @@ export class WasmEngine {
     for (let i = 0; i < floats.length; i++) this.f64[f + i] = floats[i];
   }
 
-  /** Runs the call described by the parameter block on up to `nt` threads. */
-  exec(nt: number): void {
+  /**
+   * Runs the call described by the parameter block on up to `nt` threads, cut into `perThread`
+   * shares per thread, which threads claim as they become free (see worker_source.ts). Kernels
+   * whose shares fill per-share partial results that a later call adds up take one per thread.
+   */
+  exec(nt: number, perThread = 1): void {
     const threads = Math.min(nt, this.threads);
+    if (threads > 1 && this.pool?.failure) {
+      // A worker died between calls: it held no share, so nothing is lost. This call and later
+      // ones run on this thread until setNumThreads() starts a new pool.
+      this.dropPool(`wasm backend: ${this.pool.failure}`);
+    }
     if (threads <= 1 || !this.pool) {
-      this.exports.run(this.params, 0, 1);
+      this.exports.run(this.params, 0, 1, 0);
       return;
     }
     try {
-      this.pool.run(this.params, threads, (tid, n) => this.exports.run(this.params, tid, n));
+      const shares = Math.min(MAX_SHARES, threads * perThread);
+      this.pool.run(this.params, threads, shares, (share, n) => this.exports.run(this.params, share, n, 0));
     } catch (error) {
-      // This call fails with the worker's error; later calls run on this thread until
-      // setNumThreads() starts a new pool.
-      console.warn(`convlab: ${(error as Error).message}; the wasm backend continues on one thread (call setNumThreads() to start workers again)`);
-      void this.pool.close();
-      this.pool = null;
-      this.threads = 1;
+      // A worker died holding a share: this call fails with that error, and later calls run on
+      // this thread until setNumThreads() starts a new pool.
+      this.dropPool((error as Error).message);
       throw error;
     }
+  }
+
+  private dropPool(why: string): void {
+    console.warn(`convlab: ${why}; the wasm backend continues on one thread (call setNumThreads() to start workers again)`);
+    void this.pool?.close();
+    this.pool = null;
+    this.threads = 1;
   }
 
   /** For tests of failure handling: ends worker `index` of the pool as a crash would. */

@@ -50,3 +50,11 @@ export function code<K extends string>(table: Record<K, number>, op: K, what: st
   if (c === undefined) throw new Error(`Unknown ${what} '${String(op)}'; expected one of ${Object.keys(table).join(', ')}`);
   return c;
 }
+
+/**
+ * Shares per thread (see worker_source.ts): more shares balance threads that run at different
+ * speeds. Kernels whose shares only split the output take FINE; matMul and convolutions take
+ * fewer, because each share packs its own GEMM panels.
+ */
+export const FINE = 4;
+export const GEMM_SHARES = 2;

@@ -1,11 +1,12 @@
 import { isNode } from './loader.js';
-import { CONTROL_WORDS, SPIN_MS, WORKER_SOURCE } from './worker_source.js';
+import { CONTROL_WORDS, SPIN_MS, WORKER_SOURCE, claimShare, claimWord } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory. The main thread is thread 0: it
- * publishes a job by bumping the generation word, computes its own share, then sleeps until every
- * worker has counted itself done. Workers are unref'd so they never keep a process alive, and
- * every wait has a time limit so a dead worker produces an error instead of a hang.
+ * publishes a job by bumping the generation word, claims and computes shares like any worker
+ * (see worker_source.ts), then waits until every share a worker claimed is done. Workers are
+ * unref'd so they never keep a process alive, and every wait has a time limit so a worker that
+ * dies holding a share produces an error instead of a hang.
  */
 
 interface PoolWorker {
@@ -42,6 +43,11 @@ export class ThreadPool {
       throw error;
     }
     return pool;
+  }
+
+  /** Why the pool cannot run jobs (a worker failed or exited), or null while it can. */
+  get failure(): string | null {
+    return this.broken;
   }
 
   get size(): number {
@@ -98,29 +104,36 @@ export class ThreadPool {
   }
 
   /**
-   * Runs the job in the parameter block at `params` on `nt` threads (nt <= size), with the main
-   * thread doing share 0 through `runLocal`. Returns once every worker is done.
+   * Runs the job in the parameter block at `params`, cut into `shares` shares, on up to `nt`
+   * threads (nt <= size), the main thread computing the shares it claims through `runLocal`.
+   * Returns once every share is done.
    */
-  run(params: number, nt: number, runLocal: (tid: number, nt: number) => void): void {
+  run(params: number, nt: number, shares: number, runLocal: (share: number, shares: number) => void): void {
     if (this.broken) throw new Error(`wasm backend: ${this.broken}; call setNumThreads() to restart the pool`);
     const ctrl = this.ctrl();
+    const generation = (Atomics.load(ctrl, 0) + 1) & 0x7fffffff;
     Atomics.store(ctrl, 1, 0);
     Atomics.store(ctrl, 2, nt);
     Atomics.store(ctrl, 3, params);
-    Atomics.add(ctrl, 0, 1);
+    Atomics.store(ctrl, 4, claimWord(generation, shares));
+    Atomics.store(ctrl, 0, generation);
     Atomics.notify(ctrl, 0);
-    runLocal(0, nt);
-    const expected = this.workers.length;
+    let mine = 0;
+    for (let share = claimShare(ctrl, generation); share >= 0; share = claimShare(ctrl, generation)) {
+      runLocal(share, shares);
+      mine++;
+    }
+    const expected = shares - mine;
     const limit = ThreadPool.jobTimeoutMs;
     const deadline = Date.now() + limit;
-    // The workers' shares end about when ours does: watch rather than sleep, as they do.
+    // A worker holding a share ends it about when we end ours: watch rather than sleep.
     const spinUntil = performance.now() + SPIN_MS;
     for (let i = 1; Atomics.load(ctrl, 1) < expected; i++) {
       if ((i & 1023) === 0 && performance.now() > spinUntil) break;
     }
     for (let done = Atomics.load(ctrl, 1); done < expected; done = Atomics.load(ctrl, 1)) {
-      // A worker that died inside a kernel never counts itself done, and its 'exit' event cannot
-      // run while this thread waits: the deadline is what turns that into an error.
+      // A worker that died inside a kernel never counts its share done, and its 'exit' event
+      // cannot run while this thread waits: the deadline is what turns that into an error.
       if (Date.now() > deadline) {
         this.broken = `a worker did not finish a kernel within ${limit / 1000} s (it may have died)`;
         throw new Error(`wasm backend: ${this.broken}`);
@@ -129,9 +142,11 @@ export class ThreadPool {
     }
     // Shares a worker could not finish (it says why on stderr): each writes only its own part of
     // the output, so this thread can compute them instead.
-    const failed = Atomics.exchange(ctrl, 4, 0);
-    for (let tid = 1; failed !== 0 && tid < nt; tid++) {
-      if (failed & (1 << tid)) runLocal(tid, nt);
+    for (let word = 0; word < 2; word++) {
+      const failed = Atomics.exchange(ctrl, 6 + word, 0);
+      for (let bit = 0; failed !== 0 && bit < 32; bit++) {
+        if (failed & (1 << bit)) runLocal(word * 32 + bit, shares);
+      }
     }
   }
 
