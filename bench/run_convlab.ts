@@ -71,13 +71,20 @@ for (const name of ['lab', 'lenet'] as const) {
 const k = kernels();
 {
   const n = GEMM_N;
-  const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const b = a.slice().reverse();
+  // The operands live in the backend's memory, as TF.js's tensors live in its backend (the wasm
+  // backend's arena; the heap for the reference); the product is copied out, as dataSync does.
+  const resident = (length: number): Float32Array => k.arena?.allocFloat32(length) ?? new Float32Array(length);
+  const mark = k.arena?.begin();
+  const a = resident(n * n);
+  for (let i = 0; i < a.length; i++) a[i] = ((i * 7919) % 1000) / 1000 - 0.5;
+  const b = resident(n * n);
+  for (let i = 0; i < b.length; i++) b[i] = a[a.length - 1 - i];
   const c = new Float32Array(n * n);
   const values = await timeRepeats((units) => {
     for (let u = 0; u < units; u++) k.matMul(a, b, c, n, n, n, false, false);
   }, 2 * n * n * n, { quick: args.quick, maxUnits: slow ? 2 : 50, scale: 1e9 });
   measurements.push({ key: `GEMM ${n}x${n}x${n}`, unit: 'GFLOP/s', values });
+  if (mark !== undefined) k.arena?.end(mark);
 }
 for (const cc of CONV_CASES) {
   const info = conv2dInfo(cc.x, cc.w, [1, 1], cc.padding, [1, 1]);
