@@ -16,9 +16,9 @@ export const ROWS_MAX_CO: i32 = 8;
   return (c.ow + 3) & ~3;
 }
 
-/** Floats in one padded row: every vector load of every tap stays inside it. */
+/** Floats in one padded row: every vector load of every tap stays inside it; whole vectors. */
 @inline function rowLength(c: ConvInfo): i32 {
-  return rowRound(c) + (c.kw - 1) * c.dw + 4;
+  return (rowRound(c) + (c.kw - 1) * c.dw + 7) & ~3;
 }
 
 /** Scratch bytes both row kernels need: padded rows, splatted weights or vector sums, planar dy. */
@@ -35,9 +35,16 @@ function loadRows(x: usize, c: ConvInfo, b: i32, oh: i32, rows: usize): i32 {
     const ih = oh * c.sh - c.pt + kh * c.dh;
     if (ih < 0 || ih >= c.h) continue;
     valid |= 1 << kh;
+    // Vector loops, not memory.fill and memory.copy: on shared memory each of those is a call
+    // out of the module, which costs more than these few dozen floats.
     const row = rows + (<usize>(kh * len) << 2);
-    memory.fill(row, 0, <usize>len << 2);
-    memory.copy(at(row, c.pl), at(x, (b * c.h + ih) * c.w), <usize>n << 2);
+    const zero = f32x4.splat(0);
+    for (let i = 0; i < len; i += 4) v128.store(row + (<usize>i << 2), zero);
+    const dst = at(row, c.pl);
+    const src = at(x, (b * c.h + ih) * c.w);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
   }
   return valid;
 }
@@ -147,7 +154,7 @@ export function rowsFilterGrad(x: usize, dy: usize, target: usize, c: ConvInfo, 
     const oh = row - b * c.oh;
     const valid = loadRows(x, c, b, oh, rows);
     const base = row * c.ow;
-    memory.fill(dyp, 0, <usize>(co * owr) << 2);
+    for (let i = 0; i < co * owr; i += 4) v128.store(dyp + (<usize>i << 2), f32x4.splat(0));
     const q0 = max(r0, base) - base;
     const q1 = min(r1, base + c.ow) - base;
     for (let q = q0; q < q1; q++) {
