@@ -1,7 +1,7 @@
 import { ConvInfo } from './conv_info';
 import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR } from './pack';
-import { at, sliceEnd, sliceStart } from './simd';
+import { at, copyFloats, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
 
@@ -45,13 +45,6 @@ export function convScratchBytes(kkci: i32, co: i32): i32 {
 
 @inline function isPointwise(c: ConvInfo): bool {
   return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.pt == 0 && c.pl == 0 && c.oh == c.h && c.ow == c.w;
-}
-
-/** Short copies inline: memory.copy's call costs more than moving a few dozen floats. */
-@inline function copyFloats(d: usize, s: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(d + (<usize>i << 2), v128.load(s + (<usize>i << 2)));
-  for (; i < n; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
 }
 
 @inline function addFloats(d: usize, s: usize, n: i32): void {

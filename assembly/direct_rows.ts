@@ -1,5 +1,5 @@
 import { ConvInfo } from './conv_info';
-import { at, madd } from './simd';
+import { at, copyFloats, madd } from './simd';
 
 /*
  * Convolution of one-channel inputs at stride 1 along the width (the lab CNN's 28x28x1 -> 5
@@ -40,11 +40,7 @@ function loadRows(x: usize, c: ConvInfo, b: i32, oh: i32, rows: usize): i32 {
     const row = rows + (<usize>(kh * len) << 2);
     const zero = f32x4.splat(0);
     for (let i = 0; i < len; i += 4) v128.store(row + (<usize>i << 2), zero);
-    const dst = at(row, c.pl);
-    const src = at(x, (b * c.h + ih) * c.w);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+    copyFloats(at(row, c.pl), at(x, (b * c.h + ih) * c.w), n);
   }
   return valid;
 }

@@ -29,6 +29,13 @@
   return sliceStart(total, align, tid + 1, nt);
 }
 
+/** Short copies inline: on shared memory memory.copy is a call out of the module, which costs more than moving a few dozen floats. */
+@inline export function copyFloats(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(d + (<usize>i << 2), v128.load(s + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
+}
+
 export function fillZero(base: usize, n: i32): void {
   memory.fill(base, 0, <usize>n << 2);
 }
