@@ -3,7 +3,7 @@
  * shapes on every system in one run, on the same data, and writes docs/benchmarks.md and
  * docs/benchmarks.json. Run it on a quiet machine, under the CPU lock:
  *
- *   flock /tmp/convlab-cpu.lock npm run bench [-- --quick] [-- --systems wasm1,wasmN,tfjs-wasm] [-- --repeats 9]
+ *   flock /tmp/convlab-cpu.lock npm run bench [-- [--quick] [--systems wasm1,wasmN,tfjs-wasm] [--repeats 9]]
  *
  * Each system runs in its own process (bench/run_convlab.ts, bench/run_tfjs.ts,
  * bench/run_torch.py) so that no runtime's warm state or threads affect another's figures.
@@ -94,9 +94,23 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+const options = [
+  ...(quick ? ['--quick'] : []),
+  ...(systemsIndex >= 0 ? ['--systems', wanted.join(',')] : []),
+  ...(repeatsIndex >= 0 ? ['--repeats', String(repeats)] : []),
+];
+/** The commit measured, so a figure can be traced to its code (none outside a git checkout). */
+function checkoutCommit(): string | undefined {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  if (head.status !== 0) return undefined;
+  const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', 'src', 'assembly', 'bench', 'package.json'], { cwd: root }).status !== 0;
+  return `${head.stdout.trim()}${dirty ? ' + changes' : ''}`;
+}
+
 const report: Report = {
   date: started.toISOString(),
-  command: `npm run bench${quick ? ' -- --quick' : ''}${systemsIndex >= 0 ? ` -- --systems ${wanted.join(',')}` : ''}${repeatsIndex >= 0 ? ` -- --repeats ${repeats}` : ''}`,
+  commit: checkoutCommit(),
+  command: `npm run bench${options.length ? ` -- ${options.join(' ')}` : ''}`,
   repeats,
   machine: {
     cpu: os.cpus()[0]?.model ?? 'unknown',
