@@ -2,6 +2,7 @@
  * Shared by the benchmark runners: the workload definitions, the data file format, and the
  * timing discipline (warm up, size each repeat to a target duration, report every repeat).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export type ModelName = 'lab' | 'lenet';
@@ -137,4 +138,15 @@ export function parseArgs(): { quick: boolean; dataFile: string; system: string;
     system: get('--system') ?? '',
     threads: Number(get('--threads') ?? 1),
   };
+}
+
+/**
+ * The commit of the checkout at `root`, with " + changes" when the code (src, assembly, bench,
+ * cli, package.json) differs from it, so a figure can be traced to its code; none outside git.
+ */
+export function checkoutCommit(root: string): string | undefined {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
+  if (head.status !== 0) return undefined;
+  const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', 'src', 'assembly', 'bench', 'cli', 'package.json'], { cwd: root }).status !== 0;
+  return `${head.stdout.trim()}${dirty ? ' + changes' : ''}`;
 }

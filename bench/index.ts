@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, type RunnerResult } from './common.js';
+import { checkoutCommit, median, type RunnerResult } from './common.js';
 import { renderReport, type Report } from './report.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,17 +99,9 @@ const options = [
   ...(systemsIndex >= 0 ? ['--systems', wanted.join(',')] : []),
   ...(repeatsIndex >= 0 ? ['--repeats', String(repeats)] : []),
 ];
-/** The commit measured, so a figure can be traced to its code (none outside a git checkout). */
-function checkoutCommit(): string | undefined {
-  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
-  if (head.status !== 0) return undefined;
-  const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', 'src', 'assembly', 'bench', 'package.json'], { cwd: root }).status !== 0;
-  return `${head.stdout.trim()}${dirty ? ' + changes' : ''}`;
-}
-
 const report: Report = {
   date: started.toISOString(),
-  commit: checkoutCommit(),
+  commit: checkoutCommit(root),
   command: `npm run bench${options.length ? ` -- ${options.join(' ')}` : ''}`,
   repeats,
   machine: {

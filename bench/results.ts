@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../src/plots/index.js';
+import { checkoutCommit } from './common.js';
 import { zoo } from '../src/zoo/index.js';
 
 function option(name: string): string | undefined {
@@ -36,9 +37,11 @@ interface Run {
   meta: { dataset: string; training: Record<string, unknown> & { seconds: number; epochs: number; backend: string; threads?: number }; test: { accuracy: number; samples: number } };
   evaluation: { accuracy: number; samples: number; flipAverage?: boolean; withoutFlipAverage?: { accuracy: number }; validation?: { accuracy: number; samples: number } | null };
   params: number;
+  /** The commit the run was trained at (provenance.json; runs from before it was written lack it). */
+  commit?: string;
 }
 
-function trainRun(recipe: string, seed: number, extra: string[]): void {
+async function trainRun(recipe: string, seed: number, extra: string[]): Promise<void> {
   const dir = path.join(runsRoot, recipe, `seed-${seed}`);
   if (!process.argv.includes('--fresh') && existsSync(path.join(dir, 'evaluation.json'))) {
     console.log(`${recipe} seed ${seed}: reusing ${path.relative(root, dir)}`);
@@ -46,15 +49,18 @@ function trainRun(recipe: string, seed: number, extra: string[]): void {
   }
   const args = ['--import', 'tsx', path.join(root, 'cli', 'convlab.ts'), 'train', recipe, '--seed', String(seed), '--out', dir, ...extra];
   console.log(`${recipe} seed ${seed}: convlab ${args.slice(3).join(' ')}`);
+  const commit = checkoutCommit(root);
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`convlab train ${recipe} --seed ${seed} failed (exit code ${r.status})`);
+  await writeFileAtomic(path.join(dir, 'provenance.json'), `${JSON.stringify({ commit, command: `convlab ${args.slice(3).join(' ')}` }, null, 2)}\n`);
 }
 
 function readRun(recipe: string, dir: string): Run {
   const json = (f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
   const model = json('model.json') as { weightsManifest: { weights: { shape: number[] }[] }[] };
   const params = model.weightsManifest.flatMap((g) => g.weights).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-  return { recipe, seed: Number(/seed-(\d+)/.exec(dir)?.[1]), dir, meta: json('convlab.json'), evaluation: json('evaluation.json'), params };
+  const commit = existsSync(path.join(dir, 'provenance.json')) ? (json('provenance.json') as { commit?: string }).commit : undefined;
+  return { recipe, seed: Number(/seed-(\d+)/.exec(dir)?.[1]), dir, meta: json('convlab.json'), evaluation: json('evaluation.json'), params, commit };
 }
 
 function stats(values: number[]): string {
@@ -75,11 +81,11 @@ function section(recipe: string, runs: Run[]): string[] {
   const lines = [`## ${recipe}`, '', `${entry.description}. Source: ${entry.source}.`, ''];
   lines.push('```', `npx convlab train ${recipe} --seed ${first.seed}`, '```', '');
   const flip = first.evaluation.flipAverage ? ' (each prediction averaged with the mirrored image\'s)' : '';
-  lines.push(`| seed | test accuracy${flip ? ' (flip-averaged)' : ''} | ${flip ? 'without flip averaging | ' : ''}held-out validation | training time | epochs |`);
-  lines.push(`|---|---|${flip ? '---|' : ''}---|---|---|`);
+  lines.push(`| seed | test accuracy${flip ? ' (flip-averaged)' : ''} | ${flip ? 'without flip averaging | ' : ''}held-out validation | training time | epochs | commit |`);
+  lines.push(`|---|---|${flip ? '---|' : ''}---|---|---|---|`);
   for (const r of runs) {
     const v = r.evaluation.validation;
-    lines.push(`| ${r.seed} | ${r.evaluation.accuracy.toFixed(4)} | ${flip ? `${r.evaluation.withoutFlipAverage?.accuracy.toFixed(4)} | ` : ''}${v ? `${v.accuracy.toFixed(4)} (${v.samples} images)` : '–'} | ${minutes(r.meta.training.seconds)} | ${r.meta.training.epochs} |`);
+    lines.push(`| ${r.seed} | ${r.evaluation.accuracy.toFixed(4)} | ${flip ? `${r.evaluation.withoutFlipAverage?.accuracy.toFixed(4)} | ` : ''}${v ? `${v.accuracy.toFixed(4)} (${v.samples} images)` : '–'} | ${minutes(r.meta.training.seconds)} | ${r.meta.training.epochs} | ${r.commit ?? 'not recorded'} |`);
   }
   lines.push('');
   lines.push(`- **Test accuracy over ${runs.length} seed(s): ${stats(runs.map((r) => r.evaluation.accuracy))}** on ${first.evaluation.samples} ${first.meta.dataset} test images${flip}.`);
@@ -107,7 +113,7 @@ const extraIndex = process.argv.indexOf('--train-args');
 const extra = extraIndex >= 0 ? process.argv.slice(extraIndex + 1) : [];
 if (!process.argv.includes('--report-only')) {
   if (!recipes.length) throw new Error('name the recipes to train with --recipes lenet5,... (or --report-only)');
-  for (const recipe of recipes) for (const seed of seeds) trainRun(recipe, seed, extra);
+  for (const recipe of recipes) for (const seed of seeds) await trainRun(recipe, seed, extra);
 }
 
 const all = existsSync(runsRoot) ? readdirSync(runsRoot).filter((r) => zoo.names.includes(r)) : [];

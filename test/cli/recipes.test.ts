@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { dataRoot, repoRoot, rmrf, run, skipWithoutData, tempDir } from './helpers.js';
@@ -36,6 +36,8 @@ test('train fashion-vgg runs the recipe, reports flip-averaged and held-out figu
   const meta = JSON.parse(readFileSync(path.join(runDir, 'convlab.json'), 'utf8'));
   assert.equal(meta.training.schedule, 'one-cycle');
 
+  // What results.ts writes after training a run itself: the commit it was trained at.
+  writeFileSync(path.join(runDir, 'provenance.json'), JSON.stringify({ commit: 'abc1234 + changes' }));
   const docs = path.join(dir, 'docs');
   const report = spawnSync(process.execPath, ['--import', 'tsx', 'bench/results.ts', '--report-only', '--runs', path.join(dir, 'runs'), '--docs', docs], { cwd: repoRoot, encoding: 'utf8' });
   assert.equal(report.status, 0, report.stderr);
@@ -44,6 +46,7 @@ test('train fashion-vgg runs the recipe, reports flip-averaged and held-out figu
   assert.match(md, /npx convlab train fashion-vgg --seed 3/);
   assert.ok(md.includes(`| 3 | ${evaluation.accuracy.toFixed(4)} | ${evaluation.withoutFlipAverage.accuracy.toFixed(4)} | ${evaluation.validation.accuracy.toFixed(4)} (128 images) |`), md);
   assert.match(md, /391,850 parameters; 2 epochs, batch 128, adamw/);
+  assert.match(md, /\| 2 \| abc1234 \+ changes \|/);
 });
 
 test('recipe settings are checked like every other flag', { skip }, async () => {
