@@ -65,7 +65,9 @@ better. All systems ran in the same run, one process each, on the same synthetic
 Training is \`fit\` for one epoch (Adam, sparse categorical cross-entropy, no shuffling), timed from the
 end of its first batch to the end of its last, so that what a \`fit\` call costs before it starts (large
 in TF.js) is not counted as training; PyTorch runs a plain loop. Inference is \`predict\` at batch 128;
-GEMM is a 1024³ float32 product; conv rows are forward Conv2D at batch 32.
+GEMM is a 1024³ float32 product; conv rows are forward Conv2D at batch 32. In these kernel rows the
+inputs stay in each system's own memory (convlab's wasm arena, TF.js and PyTorch tensors) and the
+result is copied out to a JS array by convlab and by TF.js (\`dataSync\`), not by PyTorch.
 
 ${table}
 

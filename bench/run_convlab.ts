@@ -69,11 +69,12 @@ for (const name of ['lab', 'lenet'] as const) {
 }
 
 const k = kernels();
+/** A float array in the backend's memory where it has some (the wasm arena), else on the heap. */
+const resident = (length: number): Float32Array => k.arena?.allocFloat32(length) ?? new Float32Array(length);
 {
   const n = GEMM_N;
   // The operands live in the backend's memory, as TF.js's tensors live in its backend (the wasm
   // backend's arena; the heap for the reference); the product is copied out, as dataSync does.
-  const resident = (length: number): Float32Array => k.arena?.allocFloat32(length) ?? new Float32Array(length);
   const mark = k.arena?.begin();
   const a = resident(n * n);
   for (let i = 0; i < a.length; i++) a[i] = ((i * 7919) % 1000) / 1000 - 0.5;
@@ -87,14 +88,19 @@ const k = kernels();
   if (mark !== undefined) k.arena?.end(mark);
 }
 for (const cc of CONV_CASES) {
+  // As for GEMM: input and filter in the backend's memory, the output copied out.
+  const mark = k.arena?.begin();
   const info = conv2dInfo(cc.x, cc.w, [1, 1], cc.padding, [1, 1]);
-  const x = data.x.subarray(0, cc.x.reduce((p, d) => p * d, 1));
-  const w = new Float32Array(cc.w.reduce((p, d) => p * d, 1)).map((_, i) => Math.sin(i));
+  const x = resident(cc.x.reduce((p, d) => p * d, 1));
+  x.set(data.x.subarray(0, x.length));
+  const w = resident(cc.w.reduce((p, d) => p * d, 1));
+  for (let i = 0; i < w.length; i++) w[i] = Math.sin(i);
   const out = new Float32Array(info.batch * info.outHeight * info.outWidth * info.outChannels);
   const values = await timeRepeats((units) => {
     for (let u = 0; u < units; u++) k.conv2d(x, w, out, info);
   }, convFlops(cc.x, cc.w, cc.padding), { quick: args.quick, maxUnits: 1000, scale: 1e9 });
   measurements.push({ key: cc.key, unit: 'GFLOP/s', values });
+  if (mark !== undefined) k.arena?.end(mark);
 }
 
 const info = wasmInfo();
