@@ -3,6 +3,7 @@ import { createWasmKernels } from './backend.js';
 import { WasmEngine } from './engine.js';
 import { ThreadPool } from './threads.js';
 import { defaultThreadCount, nodeCoreCount, nodeCoreCountSync } from './loader.js';
+import { MAX_SHARES } from './worker_source.js';
 
 /*
  * The 'wasm' backend: AssemblyScript kernels compiled to WebAssembly SIMD, run on a pool of
@@ -61,16 +62,17 @@ registerDefaultBackend({
 });
 
 /**
- * Sets how many threads the wasm kernels use (default: the number of cores). Results are
- * reproducible bit for bit for a fixed thread count. Where memory cannot be shared (browser
- * pages that are not cross-origin isolated) the backend stays on one thread.
+ * Sets how many threads the wasm kernels use (default: the number of cores, at most 64) and
+ * resolves to the count in use. Results are reproducible bit for bit for a fixed thread count.
+ * Where memory cannot be shared (browser pages that are not cross-origin isolated) the backend
+ * stays on one thread.
  */
 export async function setNumThreads(n: number): Promise<number> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`setNumThreads: expected a positive integer, received ${String(n)}`);
   requestedThreads = n;
   // Let a default start's own setThreads finish first: two pools must not be started at once.
   if (starting) await starting.catch(() => undefined);
-  if (!engine) return n;
+  if (!engine) return Math.min(n, MAX_SHARES);
   return engine.setThreads(n);
 }
 
