@@ -6,9 +6,9 @@
  *
  * A job is cut into a fixed number of shares (fixed by the shapes and the thread count, so
  * results are too), and every thread, the main one included, claims the next unclaimed share
- * until none is left. A thread that is slow or descheduled (this is a 2-core VM with V8's
- * background threads beside us) then costs only the share it holds, and one that has not woken
- * yet costs nothing: the main thread waits only for shares that were claimed.
+ * until none is left. A thread that is slow or descheduled (other processes, and V8's own
+ * background threads, want cores too) then costs only the share it holds, and one that has not
+ * woken yet costs nothing: the main thread waits only for shares that were claimed.
  *
  * Control words (int32 indices into ctrl): 0 generation, 1 shares completed by workers,
  * 2 thread count, 3 params, 4 claim word, 5 always 0 (for pauses), 6-7 failed shares (a bit
@@ -70,10 +70,10 @@ function start(data, post) {
   const run = instance.exports.run;
   const ctrl = new Int32Array(memory.buffer, ctrlIndex * 4, ${CONTROL_WORDS});
   // A share that throws is run once more after a pause; if it fails again, this worker sets the
-  // share's bit in the failure words and the main thread runs the share itself (threads.ts). A kernel
-  // can start before this thread has taken in memory that the main thread has just grown (V8
-  // updates each thread's view of shared memory at that thread's next interrupt check), and its
-  // bulk memory operations then trap; a moment later the same share runs.
+  // share's bit in the failure words and the main thread runs the share itself (threads.ts). A
+  // kernel can start before this thread has taken in memory that the main thread has just grown
+  // (V8 updates each thread's view of shared memory at that thread's next interrupt check), and
+  // its bulk memory operations then trap; a moment later the same share runs.
   // Tests make the first attempts fail on purpose (CONVLAB_TEST_WORKER_FAULTS = how many).
   let faults = Number(typeof process !== 'undefined' && process.env && process.env.CONVLAB_TEST_WORKER_FAULTS || 0);
   const attempt = (share, shares) => {
