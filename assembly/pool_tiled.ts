@@ -18,6 +18,19 @@ export function isTiled(p: PoolInfo): bool {
 
 const NEG_INF = f32x4.splat(<f32>-Infinity);
 
+/** The maximum of four channels over a window whose top-left cell is at `first`. */
+@inline function windowMax(first: usize, PH: i32, PW: i32, row: usize, cell: usize): v128 {
+  let best = NEG_INF;
+  for (let dh = 0; dh < PH; dh++) {
+    let q = first + <usize>dh * row;
+    for (let dw = 0; dw < PW; dw++) {
+      best = f32x4.pmax(best, v128.load(q));
+      q += cell;
+    }
+  }
+  return best;
+}
+
 export function maxPoolTiled(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i32): void {
   const C = p.c, H = p.h, W = p.w, OH = p.oh, OW = p.ow, PH = p.ph, PW = p.pw;
   const row = <usize>(W * C) << 2;
@@ -31,17 +44,7 @@ export function maxPoolTiled(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i3
       for (let ow = 0; ow < OW; ow++) {
         for (let c = 0; c < C; c += 4) {
           const offset = <usize>min(c, C - 4) << 2;
-          let best = NEG_INF;
-          let r = window + offset;
-          for (let dh = 0; dh < PH; dh++) {
-            let q = r;
-            for (let dw = 0; dw < PW; dw++) {
-              best = f32x4.pmax(best, v128.load(q));
-              q += cell;
-            }
-            r += row;
-          }
-          v128.store(o + offset, best);
+          v128.store(o + offset, windowMax(window + offset, PH, PW, row, cell));
         }
         o += cell;
         window += <usize>PW * cell;
@@ -68,21 +71,12 @@ export function maxPoolGradTiled(dy: usize, x: usize, dx: usize, p: PoolInfo, ti
       for (let ow = 0; ow < OW; ow++) {
         for (let c = 0; c < C; c += 4) {
           const offset = <usize>min(c, C - 4) << 2;
-          let best = NEG_INF;
-          let r = window + offset;
-          for (let dh = 0; dh < PH; dh++) {
-            let q = r;
-            for (let dw = 0; dw < PW; dw++) {
-              best = f32x4.pmax(best, v128.load(q));
-              q += cell;
-            }
-            r += row;
-          }
+          const best = windowMax(window + offset, PH, PW, row, cell);
           // The first cell equal to the maximum takes the gradient; a window whose maximum is
           // -Infinity (all -Infinity or NaN) passes none, as a strict v > best scan finds none.
           const grad = v128.load(g + offset);
           let taken = f32x4.eq(best, NEG_INF);
-          r = window + offset;
+          let r = window + offset;
           let t = target + offset;
           for (let dh = 0; dh < PH; dh++) {
             let q = r;
