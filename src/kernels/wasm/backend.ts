@@ -57,7 +57,8 @@ function channelVectorSide(aLength: number, aShape: readonly number[], bLength: 
 export function createWasmKernels(e: WasmEngine): Backend {
   const threadsFor = (work: number, threshold: number): number => (work >= threshold ? e.numThreads : 1);
 
-  const elementwise = (n: number): number => threadsFor(n, PARALLEL_ELEMENTS);
+  /** Runs the call in the parameter block as an elementwise kernel over n values. */
+  const execElementwise = (n: number): void => e.exec(threadsFor(n, PARALLEL_ELEMENTS), FINE);
 
   function conv(op: number, a: Float32Array, b: Float32Array, out: Float32Array, c: Conv2DInfo): void {
     e.reset();
@@ -103,7 +104,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const px = e.put(x as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.unary, c, px, po, x.length], [alpha]);
-      e.exec(elementwise(x.length), FINE);
+      execElementwise(x.length);
       e.get(po, out as Float32Array);
     },
 
@@ -115,7 +116,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pv = e.put(yOrX as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.activationGrad, c, pd, pv, po, dy.length], [alpha]);
-      e.exec(elementwise(dy.length), FINE);
+      execElementwise(dy.length);
       e.get(po, out as Float32Array);
     },
 
@@ -131,11 +132,11 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const vectorSide = mode >= 0 ? -1 : channelVectorSide(a.length, aShape, b.length, bShape, outShape);
       if (mode >= 0) {
         e.setParams([OP.binary, c, mode, pa, pb, po, n]);
-        e.exec(elementwise(n), FINE);
+        execElementwise(n);
       } else if (vectorSide >= 0) {
         const channels = outShape[outShape.length - 1];
         e.setParams([OP.binaryChannel, c, vectorSide, pa, pb, po, n / channels, channels]);
-        e.exec(elementwise(n), FINE);
+        execElementwise(n);
       } else {
         const rank = outShape.length;
         const shape = e.putInt32(outShape);
@@ -160,7 +161,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
         e.exec(1);
       } else if (outShape.every((d, i) => d === xShape[i] || (d === 1 && outShape.slice(i).every((v) => v === 1)))) {
         e.setParams([OP.sumGroups, px, po, inner, x.length / Math.max(inner, 1)]);
-        e.exec(elementwise(x.length), FINE);
+        execElementwise(x.length);
       } else {
         const rank = xShape.length;
         const shape = e.putInt32(xShape);
@@ -197,7 +198,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pb = e.put(bias as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.biasAdd, px, pb, po, c === 0 ? 0 : x.length / c, c]);
-      e.exec(elementwise(x.length), FINE);
+      execElementwise(x.length);
       e.get(po, out as Float32Array);
     },
 
@@ -237,7 +238,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const px = e.put(x as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.softmax, px, po, rows, cols]);
-      e.exec(elementwise(x.length), FINE);
+      execElementwise(x.length);
       e.get(po, out as Float32Array);
     },
     softmaxGrad(dy, y, out, rows, cols) {
@@ -247,7 +248,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const py = e.put(y as Float32Array);
       const po = e.out(out as Float32Array);
       e.setParams([OP.softmaxGrad, pd, py, po, rows, cols]);
-      e.exec(elementwise(dy.length), FINE);
+      execElementwise(dy.length);
       e.get(po, out as Float32Array);
     },
     sparseSoftmaxCrossEntropy(logits, labels, losses, probs, rows, cols) {
@@ -258,7 +259,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const ploss = e.out(losses as Float32Array);
       const pp = e.out(probs as Float32Array);
       e.setParams([OP.sparseSoftmaxCrossEntropy, pl, pL, ploss, pp, rows, cols]);
-      e.exec(elementwise(logits.length), FINE);
+      execElementwise(logits.length);
       e.get(ploss, losses as Float32Array);
       e.get(pp, probs as Float32Array);
     },
@@ -272,7 +273,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pm = e.put(m as Float32Array);
       const pv = e.put(v as Float32Array);
       e.setParams([OP.adam, pp, pg, pm, pv, param.length], [lrT, s.beta1, s.beta2, s.epsilon, s.lr * s.weightDecay]);
-      e.exec(elementwise(param.length), FINE);
+      execElementwise(param.length);
       e.get(pp, param as Float32Array);
       e.get(pm, m as Float32Array);
       e.get(pv, v as Float32Array);
@@ -284,7 +285,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pg = e.put(grad as Float32Array);
       const pv = velocity ? e.put(velocity as Float32Array) : 0;
       e.setParams([OP.sgd, pp, pg, pv, param.length, nesterov ? 1 : 0], [lr, momentum, weightDecay]);
-      e.exec(elementwise(param.length), FINE);
+      execElementwise(param.length);
       e.get(pp, param as Float32Array);
       if (velocity) e.get(pv, velocity as Float32Array);
     },
@@ -296,7 +297,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const pm = e.put(meanSquare as Float32Array);
       const pv = velocity ? e.put(velocity as Float32Array) : 0;
       e.setParams([OP.rmsprop, pp, pg, pm, pv, param.length], [lr, rho, momentum, epsilon]);
-      e.exec(elementwise(param.length), FINE);
+      execElementwise(param.length);
       e.get(pp, param as Float32Array);
       e.get(pm, meanSquare as Float32Array);
       if (velocity) e.get(pv, velocity as Float32Array);
