@@ -29,7 +29,7 @@ export function valueAndGrads(f: () => Tensor, xs: Tensor[]): { value: Tensor; g
         byId.set(input.id, previous ? add(previous, g) : g);
       });
     }
-    return xs.map((x) => byId.get(x.id) ?? new Tensor(new (x.data.constructor as Float32ArrayConstructor)(x.size), x.shape));
+    return xs.map((x) => byId.get(x.id) ?? new Tensor(new (x.storage.constructor as Float32ArrayConstructor)(x.size), x.shape));
   });
   return { value, grads };
 }

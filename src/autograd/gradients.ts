@@ -1,6 +1,6 @@
 import type { ActivationGradOp, Conv2DInfo, Pool2DInfo } from '../kernels/backend.js';
 import { kernels } from '../kernels/registry.js';
-import { add, cast, div, mul, neg, sumToShape } from '../ops/arithmetic.js';
+import { add, cast, div, mul, neg, sub, sumToShape } from '../ops/arithmetic.js';
 import { matMul } from '../ops/nn.js';
 import { logSoftmaxGrad } from '../ops/log_softmax.js';
 import { gatherElementsGrad } from '../ops/gather.js';
@@ -26,7 +26,7 @@ function activationGradient(op: ActivationGradOp, fromInput: boolean): GradientR
   return (dy, node) => {
     const source = fromInput ? node.inputs[0] : node.output;
     const out = allocateKernelOutput(dy.dtype as FloatDType, dy.size);
-    kernels().activationGrad(op, dy.data as FloatArray, source.data as FloatArray, out, (node.attrs.alpha as number) ?? 0);
+    kernels().activationGrad(op, dy.storage as FloatArray, source.storage as FloatArray, out, (node.attrs.alpha as number) ?? 0);
     return [new Tensor(out, dy.shape)];
   };
 }
@@ -73,7 +73,7 @@ export const gradients: Record<string, GradientRule> = {
     const kept = dy.reshape(attrs.keptShape as number[]);
     const zeros = like(x);
     const out = like(x);
-    kernels().binary('add', zeros, x.shape, kept.data as FloatArray, kept.shape, out, x.shape);
+    kernels().binary('add', zeros, x.shape, kept.storage as FloatArray, kept.shape, out, x.shape);
     return [new Tensor(out, x.shape)];
   },
   ClipByValue: (dy, { inputs: [x], attrs }) => {
@@ -85,7 +85,7 @@ export const gradients: Record<string, GradientRule> = {
   Softmax: (dy, { output }) => {
     const cols = output.shape[output.rank - 1];
     const out = like(dy);
-    kernels().softmaxGrad(dy.data as FloatArray, output.data as FloatArray, out, output.size / cols, cols);
+    kernels().softmaxGrad(dy.storage as FloatArray, output.storage as FloatArray, out, output.size / cols, cols);
     return [new Tensor(out, dy.shape)];
   },
   LogSoftmax: (dy, { output }) => [logSoftmaxGrad(dy, output)],
@@ -108,36 +108,33 @@ export const gradients: Record<string, GradientRule> = {
     let dFilter: Tensor | null = null;
     if (gradX) {
       dx = new Tensor(like(x), x.shape);
-      kernels().conv2dBackpropInput(dy.data as FloatArray, filter.data as FloatArray, dx.data as FloatArray, info);
+      kernels().conv2dBackpropInput(dy.storage as FloatArray, filter.storage as FloatArray, dx.storage as FloatArray, info);
     }
     if (gradFilter) {
       dFilter = new Tensor(like(filter), filter.shape);
-      kernels().conv2dBackpropFilter(x.data as FloatArray, dy.data as FloatArray, dFilter.data as FloatArray, info);
+      kernels().conv2dBackpropFilter(x.storage as FloatArray, dy.storage as FloatArray, dFilter.storage as FloatArray, info);
     }
     return [dx, dFilter];
   },
   MaxPool: (dy, { inputs: [x], attrs }) => {
     const dx = like(x);
-    kernels().maxPoolGrad(dy.data as FloatArray, x.data as FloatArray, dx, attrs.info as Pool2DInfo);
+    kernels().maxPoolGrad(dy.storage as FloatArray, x.storage as FloatArray, dx, attrs.info as Pool2DInfo);
     return [new Tensor(dx, x.shape)];
   },
   AvgPool: (dy, { inputs: [x], attrs }) => {
     const dx = like(x);
-    kernels().avgPoolGrad(dy.data as FloatArray, dx, attrs.info as Pool2DInfo);
+    kernels().avgPoolGrad(dy.storage as FloatArray, dx, attrs.info as Pool2DInfo);
     return [new Tensor(dx, x.shape)];
   },
   SparseSoftmaxCrossEntropy: (dy, { attrs }) => {
+    // dy·softmax - dy·onehot, in kernels so that queued kernels need not be waited for. Each
+    // value is rounded as dy·p, then less dy at the label: the order of the plain loop.
     const probs = attrs.probs as Tensor;
     const labels = (attrs.labels as Tensor).data;
     const cols = probs.shape[probs.rank - 1];
-    const out = like(probs);
-    const p = probs.data as FloatArray;
-    for (let r = 0; r < labels.length; r++) {
-      const g = dy.data[r];
-      const base = r * cols;
-      for (let j = 0; j < cols; j++) out[base + j] = g * p[base + j];
-      out[base + labels[r]] -= g;
-    }
-    return [new Tensor(out, probs.shape)];
+    const onehot = like(probs);
+    for (let r = 0; r < labels.length; r++) onehot[r * cols + labels[r]] = 1;
+    const column = dy.reshape([labels.length, 1]);
+    return [sub(mul(column, probs), mul(column, new Tensor(onehot, probs.shape)))];
   },
 };

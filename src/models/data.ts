@@ -1,4 +1,4 @@
-import { allocateFloat, getFloatX, isFloat, type FloatDType } from '../tensor/dtype.js';
+import { allocateFloat, getFloatX, isFloat, onHeap, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -12,19 +12,29 @@ export function batchOf(x: Tensor, order: Int32Array | null, start: number, end:
   const rowSize = x.shape[0] === 0 ? 0 : x.size / x.shape[0];
   const shape = [rows, ...x.shape.slice(1)];
   const wantFloat = floatDType !== null && x.dtype !== floatDType;
-  if (order === null && !wantFloat) return new Tensor(x.data.subarray(start * rowSize, end * rowSize), shape);
+  const values = x.data;
+  if (order === null && !wantFloat) return new Tensor(values.subarray(start * rowSize, end * rowSize), shape);
   // Float batches go through allocateFloat, so inside a step they land in the backend's arena.
-  const out = wantFloat || isFloat(x.dtype) ? allocateFloat(wantFloat ? floatDType! : (x.dtype as FloatDType), rows * rowSize) : new (x.data.constructor as Float32ArrayConstructor)(rows * rowSize);
+  const out = wantFloat || isFloat(x.dtype) ? allocateFloat(wantFloat ? floatDType! : (x.dtype as FloatDType), rows * rowSize) : new (values.constructor as Float32ArrayConstructor)(rows * rowSize);
   for (let r = 0; r < rows; r++) {
     const src = (order ? order[start + r] : start + r) * rowSize;
     if (wantFloat) {
       const dst = r * rowSize;
-      for (let j = 0; j < rowSize; j++) out[dst + j] = x.data[src + j];
+      for (let j = 0; j < rowSize; j++) out[dst + j] = values[src + j];
     } else {
-      out.set(x.data.subarray(src, src + rowSize) as Float32Array, r * rowSize);
+      out.set(values.subarray(src, src + rowSize) as Float32Array, r * rowSize);
     }
   }
   return new Tensor(out, shape);
+}
+
+/**
+ * batchOf for targets: on the JS heap even inside a step. Targets are small, and JavaScript reads
+ * them (labels, metrics) while the step's kernels may still be running: reading a tensor in the
+ * arena would wait for those kernels (src/kernels/wasm/engine.ts).
+ */
+export function targetBatchOf(y: Tensor, order: Int32Array | null, start: number, end: number): Tensor {
+  return onHeap(() => batchOf(y, order, start, end, null));
 }
 
 /** The float dtype a model input is converted to. */

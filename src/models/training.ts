@@ -13,7 +13,7 @@ import { softmax } from '../ops/nn.js';
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { globalRandom } from '../utils/random.js';
-import { batchOf, checkSameLength, inputFloatDType } from './data.js';
+import { batchOf, checkSameLength, inputFloatDType, targetBatchOf } from './data.js';
 import { moveWeightsToArena } from './resident.js';
 import type { Compiled, LayersModel } from './layers_model.js';
 
@@ -135,7 +135,7 @@ function runEvaluation(model: LayersModel, compiled: Compiled, x: Tensor, y: Ten
       // One arena step per batch; the loss and metric totals it leaves behind are numbers.
       runStep(() => {
         const xb = batchOf(x, null, start, end, floatDType);
-        const yb = batchOf(y, null, start, end, null);
+        const yb = targetBatchOf(y, null, start, end);
         const out = model.call(xb, false, fused !== null);
         const loss = mean(fused ? fused(yb, out) : compiled.lossFn(yb, out)).data[0];
         ev.lossMean.add(loss, end - start);
@@ -231,7 +231,7 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
         const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
         await list.batchBegin(step, { batch: step, size: end - start });
-        const { loss } = runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), batchOf(y, order, start, end, null), ev));
+        const { loss } = runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev));
         if (!Number.isFinite(loss)) {
           model.stopTraining = true;
           await list.trainEnd(logsOf(ev));

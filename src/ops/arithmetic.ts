@@ -5,14 +5,20 @@ import { allocateFloat, allocateKernelOutput, isFloat, type FloatArray, type Flo
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../tensor/shape.js';
 import { Tensor, scalar } from '../tensor/tensor.js';
 
+/** The values of a float tensor, for JavaScript to read. */
 export function floatData(t: Tensor, opName: string): FloatArray {
+  return floatStorage(t, opName) && (t.data as FloatArray);
+}
+
+/** The storage of a float tensor, to pass to a kernel (see Tensor.storage). */
+export function floatStorage(t: Tensor, opName: string): FloatArray {
   if (!isFloat(t.dtype)) throw new Error(`${opName}: expected a float32 or float64 tensor, received ${t.dtype}`);
-  return t.data as FloatArray;
+  return t.storage as FloatArray;
 }
 
 export function sameFloatDType(a: Tensor, b: Tensor, opName: string): FloatDType {
-  floatData(a, opName);
-  floatData(b, opName);
+  floatStorage(a, opName);
+  floatStorage(b, opName);
   if (a.dtype !== b.dtype) throw new Error(`${opName}: dtypes differ (${a.dtype} and ${b.dtype}); cast one of them first`);
   return a.dtype as FloatDType;
 }
@@ -27,7 +33,7 @@ function binaryOp(op: BinaryOp, name: string, aIn: Tensor | number, bIn: Tensor 
   const dtype = sameFloatDType(a, b, name);
   const outShape = broadcastShapes(a.shape, b.shape, name);
   const out = allocateKernelOutput(dtype, sizeOf(outShape));
-  kernels().binary(op, a.data as FloatArray, a.shape, b.data as FloatArray, b.shape, out, outShape);
+  kernels().binary(op, a.storage as FloatArray, a.shape, b.storage as FloatArray, b.shape, out, outShape);
   const y = new Tensor(out, outShape);
   record(name, [a, b], y);
   return y;
@@ -41,7 +47,7 @@ export const maximum = (a: Tensor | number, b: Tensor | number): Tensor => binar
 export const minimum = (a: Tensor | number, b: Tensor | number): Tensor => binaryOp('minimum', 'Minimum', a, b);
 
 export function unaryOp(op: UnaryOp, name: string, x: Tensor, alpha = 0): Tensor {
-  const data = floatData(x, name);
+  const data = floatStorage(x, name);
   const out = allocateKernelOutput(x.dtype as FloatDType, x.size);
   kernels().unary(op, data, out, alpha);
   const y = new Tensor(out, x.shape);
@@ -72,7 +78,7 @@ function normalizeAxes(axis: number | readonly number[] | undefined, rank: numbe
 
 /** Sum over axes (all by default), as `tf.sum`. */
 export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
-  const data = floatData(x, 'Sum');
+  const data = floatStorage(x, 'Sum');
   const axes = normalizeAxes(axis, x.rank, 'Sum');
   const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const out = allocateFloat(x.dtype as FloatDType, sizeOf(keptShape));
@@ -96,7 +102,7 @@ export function sumToShape(dy: Tensor, shape: readonly number[]): Tensor {
   if (lead < 0) throw new Error(`sumToShape: cannot reduce ${formatShape(dy.shape)} to ${formatShape(shape)}`);
   const keptShape = dy.shape.map((d, i) => (i < lead ? 1 : shape[i - lead] === 1 ? 1 : d));
   const out = allocateFloat(dy.dtype as FloatDType, sizeOf(keptShape));
-  kernels().reduceSum(dy.data as FloatArray, dy.shape, out, keptShape);
+  kernels().reduceSum(dy.storage as FloatArray, dy.shape, out, keptShape);
   return new Tensor(out, shape);
 }
 
@@ -114,7 +120,8 @@ export function clipByValue(x: Tensor, lo: number, hi: number): Tensor {
 export function cast(x: Tensor, dtype: FloatDType | 'int32'): Tensor {
   if (x.dtype === dtype) return x;
   const out = dtype === 'int32' ? new Int32Array(x.size) : allocateFloat(dtype, x.size);
-  for (let i = 0; i < x.size; i++) out[i] = x.data[i];
+  const values = x.data;
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
   const y = new Tensor(out, x.shape);
   if (isFloat(x.dtype) && dtype !== 'int32') record('Cast', [x], y, { dtype: x.dtype });
   return y;

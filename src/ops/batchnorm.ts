@@ -33,7 +33,7 @@ function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null]
   return { dtype: x.dtype as FloatDType, channels, rows: channels === 0 ? 0 : x.size / channels };
 }
 
-const data = (t: Tensor | null): FloatArray | null => (t ? (t.data as FloatArray) : null);
+const data = (t: Tensor | null): FloatArray | null => (t ? (t.storage as FloatArray) : null);
 
 /** Training mode: normalizes with the batch's own mean and biased variance over all but the last axis. */
 export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number): BatchNormResult {
@@ -42,7 +42,7 @@ export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor 
   const mean = allocateFloat(dtype, channels);
   const variance = allocateFloat(dtype, channels);
   const invStd = allocateFloat(dtype, channels);
-  kernels().batchNormTrain(x.data as FloatArray, data(gamma), data(beta), out, mean, variance, invStd, rows, channels, epsilon);
+  kernels().batchNormTrain(x.storage as FloatArray, data(gamma), data(beta), out, mean, variance, invStd, rows, channels, epsilon);
   const y = new Tensor(out, x.shape);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   record('BatchNorm', inputs, y, { hasGamma: gamma !== null, hasBeta: beta !== null, mean, invStd });
@@ -56,7 +56,7 @@ export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, ga
   const v = variance.data as FloatArray;
   for (let j = 0; j < channels; j++) invStd[j] = 1 / Math.sqrt(v[j] + epsilon);
   const out = allocateKernelOutput(dtype, x.size);
-  kernels().batchNormApply(x.data as FloatArray, mean.data as FloatArray, invStd, data(gamma), data(beta), out, rows, channels);
+  kernels().batchNormApply(x.storage as FloatArray, mean.storage as FloatArray, invStd, data(gamma), data(beta), out, rows, channels);
   const y = new Tensor(out, x.shape);
   const inputs = [x, mean, variance, gamma, beta].filter((t): t is Tensor => t !== null);
   record('BatchNormInference', inputs, y, { hasGamma: gamma !== null, hasBeta: beta !== null, invStd });
@@ -78,7 +78,7 @@ function gradParts(dy: Tensor, x: Tensor, mean: FloatArray, gamma: Tensor | null
   const dx = wantDx ? allocateKernelOutput(dtype, x.size) : null;
   const sumDy = allocateFloat(dtype, channels);
   const sumDyXhat = allocateFloat(dtype, channels);
-  kernels().batchNormGrad(dy.data as FloatArray, x.data as FloatArray, mean, invStd, data(gamma), dx, sumDy, sumDyXhat, rows, channels, training);
+  kernels().batchNormGrad(dy.storage as FloatArray, x.storage as FloatArray, mean, invStd, data(gamma), dx, sumDy, sumDyXhat, rows, channels, training);
   return {
     dx: dx ? new Tensor(dx, x.shape) : null,
     sumDy: new Tensor(sumDy, [channels]),
@@ -103,7 +103,7 @@ export function batchNormInferenceGradient(dy: Tensor, { inputs, attrs, needsGra
   const [x, mean] = inputs;
   const gamma = attrs.hasGamma ? inputs[3] : null;
   const invStd = attrs.invStd as FloatArray;
-  const p = gradParts(dy, x, mean.data as FloatArray, gamma, invStd, needsGrad[0], false);
+  const p = gradParts(dy, x, mean.storage as FloatArray, gamma, invStd, needsGrad[0], false);
   let dMean: Tensor | null = null;
   let dVariance: Tensor | null = null;
   if (needsGrad[1] || needsGrad[2]) {

@@ -3,7 +3,7 @@ import { kernels } from '../kernels/registry.js';
 import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { floatData, sameFloatDType, unaryOp } from './arithmetic.js';
+import { floatStorage, sameFloatDType, unaryOp } from './arithmetic.js';
 import { conv2dInfo, normalizePadding, normalizePair, pool2dInfo, type Padding } from './conv_util.js';
 
 export const relu = (x: Tensor): Tensor => unaryOp('relu', 'Relu', x);
@@ -19,7 +19,7 @@ function rowsCols(x: Tensor): [number, number] {
 
 /** Softmax over the last axis. */
 export function softmax(x: Tensor): Tensor {
-  const data = floatData(x, 'Softmax');
+  const data = floatStorage(x, 'Softmax');
   const [rows, cols] = rowsCols(x);
   const out = allocateKernelOutput(x.dtype as FloatDType, x.size);
   kernels().softmax(data, out, rows, cols);
@@ -40,7 +40,7 @@ export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
     throw new Error(`MatMul: inner dimensions differ: ${formatShape(a.shape)}${transposeA ? 'ᵀ' : ''} · ${formatShape(b.shape)}${transposeB ? 'ᵀ' : ''}`);
   }
   const out = allocateKernelOutput(dtype, m * n);
-  kernels().matMul(a.data as FloatArray, b.data as FloatArray, out, m, ka, n, transposeA, transposeB);
+  kernels().matMul(a.storage as FloatArray, b.storage as FloatArray, out, m, ka, n, transposeA, transposeB);
   const y = new Tensor(out, [m, n]);
   record('MatMul', [a, b], y, { transposeA, transposeB });
   return y;
@@ -54,7 +54,7 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
     throw new Error(`BiasAdd: bias of shape ${formatShape(bias.shape)} does not match the last axis of ${formatShape(x.shape)}`);
   }
   const out = allocateKernelOutput(dtype, x.size);
-  kernels().biasAdd(x.data as FloatArray, bias.data as FloatArray, out);
+  kernels().biasAdd(x.storage as FloatArray, bias.storage as FloatArray, out);
   const y = new Tensor(out, x.shape);
   record('BiasAdd', [x, bias], y);
   return y;
@@ -84,7 +84,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
     throw new Error(`Conv2D: a ${filter.shape[0]}x${filter.shape[1]} kernel does not fit input ${formatShape(x.shape)} with 'valid' padding`);
   }
   const out = allocateKernelOutput(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
-  kernels().conv2d(x.data as FloatArray, filter.data as FloatArray, out, info);
+  kernels().conv2d(x.storage as FloatArray, filter.storage as FloatArray, out, info);
   const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.outChannels]);
   record('Conv2D', [x, filter], y, { info });
   return y;
@@ -97,7 +97,7 @@ export interface Pool2DOptions {
 }
 
 function pool(kind: 'MaxPool' | 'AvgPool', x: Tensor, options: Pool2DOptions): Tensor {
-  const data = floatData(x, kind);
+  const data = floatStorage(x, kind);
   if (x.rank !== 4) throw new Error(`${kind}: expected input of rank 4 [batch, height, width, channels], received shape ${formatShape(x.shape)}`);
   const poolSize = normalizePair(options.poolSize, 'poolSize');
   const strides = normalizePair(options.strides ?? poolSize, 'strides');
@@ -136,7 +136,7 @@ export function checkedLabels(labels: Tensor, rows: number, classes: number): Te
  * finite for confident predictions and its gradient is simply softmax - onehot.
  */
 export function sparseSoftmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  const data = floatData(logits, 'SparseSoftmaxCrossEntropy');
+  const data = floatStorage(logits, 'SparseSoftmaxCrossEntropy');
   const [rows, cols] = rowsCols(logits);
   checkedLabels(labels, rows, cols);
   const dtype = logits.dtype as FloatDType;

@@ -26,7 +26,7 @@ export class SGD extends Optimizer {
   }
   protected update(variable: LayerVariable, grad: FloatArray): void {
     const velocity = this.momentum > 0 ? this.slot(variable, 'momentum') : null;
-    kernels().sgdUpdate(variable.value.data as FloatArray, grad, velocity, this.learningRate, this.momentum, this.nesterov, this.weightDecay);
+    kernels().sgdUpdate(variable.value.storage as FloatArray, grad, velocity, this.learningRate, this.momentum, this.nesterov, this.weightDecay);
   }
   getConfig(): Record<string, unknown> {
     return { learningRate: this.learningRate, momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
@@ -51,7 +51,7 @@ export class Adam extends Optimizer {
     return ['m', 'v'];
   }
   protected update(variable: LayerVariable, grad: FloatArray): void {
-    kernels().adamUpdate(variable.value.data as FloatArray, grad, this.slot(variable, 'm'), this.slot(variable, 'v'), {
+    kernels().adamUpdate(variable.value.storage as FloatArray, grad, this.slot(variable, 'm'), this.slot(variable, 'v'), {
       lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step: this.iterations, weightDecay: this.weightDecay,
     });
   }
@@ -85,7 +85,7 @@ export class RMSprop extends Optimizer {
   }
   protected update(variable: LayerVariable, grad: FloatArray): void {
     const velocity = this.momentum > 0 ? this.slot(variable, 'momentum') : null;
-    kernels().rmspropUpdate(variable.value.data as FloatArray, grad, this.slot(variable, 'rms'), velocity, this.learningRate, this.rho, this.momentum, this.epsilon);
+    kernels().rmspropUpdate(variable.value.storage as FloatArray, grad, this.slot(variable, 'rms'), velocity, this.learningRate, this.rho, this.momentum, this.epsilon);
   }
   getConfig(): Record<string, unknown> {
     return { learningRate: this.learningRate, rho: this.rho, momentum: this.momentum, epsilon: this.epsilon };

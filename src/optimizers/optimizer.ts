@@ -58,7 +58,7 @@ export abstract class Optimizer {
       if (grad.size !== variable.value.size) {
         throw new Error(`Optimizer: gradient of shape [${grad.shape}] does not match weight '${variable.name}' of shape [${variable.shape}]`);
       }
-      this.update(variable, grad.data as FloatArray);
+      this.update(variable, grad.storage as FloatArray);
     }
   }
 

@@ -4,6 +4,17 @@ import { assertValidShape, formatShape, sizeOf, type Shape } from './shape.js';
 
 let nextTensorId = 0;
 
+/**
+ * Set by a backend while kernels it has queued (src/kernels/wasm/engine.ts) may still be writing
+ * memory: called with the storage that JavaScript is about to read or write through `data`, it
+ * waits for those kernels when the storage is theirs.
+ */
+let beforeAccess: ((storage: TypedArray) => void) | null = null;
+
+export function setBeforeDataAccess(hook: ((storage: TypedArray) => void) | null): void {
+  beforeAccess = hook;
+}
+
 export type NestedArray = number | NestedArray[];
 
 /**
@@ -14,21 +25,30 @@ export class Tensor {
   readonly id = nextTensorId++;
   readonly shape: readonly number[];
   readonly dtype: DType;
-  /** The values, row-major. Kernels write outputs once; optimizers update weights in place. */
-  readonly data: TypedArray;
+  /**
+   * The values as kernels see them, to pass to kernels: queued kernels may still be writing
+   * them. JavaScript that reads or writes values uses `data`.
+   */
+  readonly storage: TypedArray;
 
   constructor(data: TypedArray, shape: Shape) {
     assertValidShape(shape);
     if (data.length !== sizeOf(shape)) {
       throw new Error(`Tensor data has ${data.length} values but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);
     }
-    this.data = data;
+    this.storage = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtypeOf(data);
   }
 
+  /** The values, row-major, once every kernel that writes them has run. */
+  get data(): TypedArray {
+    if (beforeAccess !== null) beforeAccess(this.storage);
+    return this.storage;
+  }
+
   get size(): number {
-    return this.data.length;
+    return this.storage.length;
   }
 
   get rank(): number {
@@ -103,7 +123,7 @@ export function resolveShape(size: number, shape: Shape): number[] {
 }
 
 function reshapeData(t: Tensor, shape: Shape): Tensor {
-  const y = new Tensor(t.data, resolveShape(t.size, shape));
+  const y = new Tensor(t.storage, resolveShape(t.size, shape));
   record('Reshape', [t], y);
   return y;
 }

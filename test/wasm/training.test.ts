@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { layers, sequential, setBackend, setSeed, tensor, type Tensor } from '../../src/index.js';
-import { getNumThreads, setNumThreads } from '../../src/kernels/wasm/index.js';
+import { getNumThreads, setNumThreads, testing } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
 
 /*
@@ -76,6 +76,20 @@ describe('training the lab CNN on the wasm backend', () => {
       const r = reference.losses[i];
       const w = wasm.losses[i];
       assert.ok(Math.abs(w - r) <= 1e-4 * Math.abs(r), `batch ${i}: wasm loss ${w}, reference ${r}`);
+    }
+  });
+
+  it('trains bit for bit alike whether kernel calls are queued or run one at a time', async () => {
+    for (const threads of [2, 3]) {
+      const queued = await train('wasm', threads);
+      await testing.setQueueKernels(false);
+      try {
+        const oneByOne = await train('wasm', threads);
+        assert.deepEqual(queued.losses, oneByOne.losses, `losses with ${threads} threads`);
+        queued.weights.forEach((w, i) => assert.deepEqual(w, oneByOne.weights[i], `weight ${i} with ${threads} threads`));
+      } finally {
+        await testing.setQueueKernels(true);
+      }
     }
   });
 

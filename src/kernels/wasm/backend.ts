@@ -1,5 +1,5 @@
 import type { AdamState, Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
-import { referenceBackend as ref } from '../reference/index.js';
+import { referenceBackend } from '../reference/index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { ACTIVATION_GRAD, BINARY, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
@@ -54,7 +54,20 @@ function channelVectorSide(aLength: number, aShape: readonly number[], bLength: 
   return -1;
 }
 
+/**
+ * The reference kernels, each waiting first for the wasm kernels still queued: they read and
+ * write their operands from JavaScript (float64 tensors, mixed dtypes).
+ */
+export function afterQueued(e: WasmEngine): Backend {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(referenceBackend)) {
+    wrapped[name] = typeof value === 'function' ? (...args: unknown[]) => (e.flush(), (value as (...a: unknown[]) => unknown)(...args)) : value;
+  }
+  return wrapped as unknown as Backend;
+}
+
 export function createWasmKernels(e: WasmEngine): Backend {
+  const ref = afterQueued(e);
   const threadsFor = (work: number, threshold: number): number => (work >= threshold ? e.numThreads : 1);
 
   /** Runs the call in the parameter block as an elementwise kernel over n values. */
@@ -93,7 +106,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
 
   return {
     name: 'wasm',
-    ...createWasmBatchNorm(e),
+    ...createWasmBatchNorm(e, ref),
     // Without shared memory the engine serves no step tensors, so steps need not ask it.
     arena: e.features.sharedMemory ? e : undefined,
 

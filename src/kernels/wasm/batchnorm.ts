@@ -1,5 +1,4 @@
 import type { Backend } from '../backend.js';
-import { referenceBackend as ref } from '../reference/index.js';
 import type { FloatArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { FINE, OP } from './ops.js';
@@ -32,7 +31,7 @@ function f32(...arrays: (FloatArray | null)[]): boolean {
 /** Per-thread regions start on 64-byte boundaries, as the engine's allocations do. */
 const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
-export function createWasmBatchNorm(e: WasmEngine): BatchNormKernels {
+export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKernels {
   const threadsFor = (n: number): number => (n >= PARALLEL_ELEMENTS ? e.numThreads : 1);
 
   /** Per-thread float32 accumulators (2c each) and the chunks' float64 partials (2c each). */

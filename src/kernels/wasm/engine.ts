@@ -1,17 +1,26 @@
 import { MAXIMUM_PAGES, loadKernels, loadKernelsSync, type WasmFeatures } from './loader.js';
 import { ThreadPool } from './threads.js';
-import { MAX_SHARES } from './worker_source.js';
+import { HEADER_WORDS, MAX_SHARES, QUEUE_SLOTS, SLOT_BYTES } from './worker_source.js';
+import { setBeforeDataAccess } from '../../tensor/tensor.js';
+import type { TypedArray } from '../../tensor/dtype.js';
 
 /*
- * Owns the kernels' WebAssembly memory. Below the heap of the module sit, in order: the parameter
- * block that describes a call (int32 slots, then float64 slots at byte 256), the four thread
- * control words, and the arena. The arena is one stack with two tops: `base` ends the tensors of
+ * Owns the kernels' WebAssembly memory. Below the heap of the module sit, in order: the command
+ * slots, each a parameter block that describes a call (int32 slots, then float64 slots at byte
+ * 256), their headers, the thread control words, and the arena. The arena is one stack with two tops: `base` ends the tensors of
  * the running step (src/kernels/arena.ts), which stay put from one kernel call to the next, and
  * `top` ends the current call's copies and scratch, which reset() frees. An operand that already
  * lies in this memory (a step tensor) is used where it is, with no copy in or out; an operand on
  * the JS heap is copied in and its result copied out, as before steps existed. Memory only grows
  * (to the largest step seen), so a training loop with a fixed model and batch shape allocates
  * nothing after its first step.
+ *
+ * With worker threads, kernel calls are queued, not run (threads.ts): the workers run them while
+ * this thread goes on with the JavaScript between kernels, and flush() waits for them. Whatever
+ * reads or reuses memory that queued kernels may still write flushes first: Tensor.data (through
+ * setBeforeDataAccess), copying a result out to the JS heap, ending a step, a reference-kernel
+ * fallback (backend.ts). Memory that queued calls use stays theirs until the flush: `pendingTop`
+ * keeps later calls' scratch and step tensors above it.
  */
 
 interface KernelExports {
@@ -22,12 +31,18 @@ interface KernelExports {
   zero(ptr: number, bytes: number): void;
 }
 
-const PARAMS_BYTES = 512;
+const PARAMS_BYTES = QUEUE_SLOTS * SLOT_BYTES;
+const HEADER_BYTES = QUEUE_SLOTS * HEADER_WORDS * 4;
 const CONTROL_BYTES = 64;
 const ALIGN = 64;
 const PAGE = 65536;
 /** Step tensors stop here (then spill to the JS heap), so a kernel call always has room. */
 const STEP_LIMIT = MAXIMUM_PAGES * PAGE * 0.75;
+
+function queueFromEnvironment(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.CONVLAB_WASM_QUEUE !== '0';
+}
 
 function poisonFromEnvironment(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
@@ -37,8 +52,22 @@ function poisonFromEnvironment(): boolean {
 export class WasmEngine {
   readonly exports: KernelExports;
   readonly features: WasmFeatures;
-  private readonly params: number;
+  /** Where setParams() writes: the next command slot's parameter block. */
+  private params: number;
+  private readonly slots: number;
+  private readonly headers: number;
   private readonly control: number;
+  /** End of the memory that queued kernel calls use; 0 with none queued. */
+  private pendingTop = 0;
+  /**
+   * Whether kernel calls are queued (with worker threads); false runs each call before returning,
+   * for comparisons (CONVLAB_WASM_QUEUE=0 in the environment).
+   */
+  queueKernels = queueFromEnvironment();
+  private readonly flushBeforeAccess = (storage: TypedArray): void => {
+    if (this.owns(storage)) this.flush();
+  };
+  private readonly runLocal = (params: number, share: number, shares: number): void => this.exports.run(params, share, shares, 0);
   private readonly arenaStart: number;
   /** End of the running step's tensors; kernel calls allocate above it. */
   private base: number;
@@ -70,8 +99,10 @@ export class WasmEngine {
     this.exports = instance.exports as unknown as KernelExports;
     this.features = features;
     const base = align(this.exports.heapBase());
+    this.slots = base;
     this.params = base;
-    this.control = base + PARAMS_BYTES;
+    this.headers = base + PARAMS_BYTES;
+    this.control = this.headers + HEADER_BYTES;
     this.arenaStart = align(this.control + CONTROL_BYTES);
     this.base = this.arenaStart;
     this.top = this.arenaStart;
@@ -100,20 +131,26 @@ export class WasmEngine {
   async setThreads(n: number): Promise<number> {
     const wanted = this.features.sharedMemory ? Math.min(MAX_SHARES, Math.max(1, Math.floor(n))) : 1;
     if (wanted === this.threads && (wanted === 1 || this.pool)) return this.threads;
+    this.flush();
     await this.pool?.close();
     this.pool = null;
     this.threads = 1;
+    this.params = this.slots;
     if (wanted > 1) {
-      this.pool = await ThreadPool.start(this.module, this.memory, this.control >> 2, wanted - 1);
+      const queue = { ctrlIndex: this.control >> 2, slotsAt: this.slots, headersIndex: this.headers >> 2 };
+      this.pool = await ThreadPool.start(this.module, this.memory, queue, wanted - 1);
       this.threads = wanted;
+      this.params = this.pool.nextParams(this.runLocal);
     }
     return this.threads;
   }
 
   close(): void {
+    this.flush();
     void this.pool?.close();
     this.pool = null;
     this.threads = 1;
+    this.params = this.slots;
   }
 
   private refreshViews(): void {
@@ -138,7 +175,7 @@ export class WasmEngine {
 
   /** Starts a new call: the previous call's copies and scratch are free again; step tensors stay. */
   reset(): void {
-    this.top = this.base;
+    this.top = Math.max(this.base, this.pendingTop);
   }
 
   /** Grows the memory (and refreshes the views) so that it holds `end` bytes. */
@@ -182,6 +219,7 @@ export class WasmEngine {
 
   /** StepArena: frees the step's tensors (poisoning them first when asked). */
   end(mark: number): void {
+    this.flush();
     if (this.poison) this.f32.fill(NaN, mark >> 2, Math.max(this.base, this.top) >> 2);
     this.base = mark;
     this.top = mark;
@@ -195,7 +233,7 @@ export class WasmEngine {
    */
   allocFloat32(length: number, zeroed = true): Float32Array | null {
     if (!this.features.sharedMemory) return null;
-    const ptr = this.base;
+    const ptr = Math.max(this.base, this.pendingTop);
     const end = align(ptr + length * 4);
     if (end > STEP_LIMIT) return null;
     this.ensure(end);
@@ -215,6 +253,7 @@ export class WasmEngine {
   /** Copies a kernel's result to `out`, unless the kernel wrote it in place. */
   get(ptr: number, out: Float32Array): void {
     if (ptr === out.byteOffset && this.owns(out)) return;
+    this.flush();
     out.set(this.f32.subarray(ptr >> 2, (ptr >> 2) + out.length));
   }
 
@@ -230,21 +269,47 @@ export class WasmEngine {
    * Runs the call described by the parameter block on up to `nt` threads, cut into `perThread`
    * shares per thread, which threads claim as they become free (see worker_source.ts). Kernels
    * whose shares fill per-share partial results that a later call adds up take one per thread.
+   * With workers, the call is queued and runs while this thread goes on (see flush()).
    */
   exec(nt: number, perThread = 1): void {
     const threads = Math.min(nt, this.threads);
-    if (threads > 1 && this.pool?.failure) {
-      // A worker died between calls: it held no share, so nothing is lost. This call and later
-      // ones run on this thread until setNumThreads() starts a new pool.
-      this.dropPool(`wasm backend: ${this.pool.failure}`);
+    const params = this.params;
+    if (this.pool?.failure) {
+      // A worker died: unless it held a share (then the flush fails after its time-out), the
+      // queue drains on this thread, and this call and later ones run here until
+      // setNumThreads() starts a new pool.
+      const why = `wasm backend: ${this.pool.failure}`;
+      this.flush();
+      if (this.pool) this.dropPool(why);
     }
-    if (threads <= 1 || !this.pool) {
-      this.exports.run(this.params, 0, 1, 0);
+    if (!this.pool) {
+      this.exports.run(params, 0, 1, 0);
       return;
     }
+    this.pool.publish(threads, threads > 1 ? Math.min(MAX_SHARES, threads * perThread) : 1);
+    this.pendingTop = Math.max(this.pendingTop, this.top);
+    setBeforeDataAccess(this.flushBeforeAccess);
+    if (!this.queueKernels) this.flush();
+    this.params = this.nextParams();
+  }
+
+  private nextParams(): number {
     try {
-      const shares = Math.min(MAX_SHARES, threads * perThread);
-      this.pool.run(this.params, threads, shares, (share, n) => this.exports.run(this.params, share, n, 0));
+      return this.pool ? this.pool.nextParams(this.runLocal) : this.slots;
+    } catch (error) {
+      this.dropPool((error as Error).message);
+      throw error;
+    }
+  }
+
+  /** Waits until every queued kernel call has run, this thread taking shares of them too. */
+  flush(): void {
+    if (this.pendingTop === 0) return;
+    this.pendingTop = 0;
+    setBeforeDataAccess(null);
+    if (!this.pool) return;
+    try {
+      this.pool.drain(this.runLocal);
     } catch (error) {
       // A worker died holding a share: this call fails with that error, and later calls run on
       // this thread until setNumThreads() starts a new pool.
@@ -258,6 +323,9 @@ export class WasmEngine {
     void this.pool?.close();
     this.pool = null;
     this.threads = 1;
+    this.params = this.slots;
+    this.pendingTop = 0;
+    setBeforeDataAccess(null);
   }
 
   /** For tests of failure handling: ends worker `index` of the pool as a crash would. */

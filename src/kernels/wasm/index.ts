@@ -101,6 +101,12 @@ export const testing = {
   setArenaPoison: async (on: boolean): Promise<void> => {
     (await getEngine()).poison = on;
   },
+  /** Queue kernel calls for the workers (the default), or run each before returning. */
+  setQueueKernels: async (on: boolean): Promise<void> => {
+    const e = await getEngine();
+    e.flush();
+    e.queueKernels = on;
+  },
   /** Bytes of the engine's WebAssembly memory (0 before it starts). */
   memoryBytes: (): number => engine?.memoryBytes ?? 0,
   /** Whether a typed array is a view into the engine's WebAssembly memory. */

@@ -1,12 +1,13 @@
 import { isNode } from './loader.js';
-import { CONTROL_WORDS, SPIN_MS, WORKER_SOURCE, claimShare, claimWord } from './worker_source.js';
+import { COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PUBLISHED, QUEUE_SLOTS, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, claimShare, claimWord, finishShare } from './worker_source.js';
 
 /*
- * A pool of kernel workers over one shared WebAssembly.Memory. The main thread is thread 0: it
- * publishes a job by bumping the generation word, claims and computes shares like any worker
- * (see worker_source.ts), then waits until every share a worker claimed is done. Workers are
- * unref'd so they never keep a process alive, and every wait has a time limit so a worker that
- * dies holding a share produces an error instead of a hang.
+ * A pool of kernel workers over one shared WebAssembly.Memory, fed by a queue of kernel calls
+ * (see worker_source.ts). The main thread is thread 0: it publishes commands and goes on; when it
+ * needs their results it drains the queue, claiming and computing shares like any worker and
+ * waiting for the shares that workers claimed. Workers are unref'd so they never keep a process
+ * alive, and every wait has a time limit so a worker that dies holding a share produces an error
+ * instead of a hang.
  */
 
 interface PoolWorker {
@@ -22,20 +23,28 @@ export class ThreadPool {
   private broken: string | null = null;
   /** A shared buffer never detaches when memory grows, so one view serves for good. */
   private readonly control: Int32Array;
+  private readonly headers: Int32Array;
+  /** Commands published so far (ctrl word 1, which only this thread writes). */
+  private published = 0;
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
     /** int32 index of the control words in memory (see worker_source.ts). */
     private readonly ctrlIndex: number,
+    /** Byte address of the command slots' parameter blocks, and int32 index of their headers. */
+    private readonly slotsAt: number,
+    private readonly headersIndex: number,
   ) {
     this.control = new Int32Array(memory.buffer, ctrlIndex * 4, CONTROL_WORDS);
+    this.headers = new Int32Array(memory.buffer, headersIndex * 4, QUEUE_SLOTS * HEADER_WORDS);
   }
 
   /** Starts `count` workers (threads beyond the main one) and waits until each has instantiated. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, ctrlIndex: number, count: number): Promise<ThreadPool> {
-    const pool = new ThreadPool(memory, ctrlIndex);
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, queue: { ctrlIndex: number; slotsAt: number; headersIndex: number }, count: number): Promise<ThreadPool> {
+    const pool = new ThreadPool(memory, queue.ctrlIndex, queue.slotsAt, queue.headersIndex);
     const ctrl = pool.ctrl();
     for (let i = 0; i < CONTROL_WORDS; i++) Atomics.store(ctrl, i, 0);
+    pool.headers.fill(0);
     try {
       await Promise.all(Array.from({ length: count }, (_, i) => pool.spawn(module, i + 1)));
     } catch (error) {
@@ -59,7 +68,7 @@ export class ThreadPool {
   }
 
   private async spawn(module: WebAssembly.Module, tid: number): Promise<void> {
-    const data = { module, memory: this.memory, tid, ctrlIndex: this.ctrlIndex };
+    const data = { module, memory: this.memory, tid, ctrlIndex: this.ctrlIndex, slotsAt: this.slotsAt, headersIndex: this.headersIndex };
     let onMessage: (handler: (m: { type: string; message?: string }) => void) => void;
     let onFailure: (handler: (why: string) => void) => void;
     let settle = (): void => {};
@@ -103,50 +112,90 @@ export class ThreadPool {
     }).finally(settle);
   }
 
+  /** Whether commands are published that the main thread has not seen completed. */
+  get pending(): boolean {
+    return Atomics.load(this.ctrl(), COMPLETED) !== this.published;
+  }
+
   /**
-   * Runs the job in the parameter block at `params`, cut into `shares` shares, on up to `nt`
-   * threads (nt <= size), the main thread computing the shares it claims through `runLocal`.
-   * Returns once every share is done.
+   * The parameter block of the next command, once its slot is free: with every slot taken, this
+   * thread first drains the queue through `runLocal`.
    */
-  run(params: number, nt: number, shares: number, runLocal: (share: number, shares: number) => void): void {
+  nextParams(runLocal: (params: number, share: number, shares: number) => void): number {
+    if (((this.published - Atomics.load(this.ctrl(), COMPLETED)) | 0) >= QUEUE_SLOTS) this.drain(runLocal);
+    return this.paramsOf(this.published);
+  }
+
+  private paramsOf(index: number): number {
+    return this.slotsAt + (index & (QUEUE_SLOTS - 1)) * SLOT_BYTES;
+  }
+
+  /**
+   * Publishes the command whose parameters nextParams() located, cut into `shares` shares for a
+   * kernel given scratch for `nt` threads, and returns at once: the workers start on it.
+   */
+  publish(nt: number, shares: number): void {
     if (this.broken) throw new Error(`wasm backend: ${this.broken}; call setNumThreads() to restart the pool`);
+    const index = this.published;
+    const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
+    const headers = this.headers;
+    Atomics.store(headers, h + DONE, 0);
+    Atomics.store(headers, h + THREADS, nt);
+    Atomics.store(headers, h + FAILED, 0);
+    Atomics.store(headers, h + FAILED + 1, 0);
+    Atomics.store(headers, h, claimWord(index, shares));
+    this.published = (index + 1) | 0;
+    Atomics.store(this.ctrl(), PUBLISHED, this.published);
+    Atomics.notify(this.ctrl(), PUBLISHED);
+  }
+
+  /**
+   * Runs every published command to completion, in order, this thread computing the shares it
+   * claims through `runLocal` (as thread 0, with slot 0 of each command's scratch).
+   */
+  drain(runLocal: (params: number, share: number, shares: number) => void): void {
     const ctrl = this.ctrl();
-    const generation = (Atomics.load(ctrl, 0) + 1) & 0x7fffffff;
-    Atomics.store(ctrl, 1, 0);
-    Atomics.store(ctrl, 2, nt);
-    Atomics.store(ctrl, 3, params);
-    Atomics.store(ctrl, 4, claimWord(generation, shares));
-    Atomics.store(ctrl, 0, generation);
-    Atomics.notify(ctrl, 0);
-    let mine = 0;
-    for (let share = claimShare(ctrl, generation); share >= 0; share = claimShare(ctrl, generation)) {
-      runLocal(share, shares);
-      mine++;
+    const headers = this.headers;
+    for (let index = Atomics.load(ctrl, COMPLETED); index !== this.published; index = (index + 1) | 0) {
+      const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
+      const params = this.paramsOf(index);
+      const shares = (Atomics.load(headers, h) >>> 7) & 127;
+      for (let share = claimShare(headers, h, index); share >= 0; share = claimShare(headers, h, index)) {
+        runLocal(params, share, shares);
+        finishShare(ctrl, headers, h, index, shares);
+      }
+      this.awaitShares(h, shares);
+      // Shares a worker could not finish (it says why on stderr): each writes only its own part
+      // of the output, so this thread can compute them instead.
+      for (let word = 0; word < 2; word++) {
+        const failed = Atomics.exchange(headers, h + FAILED + word, 0);
+        for (let bit = 0; failed !== 0 && bit < 32; bit++) {
+          if (failed & (1 << bit)) runLocal(params, word * 32 + bit, shares);
+        }
+      }
+      Atomics.compareExchange(ctrl, COMPLETED, index, (index + 1) | 0);
+      Atomics.notify(ctrl, COMPLETED);
     }
-    const expected = shares - mine;
-    const limit = ThreadPool.jobTimeoutMs;
-    const deadline = Date.now() + limit;
+  }
+
+  /** Waits until every share of the command with header h is done (by whichever thread). */
+  private awaitShares(h: number, shares: number): void {
+    const headers = this.headers;
     // A worker holding a share ends it about when we end ours: watch rather than sleep.
     const spinUntil = performance.now() + SPIN_MS;
-    for (let i = 1; Atomics.load(ctrl, 1) < expected; i++) {
+    for (let i = 1; Atomics.load(headers, h + DONE) < shares; i++) {
       if ((i & 1023) === 0 && performance.now() > spinUntil) break;
     }
-    for (let done = Atomics.load(ctrl, 1); done < expected; done = Atomics.load(ctrl, 1)) {
+    const limit = ThreadPool.jobTimeoutMs;
+    const deadline = Date.now() + limit;
+    for (let done = Atomics.load(headers, h + DONE); done < shares; done = Atomics.load(headers, h + DONE)) {
       // A worker that died inside a kernel never counts its share done, and its 'exit' event
       // cannot run while this thread waits: the deadline is what turns that into an error.
       if (Date.now() > deadline) {
         this.broken = `a worker did not finish a kernel within ${limit / 1000} s (it may have died)`;
         throw new Error(`wasm backend: ${this.broken}`);
       }
-      Atomics.wait(ctrl, 1, done, Math.min(1000, limit));
-    }
-    // Shares a worker could not finish (it says why on stderr): each writes only its own part of
-    // the output, so this thread can compute them instead.
-    for (let word = 0; word < 2; word++) {
-      const failed = Atomics.exchange(ctrl, 6 + word, 0);
-      for (let bit = 0; failed !== 0 && bit < 32; bit++) {
-        if (failed & (1 << bit)) runLocal(word * 32 + bit, shares);
-      }
+      Atomics.wait(headers, h + DONE, done, Math.min(1000, limit));
     }
   }
 
@@ -161,8 +210,9 @@ export class ThreadPool {
    */
   close(): Promise<void> {
     const ctrl = this.ctrl();
-    Atomics.store(ctrl, 0, -1);
-    Atomics.notify(ctrl, 0);
+    Atomics.store(ctrl, STOP, -1);
+    Atomics.notify(ctrl, PUBLISHED);
+    Atomics.notify(ctrl, COMPLETED);
     const stopping = this.workers.map((w) => Promise.resolve(w.terminate()).then(() => undefined, () => undefined));
     this.workers.length = 0;
     return Promise.all(stopping).then(() => undefined);
