@@ -1,5 +1,5 @@
 import { isNode } from './loader.js';
-import { COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PUBLISHED, QUEUE_SLOTS, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, claimShare, claimWord, finishShare } from './worker_source.js';
+import { COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, claimShare, claimWord, finishShare } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory, fed by a queue of kernel calls
@@ -143,6 +143,7 @@ export class ThreadPool {
     Atomics.store(headers, h + THREADS, nt);
     Atomics.store(headers, h + FAILED, 0);
     Atomics.store(headers, h + FAILED + 1, 0);
+    Atomics.store(headers, h + SHARES, shares);
     Atomics.store(headers, h, claimWord(index, shares));
     this.published = (index + 1) | 0;
     Atomics.store(this.ctrl(), PUBLISHED, this.published);
@@ -159,8 +160,8 @@ export class ThreadPool {
     for (let index = Atomics.load(ctrl, COMPLETED); index !== this.published; index = (index + 1) | 0) {
       const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
       const params = this.paramsOf(index);
-      const shares = (Atomics.load(headers, h) >>> 7) & 127;
-      for (let share = claimShare(headers, h, index); share >= 0; share = claimShare(headers, h, index)) {
+      const shares = Atomics.load(headers, h + SHARES);
+      for (let share = claimShare(headers, h, index, true); share >= 0; share = claimShare(headers, h, index, true)) {
         runLocal(params, share, shares);
         finishShare(ctrl, headers, h, index, shares);
       }

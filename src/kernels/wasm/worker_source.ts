@@ -11,12 +11,16 @@
  * has no share of command j left waits until j is complete before it touches j + 1, because j + 1
  * may read what j writes.
  *
+ * The main thread claims shares from the front, workers from the back: with two threads each keeps
+ * to its own end of every kernel's output, which the next kernel mostly reads at the same end, so
+ * activations stay in the cache of the core that wrote them.
+ *
  * Control words (int32 indices into ctrl): 0 stop (-1), 1 commands published, 2 commands
  * completed, 5 always 0 (for pauses). Both counts only grow (wrapping at 2^32). Each slot has a
  * header of HEADER_WORDS: 0 claim word, 1 shares done, 2 the command's thread count, 3-4 failed
- * shares (a bit each). The claim word packs the command's tag (its index, low 18 bits, so that a
- * late thread cannot claim from the command that reuses the slot), the share count and the next
- * share: tag << 14 | shares << 7 | next.
+ * shares (a bit each), 5 the share count. The claim word packs the command's tag (its index, low
+ * 18 bits, so that a late thread cannot claim from the command that reuses the slot) and the
+ * unclaimed shares [front, back): tag << 14 | back << 7 | front.
  *
  * Before sleeping, a worker watches for the next command for SPIN_MS: waking a sleeping thread
  * takes tens of microseconds (more inside a virtual machine), as long as a small kernel itself.
@@ -40,6 +44,7 @@ export const CLAIM = 0;
 export const DONE = 1;
 export const THREADS = 2;
 export const FAILED = 3;
+export const SHARES = 5;
 
 /** Most shares a command may have (the claim word and failure bits have room for 64). */
 export const MAX_SHARES = 64;
@@ -50,16 +55,19 @@ export function claimWord(index: number, shares: number): number {
 }
 
 /**
- * Claims the next share of command `index`, whose header starts at headers[h]: its number, or -1
- * when every share is taken or the slot holds another command. Also run by the workers.
+ * Claims a share of command `index`, whose header starts at headers[h], from the front (the main
+ * thread) or the back (workers): its number, or -1 when every share is taken or the slot holds
+ * another command. Also run by the workers.
  */
-export function claimShare(headers: Int32Array, h: number, index: number): number {
+export function claimShare(headers: Int32Array, h: number, index: number, fromFront: boolean): number {
   for (;;) {
     const word = Atomics.load(headers, h);
     if (word >>> 14 !== (index & 0x3ffff)) return -1;
-    const next = word & 127;
-    if (next >= ((word >>> 7) & 127)) return -1;
-    if (Atomics.compareExchange(headers, h, word, word + 1) === word) return next;
+    const front = word & 127;
+    const back = (word >>> 7) & 127;
+    if (front >= back) return -1;
+    const claimed = fromFront ? word + 1 : word - 128;
+    if (Atomics.compareExchange(headers, h, word, claimed) === word) return fromFront ? front : back - 1;
   }
 }
 
@@ -147,10 +155,10 @@ function start(data, post) {
     if (Atomics.load(ctrl, ${PUBLISHED}) === next) continue;
     const h = (next & (SLOTS - 1)) * ${HEADER_WORDS};
     const params = slotsAt + (next & (SLOTS - 1)) * ${SLOT_BYTES};
-    for (let share = claimShare(headers, h, next); share >= 0; share = claimShare(headers, h, next)) {
+    for (let share = claimShare(headers, h, next, false); share >= 0; share = claimShare(headers, h, next, false)) {
       if (exitInKernel) process.exit(1);
-      // The share count is in the claim word, which this claim has just shown to be this command's.
-      const shares = (Atomics.load(headers, h) >>> 7) & 127;
+      // The slot holds this command until the share just claimed is done.
+      const shares = Atomics.load(headers, h + ${SHARES});
       // A one-thread command was given scratch for one thread: whoever runs it uses slot 0.
       runShare(h, params, share, shares, Atomics.load(headers, h + ${THREADS}) === 1 ? 0 : tid);
       finishShare(ctrl, headers, h, next, shares);
