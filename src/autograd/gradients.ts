@@ -38,12 +38,14 @@ function maskWhere(x: Tensor, keep: (v: number, i: number) => boolean): Tensor {
 }
 
 export const gradients: Record<string, GradientRule> = {
-  Add: (dy, { inputs: [a, b] }) => [sumToShape(dy, a.shape), sumToShape(dy, b.shape)],
-  Sub: (dy, { inputs: [a, b] }) => [sumToShape(dy, a.shape), sumToShape(neg(dy), b.shape)],
-  Mul: (dy, { inputs: [a, b] }) => [sumToShape(mul(dy, b), a.shape), sumToShape(mul(dy, a), b.shape)],
-  Div: (dy, { inputs: [a, b] }) => [
-    sumToShape(div(dy, b), a.shape),
-    sumToShape(neg(div(mul(dy, a), mul(b, b))), b.shape),
+  // Only for the inputs that need one: a mean divides by a constant count, whose gradient would
+  // cost four kernels a step for nothing.
+  Add: (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [ga ? sumToShape(dy, a.shape) : null, gb ? sumToShape(dy, b.shape) : null],
+  Sub: (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [ga ? sumToShape(dy, a.shape) : null, gb ? sumToShape(neg(dy), b.shape) : null],
+  Mul: (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [ga ? sumToShape(mul(dy, b), a.shape) : null, gb ? sumToShape(mul(dy, a), b.shape) : null],
+  Div: (dy, { inputs: [a, b], needsGrad: [ga, gb] }) => [
+    ga ? sumToShape(div(dy, b), a.shape) : null,
+    gb ? sumToShape(neg(div(mul(dy, a), mul(b, b))), b.shape) : null,
   ],
   Maximum: (dy, { inputs: [a, b], output }) => {
     const fromA = maskWhere(output, (v, i) => a.data[a.size === 1 ? 0 : i] === v);

@@ -108,10 +108,12 @@ function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor,
   }, variables.map((v) => v.value));
   compiled.optimizer.applyGradients(variables.map((variable, i) => ({ variable, grad: grads[i] })));
   const loss = value.data[0];
-  noGrad(() => {
-    const probs = fused ? softmax(predictions!) : predictions!;
-    for (const m of ev.metrics) m.update(y, probs);
-  });
+  if (ev.metrics.length > 0) {
+    noGrad(() => {
+      const probs = fused ? softmax(predictions!) : predictions!;
+      for (const m of ev.metrics) m.update(y, probs);
+    });
+  }
   ev.lossMean.add(loss, x.shape[0]);
   return { loss };
 }
