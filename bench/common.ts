@@ -16,7 +16,7 @@ export interface Workload {
 /** One measurement: a value per repeat (samples/s or GFLOP/s). */
 export interface Measurement {
   key: string;
-  unit: 'samples/s' | 'GFLOP/s';
+  unit: 'samples/s' | 'GFLOP/s' | 'x';
   values: number[];
   note?: string;
 }
@@ -127,7 +127,7 @@ function repeatsArg(): number | undefined {
   return i >= 0 ? Number(process.argv[i + 1]) : undefined;
 }
 
-export function parseArgs(): { quick: boolean; dataFile: string; system: string; threads: number } {
+export function parseArgs(): { quick: boolean; dataFile: string; system: string; threads: number; repeats: number } {
   const get = (name: string): string | undefined => {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1] : undefined;
@@ -137,6 +137,7 @@ export function parseArgs(): { quick: boolean; dataFile: string; system: string;
     dataFile: get('--data') ?? '',
     system: get('--system') ?? '',
     threads: Number(get('--threads') ?? 1),
+    repeats: repeatsArg() ?? (process.argv.includes('--quick') ? 2 : 5),
   };
 }
 

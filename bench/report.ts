@@ -38,7 +38,11 @@ function ratio(a: Summary | undefined, b: Summary | undefined): string {
 
 export function renderReport(report: Report): { markdown: string; table: string } {
   const systems = report.results.map((r) => r.system);
-  const keys = [...new Set(report.results.flatMap((r) => r.measurements.map((m) => m.key)))];
+  const all = report.results.flatMap((r) => r.measurements);
+  // Ratios measured inside one runner (thread scaling in alternating pairs) get a table of their own.
+  const isRatio = (key: string): boolean => all.some((m) => m.key === key && m.unit === 'x');
+  const keys = [...new Set(all.map((m) => m.key))].filter((key) => !isRatio(key));
+  const ratioKeys = [...new Set(all.map((m) => m.key))].filter(isRatio);
   const find = (system: string, key: string): Summary | undefined => report.results.find((r) => r.system === system)?.measurements.find((m) => m.key === key);
   const best = (key: string): Summary | undefined => {
     const wasm = report.results.filter((r) => r.system.startsWith('convlab wasm')).map((r) => r.measurements.find((m) => m.key === key)).filter((m): m is Summary => !!m);
@@ -51,6 +55,19 @@ export function renderReport(report: Report): { markdown: string; table: string 
     return [key, unit, ...systems.map((s) => cell(find(s, key))), ratio(best(key), find('tfjs wasm', key)), ratio(best(key), find('PyTorch CPU', key)), ratio(find(wasmN, key), find('convlab wasm 1T', key))];
   });
   const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  const ratioHeader = ['measurement', 'median', 'pairs'];
+  const ratioRows = ratioKeys.map((key) => {
+    const m = all.find((s) => s.key === key) as Summary;
+    return [key, cell(m).replace(/^([\d.]+)/, '$1x'), m.values.map((v) => v.toFixed(2)).join(', ')];
+  });
+  const scaling = ratioRows.length === 0 ? '' : `
+Thread scaling, measured inside the ${wasmN.replace('convlab ', '')} runner in alternating pairs (one thread then
+all, all then one, each pair seconds apart, the median of the pair ratios). The machine is shared
+and its speed drifts by tens of percent within minutes, so these say more about threads than the
+last column above, which compares two processes that ran minutes apart.
+
+${[ratioHeader, ratioHeader.map(() => '---'), ...ratioRows].map((r) => `| ${r.join(' | ')} |`).join('\n')}
+`;
   const m = report.machine;
   const versions = report.results.map((r) => `- ${r.system}: ${r.version}`).join('\n');
   const markdown = `# Benchmarks
@@ -70,12 +87,12 @@ inputs stay in each system's own memory (convlab's wasm arena, TF.js and PyTorch
 result is copied out to a JS array by convlab and by TF.js (\`dataSync\`), not by PyTorch.
 
 ${table}
-
+${scaling}
 Systems and versions:
 ${versions}
 
 Notes:
 ${report.notes.map((n) => `- ${n}`).join('\n')}
 `;
-  return { markdown, table };
+  return { markdown, table: scaling ? `${table}\n${scaling}` : table };
 }

@@ -4,10 +4,10 @@
  */
 import { layers, sequential, setBackend, tensor, type Sequential } from '../src/index.js';
 import { kernels } from '../src/kernels/registry.js';
-import { setNumThreads, wasmInfo } from '../src/kernels/wasm/index.js';
+import { setNumThreads, testing, wasmInfo } from '../src/kernels/wasm/index.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 import { setSeed } from '../src/utils/random.js';
-import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
+import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult, type SteadyTiming } from './common.js';
 
 export function buildModel(name: ModelName): Sequential {
   if (name === 'lab') {
@@ -35,6 +35,37 @@ export function buildModel(name: ModelName): Sequential {
   });
 }
 
+/**
+ * Thread scaling from alternating pairs in this one process: one thread then N, N then one, and
+ * so on, each pair seconds apart. The machine is shared, and its speed drifts by tens of percent
+ * within minutes, so the ratio of two figures that separate processes took minutes apart says
+ * little about threads; the median ratio of close pairs says more. The pool stays up throughout
+ * (one thread means the main thread runs every kernel while the workers sleep): new workers run
+ * slower for their first hundred steps or so, which would count against threads.
+ */
+async function alternatingScaling(run: (steps: number) => Promise<SteadyTiming | undefined>, steps: number, pairs: number, threads: number): Promise<number[]> {
+  const rate = async (t: number): Promise<number> => {
+    await testing.limitThreads(t);
+    await run(3);
+    const timing = await run(steps);
+    if (!timing) throw new Error(`bench: a ${steps}-step fit reported no steady timing`);
+    return timing.units / timing.ms;
+  };
+  const ratios: number[] = [];
+  for (let p = 0; p < pairs; p++) {
+    // Alternate which goes first, so that a steady drift favours neither.
+    if (p % 2 === 0) {
+      const one = await rate(1);
+      ratios.push((await rate(threads)) / one);
+    } else {
+      const many = await rate(threads);
+      ratios.push(many / (await rate(1)));
+    }
+  }
+  await testing.limitThreads(Infinity);
+  return ratios;
+}
+
 const args = parseArgs();
 const data = readData(args.dataFile);
 if (args.system === 'wasm') await setNumThreads(args.threads);
@@ -47,15 +78,21 @@ for (const { model: name, batch } of TRAIN_CASES) {
   const model = buildModel(name);
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const maxUnits = Math.floor(data.count / batch);
-  const values = await timeRepeats(async (steps) => {
+  const train = async (steps: number): Promise<SteadyTiming | undefined> => {
     const n = steps * batch;
     const xs = tensor(data.x.subarray(0, n * 784), [n, 28, 28, 1]);
     const ys = tensor(data.y.subarray(0, n), [n]);
     const clock = batchClock();
     await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, callbacks: { onBatchEnd: clock.onBatchEnd } });
     return clock.timing();
-  }, batch, { quick: args.quick, maxUnits, minUnits: 3 });
+  };
+  const values = await timeRepeats(train, batch, { quick: args.quick, maxUnits, minUnits: 3 });
   measurements.push({ key: `train ${name} batch ${batch}`, unit: 'samples/s', values });
+  if (args.system === 'wasm' && args.threads > 1) {
+    const steps = Math.min(maxUnits, Math.max(3, Math.round(((args.quick ? 0.25 : 1.5) * median(values)) / batch)));
+    const ratios = await alternatingScaling(train, steps, args.repeats, args.threads);
+    measurements.push({ key: `train ${name} batch ${batch}: ${args.threads} threads / 1, alternating pairs`, unit: 'x', values: ratios });
+  }
 }
 
 for (const name of ['lab', 'lenet'] as const) {

@@ -22,6 +22,11 @@ function like(t: Tensor, shape: readonly number[] = t.shape): FloatArray {
   return allocateFloat(t.dtype as FloatDType, sizeOf(shape));
 }
 
+/** Like like(), for a kernel that writes every value (zeroing first where it accumulates). */
+function likeOutput(t: Tensor): FloatArray {
+  return allocateKernelOutput(t.dtype as FloatDType, t.size);
+}
+
 function activationGradient(op: ActivationGradOp, fromInput: boolean): GradientRule {
   return (dy, node) => {
     const source = fromInput ? node.inputs[0] : node.output;
@@ -109,7 +114,7 @@ export const gradients: Record<string, GradientRule> = {
     let dx: Tensor | null = null;
     let dFilter: Tensor | null = null;
     if (gradX) {
-      dx = new Tensor(like(x), x.shape);
+      dx = new Tensor(likeOutput(x), x.shape);
       kernels().conv2dBackpropInput(dy.storage as FloatArray, filter.storage as FloatArray, dx.storage as FloatArray, info);
     }
     if (gradFilter) {
@@ -119,12 +124,12 @@ export const gradients: Record<string, GradientRule> = {
     return [dx, dFilter];
   },
   MaxPool: (dy, { inputs: [x], attrs }) => {
-    const dx = like(x);
+    const dx = likeOutput(x);
     kernels().maxPoolGrad(dy.storage as FloatArray, x.storage as FloatArray, dx, attrs.info as Pool2DInfo);
     return [new Tensor(dx, x.shape)];
   },
   AvgPool: (dy, { inputs: [x], attrs }) => {
-    const dx = like(x);
+    const dx = likeOutput(x);
     kernels().avgPoolGrad(dy.storage as FloatArray, dx, attrs.info as Pool2DInfo);
     return [new Tensor(dx, x.shape)];
   },

@@ -1,4 +1,4 @@
-import { allocateFloat, getFloatX, isFloat, onHeap, type FloatDType } from '../tensor/dtype.js';
+import { allocateKernelOutput, getFloatX, isFloat, onHeap, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -14,8 +14,9 @@ export function batchOf(x: Tensor, order: Int32Array | null, start: number, end:
   const wantFloat = floatDType !== null && x.dtype !== floatDType;
   const values = x.data;
   if (order === null && !wantFloat) return new Tensor(values.subarray(start * rowSize, end * rowSize), shape);
-  // Float batches go through allocateFloat, so inside a step they land in the backend's arena.
-  const out = wantFloat || isFloat(x.dtype) ? allocateFloat(wantFloat ? floatDType! : (x.dtype as FloatDType), rows * rowSize) : new (values.constructor as Float32ArrayConstructor)(rows * rowSize);
+  // Float batches land in the backend's arena inside a step; every row is written below, so
+  // that memory need not be zeroed first.
+  const out = wantFloat || isFloat(x.dtype) ? allocateKernelOutput(wantFloat ? floatDType! : (x.dtype as FloatDType), rows * rowSize) : new (values.constructor as Float32ArrayConstructor)(rows * rowSize);
   for (let r = 0; r < rows; r++) {
     const src = (order ? order[start + r] : start + r) * rowSize;
     if (wantFloat) {

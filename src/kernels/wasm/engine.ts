@@ -64,6 +64,12 @@ export class WasmEngine {
    * for comparisons (CONVLAB_WASM_QUEUE=0 in the environment).
    */
   queueKernels = queueFromEnvironment();
+  /**
+   * At most this many threads take part in kernels, while the pool stays up: 1 runs every kernel
+   * on this thread. Benchmarks compare thread counts this way, since a new pool's workers start
+   * slower than warm ones.
+   */
+  threadLimit = Infinity;
   private readonly flushBeforeAccess = (storage: TypedArray): void => {
     if (this.owns(storage)) this.flush();
   };
@@ -272,7 +278,7 @@ export class WasmEngine {
    * With workers, the call is queued and runs while this thread goes on (see flush()).
    */
   exec(nt: number, perThread = 1): void {
-    const threads = Math.min(nt, this.threads);
+    const threads = Math.min(nt, this.threads, this.threadLimit);
     const params = this.params;
     if (this.pool?.failure) {
       // A worker died: unless it held a share (then the flush fails after its time-out), the
@@ -282,7 +288,8 @@ export class WasmEngine {
       this.flush();
       if (this.pool) this.dropPool(why);
     }
-    if (!this.pool) {
+    if (!this.pool || this.threadLimit <= 1) {
+      this.flush();
       this.exports.run(params, 0, 1, 0);
       return;
     }

@@ -107,6 +107,12 @@ export const testing = {
     e.flush();
     e.queueKernels = on;
   },
+  /** Uses at most n of the pool's threads, keeping the pool (and its warm workers) up. */
+  limitThreads: async (n: number): Promise<void> => {
+    const e = await getEngine();
+    e.flush();
+    e.threadLimit = n;
+  },
   /** Bytes of the engine's WebAssembly memory (0 before it starts). */
   memoryBytes: (): number => engine?.memoryBytes ?? 0,
   /** Whether a typed array is a view into the engine's WebAssembly memory. */
