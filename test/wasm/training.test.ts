@@ -93,6 +93,19 @@ describe('training the lab CNN on the wasm backend', () => {
     }
   });
 
+  it('limited to one thread of a running pool, trains as one thread does, bit for bit', async () => {
+    const one = await train('wasm', 1);
+    await setNumThreads(2);
+    await testing.limitThreads(1);
+    try {
+      const limited = await train('wasm', 2);
+      assert.deepEqual(limited.losses, one.losses);
+      limited.weights.forEach((w, i) => assert.deepEqual(w, one.weights[i], `weight ${i}`));
+    } finally {
+      await testing.limitThreads(Infinity);
+    }
+  });
+
   it('repeats bit for bit with a fixed seed and thread count', async () => {
     for (const threads of [1, 2]) {
       const first = await train('wasm', threads);

@@ -2,7 +2,7 @@ import type { AdamState, Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
 import { referenceBackend } from '../reference/index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
-import { ACTIVATION_GRAD, BINARY, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
+import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
 import { createWasmBatchNorm } from './batchnorm.js';
 
 /*
@@ -82,12 +82,14 @@ export function createWasmKernels(e: WasmEngine): Backend {
     const macs = c.batch * c.outHeight * c.outWidth * kkci * c.outChannels;
     const nt = threadsFor(macs, PARALLEL_MACS);
     const stride = e.exports.convScratchBytes(kkci, c.outChannels);
-    const scratch = e.alloc(stride * nt);
+    // Filter-gradient shares leave partials in scratch of their own, which a second call adds up
+    // in share order; the other convolutions index scratch by thread.
+    const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, CONV_SHARES) : 0;
+    const scratch = e.alloc(stride * Math.max(nt, partials));
     e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c)]);
-    // Filter-gradient shares leave partials in their own scratch: one share per thread.
-    e.exec(nt, op === OP.conv2dBackpropFilter ? 1 : GEMM_SHARES);
-    if (op === OP.conv2dBackpropFilter && nt > 1) {
-      e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, nt]);
+    e.exec(nt, CONV_SHARES);
+    if (partials > 1) {
+      e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, partials]);
       e.exec(nt, FINE);
     }
     e.get(po, out);

@@ -181,6 +181,15 @@ export class WasmEngine {
 
   /** Starts a new call: the previous call's copies and scratch are free again; step tensors stay. */
   reset(): void {
+    if (this.pool?.failure) {
+      // A worker died: unless it held a share (then the flush fails after its time-out), the
+      // queue drains on this thread, and this call and later ones run here until
+      // setNumThreads() starts a new pool. Checked here, where a backend call starts, so that
+      // the call is cut into shares for the threads it will really have (shareCount()).
+      const why = `wasm backend: ${this.pool.failure}`;
+      this.flush();
+      if (this.pool) this.dropPool(why);
+    }
     this.top = Math.max(this.base, this.pendingTop);
   }
 
@@ -278,26 +287,27 @@ export class WasmEngine {
    * With workers, the call is queued and runs while this thread goes on (see flush()).
    */
   exec(nt: number, perThread = 1): void {
-    const threads = Math.min(nt, this.threads, this.threadLimit);
     const params = this.params;
-    if (this.pool?.failure) {
-      // A worker died: unless it held a share (then the flush fails after its time-out), the
-      // queue drains on this thread, and this call and later ones run here until
-      // setNumThreads() starts a new pool.
-      const why = `wasm backend: ${this.pool.failure}`;
-      this.flush();
-      if (this.pool) this.dropPool(why);
-    }
+    const shares = this.shareCount(nt, perThread);
     if (!this.pool || this.threadLimit <= 1) {
       this.flush();
       this.exports.run(params, 0, 1, 0);
       return;
     }
-    this.pool.publish(threads, threads > 1 ? Math.min(MAX_SHARES, threads * perThread) : 1);
+    this.pool.publish(Math.min(nt, this.threads), shares);
     this.pendingTop = Math.max(this.pendingTop, this.top);
     setBeforeDataAccess(this.flushBeforeAccess);
     if (!this.queueKernels) this.flush();
     this.params = this.nextParams();
+  }
+
+  /**
+   * How many shares exec(nt, perThread) cuts a call into, for kernels whose shares leave partial
+   * results that the backend must size and add up.
+   */
+  shareCount(nt: number, perThread = 1): number {
+    const threads = Math.min(nt, this.threads, this.threadLimit);
+    return threads > 1 && this.pool ? Math.min(MAX_SHARES, threads * perThread) : 1;
   }
 
   private nextParams(): number {

@@ -53,8 +53,10 @@ export function code<K extends string>(table: Record<K, number>, op: K, what: st
 
 /**
  * Shares per thread (see worker_source.ts): more shares balance threads that run at different
- * speeds. Kernels whose shares only split the output take FINE; matMul and convolutions take
- * fewer, because each share packs its own GEMM panels.
+ * speeds, and shorten the wait for the last share at the end of each kernel. Kernels whose
+ * shares only split the output take FINE; matMul takes fewer, because each share packs its own
+ * GEMM panels of A or B; convolutions pack only their small filters.
  */
 export const FINE = 4;
 export const GEMM_SHARES = 2;
+export const CONV_SHARES = 2;
