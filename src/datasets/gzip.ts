@@ -51,7 +51,10 @@ export function gunzip(bytes: Uint8Array, name: string, maxSize: number): Uint8A
   try {
     out = gunzipSync(bytes);
   } catch (e) {
-    throw new Error(`${name}: gzip data is corrupt or truncated (${(e as Error).message})`);
+    // fflate names what it found wrong; a malformed stream can also make it read past its own
+    // buffers, and the engine's message for that (a RangeError) says nothing about the file.
+    const why = e instanceof RangeError || e instanceof TypeError ? 'the compressed stream is malformed' : (e as Error).message;
+    throw new Error(`${name}: gzip data is corrupt or truncated (${why})`);
   }
   if (out.length >>> 0 !== declared) {
     throw new Error(`${name}: gzip trailer declares ${declared} bytes uncompressed, found ${out.length}; the file is corrupt`);
