@@ -40,7 +40,6 @@ export const QUEUE_SLOTS = 256;
 /** Bytes of one slot's parameter block: int32 slots, then float64 slots from byte 256. */
 export const SLOT_BYTES = 512;
 export const HEADER_WORDS = 8;
-export const CLAIM = 0;
 export const DONE = 1;
 export const THREADS = 2;
 export const FAILED = 3;
@@ -74,6 +73,8 @@ export function claimShare(headers: Int32Array, h: number, index: number, fromFr
 /**
  * Counts one share of command `index` done. The thread that finishes the last one completes the
  * command, unless a share failed: the main thread computes those first (threads.ts drain()).
+ * Workers run this function's source, so the word indices are written out: header 1 shares
+ * done, 3-4 failed shares; control word 2 commands completed.
  */
 export function finishShare(ctrl: Int32Array, headers: Int32Array, h: number, index: number, shares: number): void {
   if (Atomics.add(headers, h + 1, 1) + 1 !== shares) return;
