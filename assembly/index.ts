@@ -4,7 +4,7 @@ import { ConvInfo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilt
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
 import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
-import { adam, rmsprop, sgd } from './optimizers';
+import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { sliceEnd, sliceStart } from './simd';
 
@@ -192,6 +192,11 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     case 31: {
       const rows = I(p, 6);
       binaryChannel(I(p, 1), I(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7));
+      break;
+    }
+    case 32: {
+      const total = I(p, 3);
+      adamMany(U(p, 1), I(p, 2), sliceStart(total, 4, tid, nt), sliceEnd(total, 4, tid, nt), F(p, 0), F(p, 1), F(p, 2), F(p, 3), F(p, 4));
       break;
     }
     default:

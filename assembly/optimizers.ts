@@ -32,6 +32,24 @@ export function adam(p: usize, g: usize, m: usize, v: usize, i0: i32, i1: i32, l
   }
 }
 
+/**
+ * Adam over many variables in one call, as PyTorch's foreach Adam: `table` holds a row of five
+ * int32 (param, grad, m, v, length) per variable, and the call updates elements [i0, i1) of their
+ * concatenation. Threads then share one call for all the variables, instead of a small call per
+ * variable that one thread runs while the others wait.
+ */
+export function adamMany(table: usize, count: i32, i0: i32, i1: i32, lrT: f32, beta1: f32, beta2: f32, eps: f32, decay: f32): void {
+  let offset = 0;
+  for (let t = 0; t < count && offset < i1; t++) {
+    const row = table + <usize>t * 20;
+    const n = load<i32>(row, 16);
+    const start = max(i0 - offset, 0);
+    const end = min(i1 - offset, n);
+    if (start < end) adam(load<u32>(row), load<u32>(row, 4), load<u32>(row, 8), load<u32>(row, 12), start, end, lrT, beta1, beta2, eps, decay);
+    offset += n;
+  }
+}
+
 /** Keras SGD; vel == 0 means no momentum slot. */
 export function sgd(p: usize, g: usize, vel: usize, i0: i32, i1: i32, lr: f32, momentum: f32, nesterov: bool, wd: f32): void {
   for (let i = i0; i < i1; i++) {

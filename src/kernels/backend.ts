@@ -57,6 +57,14 @@ export interface AdamState {
   weightDecay: number;
 }
 
+/** One variable's operands of an Adam update: its values and slots change in place. */
+export interface AdamOperands {
+  param: FloatArray;
+  grad: FloatArray;
+  m: FloatArray;
+  v: FloatArray;
+}
+
 export interface Backend {
   readonly name: string;
   /** Memory the backend lends to training and inference steps (src/kernels/arena.ts), if any. */
@@ -109,6 +117,11 @@ export interface Backend {
 
   /** In-place Adam/AdamW update of one variable. */
   adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, s: AdamState): void;
+  /**
+   * adamUpdate for every variable at once, with the same results, where a backend does better in
+   * one call (optional: the optimizer otherwise calls adamUpdate per variable).
+   */
+  adamUpdateMany?(variables: AdamOperands[], s: AdamState): void;
   /** In-place SGD update with optional (Nesterov) momentum, as Keras's SGD. */
   sgdUpdate(param: FloatArray, grad: FloatArray, velocity: FloatArray | null, lr: number, momentum: number, nesterov: boolean, weightDecay: number): void;
   /** In-place RMSprop update, as Keras's RMSprop (rho, epsilon, momentum). */

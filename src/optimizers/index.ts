@@ -1,4 +1,5 @@
 import { kernels } from '../kernels/registry.js';
+import type { AdamState } from '../kernels/backend.js';
 import type { LayerVariable } from '../layers/layer.js';
 import type { FloatArray } from '../tensor/dtype.js';
 import { Optimizer } from './optimizer.js';
@@ -50,10 +51,17 @@ export class Adam extends Optimizer {
   protected override slotNames(): string[] {
     return ['m', 'v'];
   }
+  private state(): AdamState {
+    return { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step: this.iterations, weightDecay: this.weightDecay };
+  }
   protected update(variable: LayerVariable, grad: FloatArray): void {
-    kernels().adamUpdate(variable.value.storage as FloatArray, grad, this.slot(variable, 'm'), this.slot(variable, 'v'), {
-      lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, step: this.iterations, weightDecay: this.weightDecay,
-    });
+    kernels().adamUpdate(variable.value.storage as FloatArray, grad, this.slot(variable, 'm'), this.slot(variable, 'v'), this.state());
+  }
+  protected override updateAll(variables: LayerVariable[], grads: FloatArray[]): void {
+    const k = kernels();
+    if (!k.adamUpdateMany) return super.updateAll(variables, grads);
+    const operands = variables.map((variable, i) => ({ param: variable.value.storage as FloatArray, grad: grads[i], m: this.slot(variable, 'm'), v: this.slot(variable, 'v') }));
+    k.adamUpdateMany(operands, this.state());
   }
   getConfig(): Record<string, unknown> {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay };

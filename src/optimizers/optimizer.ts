@@ -58,8 +58,13 @@ export abstract class Optimizer {
       if (grad.size !== variable.value.size) {
         throw new Error(`Optimizer: gradient of shape [${grad.shape}] does not match weight '${variable.name}' of shape [${variable.shape}]`);
       }
-      this.update(variable, grad.storage as FloatArray);
     }
+    this.updateAll(pairs.map(({ variable }) => variable), pairs.map(({ grad }) => grad.storage as FloatArray));
+  }
+
+  /** One update of every variable; optimizers that can do all in one kernel call override it. */
+  protected updateAll(variables: LayerVariable[], grads: FloatArray[]): void {
+    variables.forEach((variable, i) => this.update(variable, grads[i]));
   }
 
   protected abstract update(variable: LayerVariable, grad: FloatArray): void;

@@ -293,6 +293,34 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.get(pm, m as Float32Array);
       e.get(pv, v as Float32Array);
     },
+    adamUpdateMany(variables, s: AdamState) {
+      if (!variables.every(({ param, grad, m, v }) => f32(param, grad, m, v))) {
+        for (const { param, grad, m, v } of variables) this.adamUpdate(param, grad, m, v, s);
+        return;
+      }
+      const lrT = (s.lr * Math.sqrt(1 - Math.pow(s.beta2, s.step))) / (1 - Math.pow(s.beta1, s.step));
+      e.reset();
+      const rows: number[] = [];
+      let total = 0;
+      for (const { param, grad, m, v } of variables) {
+        const pp = e.put(param as Float32Array);
+        const pg = e.put(grad as Float32Array);
+        const pm = e.put(m as Float32Array);
+        const pv = e.put(v as Float32Array);
+        rows.push(pp, pg, pm, pv, param.length);
+        total += param.length;
+      }
+      const table = e.putInt32(rows);
+      e.setParams([OP.adamMany, table, variables.length, total], [lrT, s.beta1, s.beta2, s.epsilon, s.lr * s.weightDecay]);
+      // An Adam element reads four floats, writes three and takes a square root and a division:
+      // worth splitting from a quarter of the size of a plain elementwise op.
+      e.exec(threadsFor(total, PARALLEL_ELEMENTS / 4), FINE);
+      variables.forEach(({ param, m, v }, i) => {
+        e.get(rows[5 * i], param as Float32Array);
+        e.get(rows[5 * i + 2], m as Float32Array);
+        e.get(rows[5 * i + 3], v as Float32Array);
+      });
+    },
     sgdUpdate(param, grad, velocity, lr, momentum, nesterov, weightDecay) {
       if (!f32(param, grad, velocity)) return ref.sgdUpdate(param, grad, velocity, lr, momentum, nesterov, weightDecay);
       e.reset();

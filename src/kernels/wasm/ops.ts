@@ -33,6 +33,7 @@ export const OP = {
   bnGradFinalize: 29,
   bnGradApply: 30,
   binaryChannel: 31,
+  adamMany: 32,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */
