@@ -260,18 +260,32 @@ export function sumStrided(x: usize, out: usize, outSize: i32, rank: i32, shape:
   }
 }
 
-export function biasAdd(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32): void {
+/** x + bias per row, or max(x + bias, 0) with relu (NaN gives 0, as the reference's v > 0 ? v : 0). */
+export function biasAdd(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32, relu: bool): void {
+  // Inlined with a constant flag each, so that neither loop tests it.
+  if (relu) biasAddRows(x, bias, out, r0, r1, c, true);
+  else biasAddRows(x, bias, out, r0, r1, c, false);
+}
+
+// @ts-ignore: decorator
+@inline
+function biasAddRows(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32, RELU: bool): void {
+  const zero = f32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const xr = at(x, r * c);
     const orow = at(out, r * c);
     let j = 0;
     for (; j + 4 <= c; j += 4) {
       const o = <usize>j << 2;
-      v128.store(orow + o, f32x4.add(v128.load(xr + o), v128.load(bias + o)));
+      let v = f32x4.add(v128.load(xr + o), v128.load(bias + o));
+      // The mask of v > 0 keeps v and zeroes the rest: NaN and -0 become +0.
+      if (RELU) v = v128.and(v, f32x4.gt(v, zero));
+      v128.store(orow + o, v);
     }
     for (; j < c; j++) {
       const o = <usize>j << 2;
-      store<f32>(orow + o, load<f32>(xr + o) + load<f32>(bias + o));
+      const v = load<f32>(xr + o) + load<f32>(bias + o);
+      store<f32>(orow + o, RELU ? (v > 0 ? v : 0) : v);
     }
   }
 }

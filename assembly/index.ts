@@ -100,7 +100,7 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     }
     case 9: {
       const rows = I(p, 4);
-      biasAdd(U(p, 1), U(p, 2), U(p, 3), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 5));
+      biasAdd(U(p, 1), U(p, 2), U(p, 3), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 5), I(p, 6) != 0);
       break;
     }
     case 10:

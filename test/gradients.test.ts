@@ -72,6 +72,7 @@ describe('op gradients match float64 finite differences', () => {
     const x = randomTensor([2, 3, 4], rng);
     const b = randomTensor([4], rng);
     checkGradients('biasAdd', () => scalarOf(ops.biasAdd(x, b)), [x, b]);
+    checkGradients('biasAdd with relu', () => scalarOf(ops.biasAdd(x, b, 'relu')), [x, b]);
   });
   const convCases: [string, number[], number[], ops_conv][] = [
     ['valid 3x3 stride 1', [2, 6, 5, 3], [3, 3, 3, 4], { padding: 'valid' }],

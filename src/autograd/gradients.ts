@@ -107,6 +107,10 @@ export const gradients: Record<string, GradientRule> = {
     return [gradA ? matMul(b, dy, true, true) : null, gradB ? matMul(dy, a, true, true) : null];
   },
   BiasAdd: (dy, { inputs: [, bias] }) => [dy, sumToShape(dy, bias.shape)],
+  BiasAddRelu: (dy, node) => {
+    const [dx] = gradients.Relu(dy, node);
+    return [dx, sumToShape(dx!, node.inputs[1].shape)];
+  },
   BatchNorm: batchNormGradient,
   BatchNormInference: batchNormInferenceGradient,
   Conv2D: (dy, { inputs: [x, filter], attrs, needsGrad: [gradX, gradFilter] }) => {

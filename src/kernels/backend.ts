@@ -80,7 +80,8 @@ export interface Backend {
   /** out[m,n] = op(a) · op(b), with op(a) of shape [m,k] and op(b) of shape [k,n]. */
   matMul(a: FloatArray, b: FloatArray, out: FloatArray, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
   /** out = x + bias along the last axis (length = bias.length). */
-  biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray): void;
+  /** out = x + bias along the last axis; with relu, max(x + bias, 0) in the same pass (relu(NaN) = 0). */
+  biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray, relu?: boolean): void;
 
   conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): void;
   conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, info: Conv2DInfo): void;

@@ -86,13 +86,14 @@ export class Conv2D extends Layer {
     return [inputShape[0], h, w, this.filters];
   }
 
-  /** The output before the activation, used by fused softmax cross-entropy. */
-  callLinear(x: Tensor): Tensor {
+  /** The output before the activation (used by fused softmax cross-entropy); with 'relu', after it, in the bias kernel. */
+  callLinear(x: Tensor, withActivation?: 'relu'): Tensor {
     const y = conv2d(x, this.kernel!.value, { strides: this.strides, padding: this.padding, dilations: this.dilationRate });
-    return this.bias ? biasAdd(y, this.bias.value) : y;
+    return this.bias ? biasAdd(y, this.bias.value, withActivation) : y;
   }
 
   call(x: Tensor): Tensor {
+    if (this.activation === 'relu' && this.bias) return this.callLinear(x, 'relu');
     return getActivation(this.activation)(this.callLinear(x));
   }
 

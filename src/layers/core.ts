@@ -79,15 +79,17 @@ export class Dense extends Layer {
     return [...inputShape.slice(0, -1), this.units];
   }
 
-  callLinear(x: Tensor): Tensor {
+  /** x · kernel + bias; with 'relu', the activation too, in the bias kernel. */
+  callLinear(x: Tensor, withActivation?: 'relu'): Tensor {
     const features = x.shape[x.rank - 1];
     const flat = x.rank === 2 ? x : reshape(x, [-1, features]);
     let y = matMul(flat, this.kernel!.value);
-    if (this.bias) y = biasAdd(y, this.bias.value);
+    if (this.bias) y = biasAdd(y, this.bias.value, withActivation);
     return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.units]);
   }
 
   call(x: Tensor): Tensor {
+    if (this.activation === 'relu' && this.bias) return this.callLinear(x, 'relu');
     return getActivation(this.activation)(this.callLinear(x));
   }
 

@@ -256,6 +256,15 @@ describe('wasm kernels equal the reference kernels (relative 1e-4)', () => {
         const out = new Float32Array(rows * c);
         f.kernels.biasAdd(x, bias, out);
         assertClose(out, expected, `biasAdd ${rows}x${c} (${f.name})`);
+        // With relu in the same pass: exactly relu of the sum, a NaN and a -0 sum included.
+        const xr = x.slice();
+        if (rows > 2) [xr[0], xr[1]] = [NaN, -0 - bias[1 % c]];
+        const fused = new Float32Array(rows * c);
+        const fusedExpected = new Float32Array(rows * c);
+        ref.biasAdd(xr, bias, fusedExpected, true);
+        f.kernels.biasAdd(xr, bias, fused, true);
+        assert.deepEqual(fused, fusedExpected, `biasAdd with relu ${rows}x${c} (${f.name})`);
+        assert.ok(fusedExpected.every((v) => v >= 0 && !Object.is(v, -0)), `relu leaves no negative, NaN or -0 (${rows}x${c})`);
         const sum = new Float32Array(c);
         f.kernels.reduceSum(x, [rows, c], sum, [1, c]);
         // Summed row by row as the reference does, so equal bit for bit.

@@ -129,9 +129,11 @@ export function reduceSum(x: FloatArray, xShape: readonly number[], out: FloatAr
   });
 }
 
-export function biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray): void {
+export function biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray, relu = false): void {
   const c = bias.length;
   for (let base = 0; base < x.length; base += c) {
     for (let j = 0; j < c; j++) out[base + j] = x[base + j] + bias[j];
   }
+  // Rounded to the output's precision first, as a separate relu would see it.
+  if (relu) for (let i = 0; i < out.length; i++) out[i] = out[i] > 0 ? out[i] : 0;
 }

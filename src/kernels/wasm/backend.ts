@@ -205,14 +205,14 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.get(po, out as Float32Array);
     },
 
-    biasAdd(x, bias, out) {
-      if (!f32(x, bias, out)) return ref.biasAdd(x, bias, out);
+    biasAdd(x, bias, out, relu = false) {
+      if (!f32(x, bias, out)) return ref.biasAdd(x, bias, out, relu);
       const c = bias.length;
       e.reset();
       const px = e.put(x as Float32Array);
       const pb = e.put(bias as Float32Array);
       const po = e.out(out as Float32Array);
-      e.setParams([OP.biasAdd, px, pb, po, c === 0 ? 0 : x.length / c, c]);
+      e.setParams([OP.biasAdd, px, pb, po, c === 0 ? 0 : x.length / c, c, relu ? 1 : 0]);
       execElementwise(x.length);
       e.get(po, out as Float32Array);
     },
