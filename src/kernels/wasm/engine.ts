@@ -7,8 +7,8 @@ import type { TypedArray } from '../../tensor/dtype.js';
 /*
  * Owns the kernels' WebAssembly memory. Below the heap of the module sit, in order: the command
  * slots, each a parameter block that describes a call (int32 slots, then float64 slots at byte
- * 256), their headers, the thread control words, and the arena. The arena is one stack with two tops: `base` ends the tensors of
- * the running step (src/kernels/arena.ts), which stay put from one kernel call to the next, and
+ * 256), their headers, the thread control words, and the arena. The arena is one stack with two
+ * tops: `base` ends the tensors of the running step (src/kernels/arena.ts), which stay put from one kernel call to the next, and
  * `top` ends the current call's copies and scratch, which reset() frees. An operand that already
  * lies in this memory (a step tensor) is used where it is, with no copy in or out; an operand on
  * the JS heap is copied in and its result copied out, as before steps existed. Memory only grows
@@ -39,14 +39,9 @@ const PAGE = 65536;
 /** Step tensors stop here (then spill to the JS heap), so a kernel call always has room. */
 const STEP_LIMIT = MAXIMUM_PAGES * PAGE * 0.75;
 
-function queueFromEnvironment(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.CONVLAB_WASM_QUEUE !== '0';
-}
-
-function poisonFromEnvironment(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  return env?.CONVLAB_ARENA_POISON === '1';
+/** An environment variable where there is a process (Node), else undefined (browsers). */
+function environment(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
 }
 
 export class WasmEngine {
@@ -63,7 +58,7 @@ export class WasmEngine {
    * Whether kernel calls are queued (with worker threads); false runs each call before returning,
    * for comparisons (CONVLAB_WASM_QUEUE=0 in the environment).
    */
-  queueKernels = queueFromEnvironment();
+  queueKernels = environment('CONVLAB_WASM_QUEUE') !== '0';
   /**
    * At most this many threads take part in kernels, while the pool stays up: 1 runs every kernel
    * on this thread. Benchmarks compare thread counts this way, since a new pool's workers start
@@ -89,7 +84,7 @@ export class WasmEngine {
    * Fill freed step memory with NaN, so that a tensor that escaped its step shows up as NaN
    * (tests; CONVLAB_ARENA_POISON=1 in the environment turns it on).
    */
-  poison = poisonFromEnvironment();
+  poison = environment('CONVLAB_ARENA_POISON') === '1';
   private f32!: Float32Array;
   private i32!: Int32Array;
   private f64!: Float64Array;
@@ -282,9 +277,9 @@ export class WasmEngine {
 
   /**
    * Runs the call described by the parameter block on up to `nt` threads, cut into `perThread`
-   * shares per thread, which threads claim as they become free (see worker_source.ts). Kernels
-   * whose shares fill per-share partial results that a later call adds up take one per thread.
-   * With workers, the call is queued and runs while this thread goes on (see flush()).
+   * shares per thread (shareCount()), which threads claim as they become free (see
+   * worker_source.ts). With workers, the call is queued and runs while this thread goes on (see
+   * flush()).
    */
   exec(nt: number, perThread = 1): void {
     const params = this.params;
