@@ -7,7 +7,8 @@ import { Tensor, scalar } from '../tensor/tensor.js';
 
 /** The values of a float tensor, for JavaScript to read. */
 export function floatData(t: Tensor, opName: string): FloatArray {
-  return floatStorage(t, opName) && (t.data as FloatArray);
+  floatStorage(t, opName);
+  return t.data as FloatArray;
 }
 
 /** The storage of a float tensor, to pass to a kernel (see Tensor.storage). */

@@ -112,11 +112,6 @@ export class ThreadPool {
     }).finally(settle);
   }
 
-  /** Whether commands are published that the main thread has not seen completed. */
-  get pending(): boolean {
-    return Atomics.load(this.ctrl(), COMPLETED) !== this.published;
-  }
-
   /**
    * The parameter block of the next command, once its slot is free: with every slot taken, this
    * thread first drains the queue through `runLocal`.
