@@ -165,7 +165,8 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   if (!interrupt.requested) {
     interrupt.dispose();
   } else if (checkpoint.completedEpochs < epochs) {
-    interrupt.dispose();
+    // The handler stays until the process exits: a second Ctrl-C while it winds down (workers
+    // stopping) must still exit with 130 and the message, not die by the signal.
     const p = checkpoint.partial;
     const where = p
       ? `during epoch ${p.epoch + 1} of ${epochs} (after batch ${p.batches} of ${p.steps}); the checkpoint holds the weights at that batch and ${p.epoch} complete epoch(s), and resuming runs epoch ${p.epoch + 1} again`
