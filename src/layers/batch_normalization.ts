@@ -1,5 +1,4 @@
-import { batchNormInference, batchNormTraining } from '../ops/batchnorm.js';
-import type { FloatArray } from '../tensor/dtype.js';
+import { batchNormInference, batchNormTraining, updateMovingAverage } from '../ops/batchnorm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getInitializer, serializeInitializer, type Initializer } from './initializers.js';
 import { Layer, formatSymbolic, type LayerArgs, type LayerVariable, type SymbolicShape } from './layer.js';
@@ -76,15 +75,9 @@ export class BatchNormalization extends Layer {
     if (!training) return batchNormInference(x, this.movingMean!.value, this.movingVariance!.value, gamma, beta, this.epsilon);
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon);
     // As Keras 2 and 3 (and TF.js): the moving variance follows the biased batch variance.
-    this.updateMoving(this.movingMean!, mean);
-    this.updateMoving(this.movingVariance!, variance);
+    updateMovingAverage(this.movingMean!.value, mean, this.momentum);
+    updateMovingAverage(this.movingVariance!.value, variance, this.momentum);
     return y;
-  }
-
-  private updateMoving(variable: LayerVariable, batchValue: Tensor): void {
-    const moving = variable.value.data as FloatArray;
-    const m = this.momentum;
-    for (let i = 0; i < moving.length; i++) moving[i] = moving[i] * m + batchValue.data[i] * (1 - m);
   }
 
   override getConfig(): Record<string, unknown> {

@@ -2,8 +2,8 @@ import { record, type TapeNode } from '../autograd/tape.js';
 import { kernels } from '../kernels/registry.js';
 import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
-import { Tensor } from '../tensor/tensor.js';
-import { floatData, mul } from './arithmetic.js';
+import { Tensor, scalar } from '../tensor/tensor.js';
+import { floatStorage, mul } from './arithmetic.js';
 
 /*
  * Fused batch normalization over the last (channel) axis. One kernel computes the statistics and
@@ -20,7 +20,7 @@ export interface BatchNormResult {
 }
 
 function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null][]): { dtype: FloatDType; channels: number; rows: number } {
-  floatData(x, name);
+  floatStorage(x, name);
   if (x.rank < 1) throw new Error(`${name}: expected an input of rank 1 or more with channels last, received a scalar`);
   const channels = x.shape[x.rank - 1];
   for (const [what, v] of vectors) {
@@ -47,6 +47,21 @@ export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor 
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
   record('BatchNorm', inputs, y, { hasGamma: gamma !== null, hasBeta: beta !== null, mean, invStd });
   return { y, mean: new Tensor(mean, [channels]), variance: new Tensor(variance, [channels]) };
+}
+
+/**
+ * moving ← moving·momentum + batch·(1 − momentum), in place, as kernels: a queued training step
+ * then goes on without waiting for the batch statistics (reading them from JavaScript would).
+ */
+export function updateMovingAverage(moving: Tensor, batch: Tensor, momentum: number): void {
+  const dtype = moving.dtype as FloatDType;
+  const shape = moving.shape;
+  const k = kernels();
+  const kept = allocateKernelOutput(dtype, moving.size);
+  const added = allocateKernelOutput(dtype, moving.size);
+  k.binary('mul', moving.storage as FloatArray, shape, scalar(momentum, dtype).storage as FloatArray, [], kept, shape);
+  k.binary('mul', batch.storage as FloatArray, shape, scalar(1 - momentum, dtype).storage as FloatArray, [], added, shape);
+  k.binary('add', kept, shape, added, shape, moving.storage as FloatArray, shape);
 }
 
 /** Inference mode: normalizes with given statistics (the moving averages); differentiable in all of them. */
