@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ops, setBackend, tensor, type Tensor } from '../../src/index.js';
+import { layers, ops, sequential, setBackend, setSeed, tensor, type Tensor } from '../../src/index.js';
 import { runStep } from '../../src/kernels/arena.js';
+import { WasmEngine } from '../../src/kernels/wasm/engine.js';
 import { setNumThreads, testing } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
 
@@ -74,5 +75,43 @@ describe('the wasm kernel queue', () => {
     assertClose([queued.float64Sum], [reference.float64Sum], 'float64 sum');
     assertClose(queued.probs, reference.probs, 'probs');
     assert.ok(queued.conv.some((v) => v !== 0), 'the convolution should not be all zeros');
+  });
+
+  it('lets a training step with BatchNormalization wait only where fit reads the loss and the metrics', async () => {
+    const images = tensor(values(64 * 64), [64, 8, 8, 1]);
+    const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => i % 3), [64]);
+    const train = async (queue: boolean): Promise<{ waits: number; moving: Float32Array[] }> => {
+      await setNumThreads(2);
+      await testing.setQueueKernels(queue);
+      await setBackend('wasm');
+      setSeed(3);
+      const model = sequential({ layers: [
+        layers.conv2d({ filters: 4, kernelSize: 3, useBias: false, inputShape: [8, 8, 1] }),
+        layers.batchNormalization(),
+        layers.activation({ activation: 'relu' }),
+        layers.flatten(),
+        layers.dense({ units: 3, activation: 'softmax' }),
+      ] });
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const flush = WasmEngine.prototype.flush;
+      let waits = 0;
+      WasmEngine.prototype.flush = function (this: WasmEngine) {
+        if ((this as unknown as { pendingTop: number }).pendingTop !== 0) waits++;
+        flush.call(this);
+      };
+      try {
+        await model.fit(images, labels, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
+      } finally {
+        WasmEngine.prototype.flush = flush;
+      }
+      const bn = model.layers[1] as unknown as { movingMean: { value: Tensor }; movingVariance: { value: Tensor } };
+      return { waits, moving: [bn.movingMean.value, bn.movingVariance.value].map((t) => Float32Array.from(t.data as Float32Array)) };
+    };
+    const queued = await train(true);
+    const oneByOne = await train(false);
+    // Four steps, each waiting for its loss and its accuracy, and the end of fit at most once.
+    assert.ok(queued.waits <= 4 * 2 + 1, `${queued.waits} waits for the queue in 4 steps`);
+    assert.deepEqual(queued.moving, oneByOne.moving, 'the moving averages, queued and one call at a time');
+    assert.ok(queued.moving[0].some((v) => v !== 0), 'the moving mean should have moved');
   });
 });
