@@ -74,19 +74,25 @@ await setBackend(args.system);
 const measurements: Measurement[] = [];
 const slow = args.system === 'reference';
 
-for (const { model: name, batch } of TRAIN_CASES) {
-  setSeed(1);
-  const model = buildModel(name);
-  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
-  const maxUnits = Math.floor(data.count / batch);
-  const train = async (steps: number): Promise<SteadyTiming | undefined> => {
+/** One epoch of `fit` over the first `steps` batches of the data (as images of `imageShape`), timed per batch. */
+function fitSteps(model: Sequential, batch: number, imageShape: [number, number, number]): (steps: number) => Promise<SteadyTiming | undefined> {
+  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
+  return async (steps) => {
     const n = steps * batch;
-    const xs = tensor(data.x.subarray(0, n * 784), [n, 28, 28, 1]);
+    const xs = tensor(data.x.subarray(0, n * pixels), [n, ...imageShape]);
     const ys = tensor(data.y.subarray(0, n), [n]);
     const clock = batchClock();
     await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, callbacks: { onBatchEnd: clock.onBatchEnd } });
     return clock.timing();
   };
+}
+
+for (const { model: name, batch } of TRAIN_CASES) {
+  setSeed(1);
+  const model = buildModel(name);
+  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+  const maxUnits = Math.floor(data.count / batch);
+  const train = fitSteps(model, batch, [28, 28, 1]);
   const values = await timeRepeats(train, batch, { quick: args.quick, maxUnits, minUnits: 3 });
   measurements.push({ key: `train ${name} batch ${batch}`, unit: 'samples/s', values });
   if (args.system === 'wasm' && args.threads > 1) {
@@ -104,15 +110,7 @@ if (args.system === 'wasm' && args.threads > 1) {
   const model = cifarCnnBn();
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const batch = 32;
-  const train = async (steps: number): Promise<SteadyTiming | undefined> => {
-    const n = steps * batch;
-    const xs = tensor(data.x.subarray(0, n * 3072), [n, 32, 32, 3]);
-    const ys = tensor(data.y.subarray(0, n), [n]);
-    const clock = batchClock();
-    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, callbacks: { onBatchEnd: clock.onBatchEnd } });
-    return clock.timing();
-  };
-  const ratios = await alternatingScaling(train, args.quick ? 4 : 10, args.repeats, args.threads);
+  const ratios = await alternatingScaling(fitSteps(model, batch, [32, 32, 3]), args.quick ? 4 : 10, args.repeats, args.threads);
   measurements.push({ key: `train cifar_cnn_bn batch ${batch}: ${args.threads} threads / 1, alternating pairs`, unit: 'x', values: ratios });
 }
 
