@@ -58,7 +58,8 @@ export class RandomErasing extends RandomImageLayer {
     if (!training) return x;
     const [batch, height, width, channels] = x.shape;
     const source = new Int32Array(x.size);
-    const fill = new (x.data.constructor as Float32ArrayConstructor)(x.size);
+    // The dtype from storage: reading x.data would wait for the kernels queued so far.
+    const fill = new (x.storage.constructor as Float32ArrayConstructor)(x.size);
     const [low, high] = this.valueRange;
     let filled = false;
     for (let b = 0; b < batch; b++) {

@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { layers, ops, sequential, setBackend, setSeed, tensor, type Tensor } from '../../src/index.js';
 import { runStep } from '../../src/kernels/arena.js';
+import type { BatchNormalization } from '../../src/layers/index.js';
 import { WasmEngine } from '../../src/kernels/wasm/engine.js';
 import { setNumThreads, testing } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
@@ -104,8 +105,8 @@ describe('the wasm kernel queue', () => {
       } finally {
         WasmEngine.prototype.flush = flush;
       }
-      const bn = model.layers[1] as unknown as { movingMean: { value: Tensor }; movingVariance: { value: Tensor } };
-      return { waits, moving: [bn.movingMean.value, bn.movingVariance.value].map((t) => Float32Array.from(t.data as Float32Array)) };
+      const bn = model.layers[1] as BatchNormalization;
+      return { waits, moving: [bn.movingMean!.value, bn.movingVariance!.value].map((t) => Float32Array.from(t.data as Float32Array)) };
     };
     const queued = await train(true);
     const oneByOne = await train(false);
