@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { algorithmOf, type HashAlgorithm } from './node_checksum.js';
+import { DEFAULT_STALL_MS, StallGuard } from './stall_guard.js';
 
 export interface DownloadRequest {
   url: string;
@@ -20,6 +21,8 @@ export interface DownloadRequest {
   maxBytes: number;
   progress: boolean;
   signal?: AbortSignal;
+  /** Milliseconds without a byte from the server after which the download fails (default 30,000). */
+  stallMs?: number;
 }
 
 /** Prefix of temporary download files (they end in `.part`). */
@@ -104,10 +107,19 @@ export async function downloadFile(req: DownloadRequest): Promise<number> {
   let received = 0;
   let total: number | null = null;
   const bar = { current: null as ProgressBar | null };
+  // A server that accepts the connection and then stops sending must not hang the load.
+  const stalled = new AbortController();
+  const guard = new StallGuard(
+    req.stallMs ?? DEFAULT_STALL_MS,
+    (idle) => new Error(`no data from the server for ${(idle / 1000).toFixed(1)} s`),
+    (e) => stalled.abort(e),
+  );
+  const signal = req.signal ? AbortSignal.any([req.signal, stalled.signal]) : stalled.signal;
   try {
     let res: Response;
     try {
-      res = await fetch(req.url, { headers: { 'accept-encoding': 'identity' }, signal: req.signal, redirect: 'follow' });
+      res = await fetch(req.url, { headers: { 'accept-encoding': 'identity' }, signal, redirect: 'follow' });
+      guard.mark();
     } catch (e) {
       throw new Error(`could not connect to ${req.url}: ${describe(e)}`);
     }
@@ -128,6 +140,7 @@ export async function downloadFile(req: DownloadRequest): Promise<number> {
     bar.current = new ProgressBar(`${path.basename(req.dest)}`, total, req.progress);
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        guard.mark();
         received += chunk.length;
         if (received > req.maxBytes) throw new TooLargeError(`${req.url} sent more than the ${req.maxBytes} bytes expected`);
         hash?.update(chunk);
@@ -162,6 +175,8 @@ export async function downloadFile(req: DownloadRequest): Promise<number> {
     if (fh) await fh.close().catch(() => {});
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw e;
+  } finally {
+    guard.stop();
   }
 }
 

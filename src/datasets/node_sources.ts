@@ -18,6 +18,7 @@ import { assembleCifar10, assembleIdx, maxCifarBatchBytes, maxIdxBytes, type Raw
 import { parseBatchesMeta } from './cifar10.js';
 import { checkGzip, formatBytes, isGzip } from './gzip.js';
 import { verifyBytes } from './node_checksum.js';
+import { DEFAULT_STALL_MS, StallGuard } from './stall_guard.js';
 import { downloadFile } from './node_download.js';
 import {
   CIFAR10_ARCHIVE,
@@ -296,13 +297,13 @@ async function downloadOne(
   }
   const maxBytes = maxRaw + Math.ceil(maxRaw / 1000) + 1024;
   if (expected || !verify) {
-    await downloadFile({ url, dest, expected, checksumKey: storedName, maxBytes, progress: progressOf(options), signal: options.signal });
+    await downloadFile({ url, dest, expected, checksumKey: storedName, maxBytes, progress: progressOf(options), signal: options.signal, stallMs: options.stallTimeout });
     return;
   }
   // Only the uncompressed checksum is known: download under a temporary name, check, rename.
   const staging = `${dest}.unverified`;
   try {
-    await downloadFile({ url, dest: staging, expected: null, checksumKey: storedName, maxBytes, progress: progressOf(options), signal: options.signal });
+    await downloadFile({ url, dest: staging, expected: null, checksumKey: storedName, maxBytes, progress: progressOf(options), signal: options.signal, stallMs: options.stallTimeout });
     const file = await readMaybeGzipped(staging, maxRaw);
     verifyBytes({ path: url, storedName: file.raw === file.stored ? rawName! : storedName, rawName: rawName!, stored: file.stored, raw: file.raw, table });
     await fsp.rename(staging, dest);
@@ -391,24 +392,51 @@ async function loadCifarFiles(spec: Cifar10Spec, found: Extract<CifarFound, { ki
 
 const ARCHIVE_WANTED = new Set([...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE, CIFAR10_META_FILE]);
 
-/** Reads the wanted members of cifar-10-binary.tar.gz into memory (size-checked before allocation). */
-async function readCifarArchive(file: string, maxEntry: number): Promise<Map<string, { name: string; bytes: Uint8Array }>> {
+/**
+ * The size a tar header declares, or an error naming the member. tar-stream decodes a damaged
+ * size field to null (base-256 with a bad lead byte), NaN, a negative or a fractional number,
+ * and then waits forever for the bytes of such an entry, whether it is read or skipped.
+ */
+function memberSize(file: string, header: { name: string; size?: number | null }): number {
+  const size = header.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw new Error(`${file}: member '${header.name}' declares an invalid size (${size}); the archive is corrupt`);
+  }
+  return size;
+}
+
+/**
+ * Reads the wanted members of cifar-10-binary.tar.gz into memory (size-checked before
+ * allocation). Every way it can end is bounded: the data ends, an error names the archive, or
+ * `stallMs` pass without a byte read or delivered and the read fails saying where it stopped.
+ */
+async function readCifarArchive(file: string, maxEntry: number, stallMs: number): Promise<Map<string, { name: string; bytes: Uint8Array }>> {
   const out = new Map<string, { name: string; bytes: Uint8Array }>();
   const source = createReadStream(file);
   const gunzip = zlib.createGunzip();
   const extract = tarStream.extract();
+  let where = 'before the first member';
   const fail = (what: string) => (e: Error) => extract.destroy(new Error(`${file}: ${what} (${e.message})`));
+  const guard = new StallGuard(
+    stallMs,
+    (idle) => new Error(`${file}: reading the archive made no progress for ${(idle / 1000).toFixed(1)} s (${where}); the archive is damaged or the file stopped delivering data`),
+    (e) => {
+      source.destroy();
+      gunzip.destroy();
+      extract.destroy(e);
+    },
+  );
+  source.on('data', () => guard.mark());
   source.on('error', fail('cannot read the archive'));
   gunzip.on('error', fail('gzip data is corrupt or truncated'));
   source.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
   try {
     for await (const entry of extract) {
-      const base = path.posix.basename(entry.header.name);
-      const size = entry.header.size ?? 0;
-      // A damaged size field can decode to NaN, a negative or a fractional number. Refuse it before
-      // anything else: tar-stream never finishes skipping an entry of NaN bytes, even one we ignore.
-      if (!Number.isSafeInteger(size) || size < 0) throw new Error(`${file}: member '${entry.header.name}' declares an invalid size (${size}); the archive is corrupt`);
-      if (entry.header.type !== 'file' || !ARCHIVE_WANTED.has(base)) {
+      guard.mark();
+      where = `in member '${entry.header.name}'`;
+      // Refuse a bad size before anything else: skipping such an entry would never finish either.
+      const size = memberSize(file, entry.header);
+      if (entry.header.type !== 'file' || !ARCHIVE_WANTED.has(path.posix.basename(entry.header.name))) {
         entry.resume();
         continue;
       }
@@ -416,17 +444,22 @@ async function readCifarArchive(file: string, maxEntry: number): Promise<Map<str
       const bytes = new Uint8Array(size);
       let at = 0;
       for await (const chunk of entry as AsyncIterable<Uint8Array>) {
+        guard.mark();
         if (at + chunk.length > size) throw new Error(`${file}: member ${entry.header.name} is longer than its header says`);
         bytes.set(chunk, at);
         at += chunk.length;
       }
       if (at !== size) throw new Error(`${file}: member ${entry.header.name} is truncated: ${at} of ${size} bytes`);
-      out.set(base, { name: `${file}:${entry.header.name}`, bytes });
+      out.set(path.posix.basename(entry.header.name), { name: `${file}:${entry.header.name}`, bytes });
+      where = `after member '${entry.header.name}'`;
     }
   } catch (e) {
     source.destroy();
+    gunzip.destroy();
     const msg = (e as Error).message;
     throw new Error(msg.startsWith(file) ? msg : `${file}: not a valid tar.gz archive (${msg})`);
+  } finally {
+    guard.stop();
   }
   return out;
 }
@@ -434,7 +467,7 @@ async function readCifarArchive(file: string, maxEntry: number): Promise<Map<str
 async function loadCifarArchive(spec: Cifar10Spec, file: string, options: Cifar10LoadOptions, source: string, extraNotes: string[] = []): Promise<LoadedDataset> {
   const ctx = verifyContext(spec, options);
   const strict = !options.checksums;
-  const members = await readCifarArchive(file, maxCifarBatchBytes(strict));
+  const members = await readCifarArchive(file, maxCifarBatchBytes(strict), options.stallTimeout ?? DEFAULT_STALL_MS);
   const get = (name: string): RawFile => {
     const m = members.get(name);
     if (!m) throw new Error(`${file}: the archive has no ${CIFAR10_ARCHIVE_DIR}/${name}; it is incomplete or not ${CIFAR10_ARCHIVE}`);

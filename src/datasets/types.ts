@@ -57,6 +57,11 @@ export interface LoadOptions {
   progress?: boolean;
   /** Aborts a download in progress. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds a read (an archive being unpacked, a download) may go without progress before
+   * it fails with an error naming the file (default 30,000).
+   */
+  stallTimeout?: number;
 }
 
 export interface Cifar10LoadOptions extends LoadOptions {

@@ -106,6 +106,17 @@ describe('download into the cache (local HTTP server)', { concurrency: false }, 
     assert.deepEqual(listTree(cache), ['mnist']);
   });
 
+  test('a server that stops sending mid-body: the download fails after stallTimeout, naming the URL; nothing kept', async () => {
+    const cache = freshCache();
+    const started = Date.now();
+    await assert.rejects(datasets.mnist.loadData(isolated(cache, 'stall', { stallTimeout: 300 })), (e: Error) => {
+      assert.match(e.message, /download of http:\/\/127\.0\.0\.1:\d+\/stall\/train-images-idx3-ubyte\.gz was interrupted after \d+ of \d+ bytes: no data from the server for 0\.\d s/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(listTree(cache), ['mnist']);
+  });
+
   test('temp files left by a killed download are removed by the next download; live ones are kept', async () => {
     const cache = freshCache();
     const dir = path.join(cache, 'mnist');

@@ -143,7 +143,7 @@ export async function makeTarGz(files: Record<string, Uint8Array | string>, dir 
   return new Uint8Array(gzipSync(Buffer.concat(chunks)));
 }
 
-export type Behaviour = 'ok' | 'truncate' | 'destroy' | 'error500';
+export type Behaviour = 'ok' | 'truncate' | 'destroy' | 'error500' | 'stall';
 
 export interface TestServer {
   url: string;
@@ -182,6 +182,12 @@ export async function startServer(files: Record<string, Uint8Array>): Promise<Te
       // Promises more than it sends, then closes the connection cleanly.
       res.writeHead(200, { 'content-length': String(body.length + 1000), 'content-type': 'application/octet-stream' });
       res.write(body, () => res.socket?.end());
+      return;
+    }
+    if (behaviour === 'stall') {
+      // Sends half the body, then keeps the connection open without another byte.
+      res.writeHead(200, { 'content-length': String(body.length), 'content-type': 'application/octet-stream' });
+      res.write(half);
       return;
     }
     if (behaviour === 'destroy') {

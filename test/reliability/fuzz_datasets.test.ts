@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
@@ -268,6 +269,40 @@ describe('fuzz: cifar-10-binary.tar.gz', () => {
     bytes.set([0x04, 0xfe, 0xd3, 0x82], 512 + 124);
     fixTarChecksums(bytes);
     await assert.rejects(loadArchiveStrict(new Uint8Array(gzipSync(bytes))), /cifar-10-binary\.tar\.gz: member '.*' declares an invalid size \(NaN\)/);
+  });
+
+  it('a member whose size field decodes to null fails at once (FUZZ_SEED=-592771939)', async () => {
+    // Found by the property above: a base-256 size field whose lead byte is neither 0x80 nor
+    // 0xff decodes to null in tar-stream, which then waits forever for that entry's bytes.
+    const bytes = tar.slice();
+    const last = Buffer.from(tar).indexOf('cifar-10-batches-bin/batches.meta.txt'); // its header
+    assert.ok(last > 0);
+    bytes[last + 124] = 0x85;
+    fixTarChecksums(bytes);
+    await assert.rejects(loadArchiveStrict(new Uint8Array(gzipSync(bytes))), /cifar-10-binary\.tar\.gz: member '.*batches\.meta\.txt' declares an invalid size \(null\)/);
+  });
+
+  it('an archive that stops delivering bytes (a FIFO held open) fails after stallTimeout, naming the file', async (t) => {
+    if (process.platform === 'win32') return t.skip('no FIFOs');
+    const dir = `${root}/fifo`;
+    mkdirSync(dir);
+    const file = `${dir}/cifar-10-binary.tar.gz`;
+    execFileSync('mkfifo', [file]);
+    // A writer that sends half the archive and then holds the pipe open without another byte.
+    const writer = spawn(process.execPath, ['-e', `const fs=require('fs');const b=fs.readFileSync(0);const fd=fs.openSync(${JSON.stringify(file)},'w');fs.writeSync(fd,b.subarray(0,b.length>>1));setTimeout(()=>{},60000)`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    writer.stdin.end(archive);
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        within(10_000, 'a stalled archive', () =>
+          datasets.cifar10.loadData({ dir, download: false, verify: false, checksums: {}, systemDirs: [], cacheDir: `${root}/cache`, allowPartialTest: true, stallTimeout: 300 }),
+        ),
+        /cifar-10-binary\.tar\.gz: reading the archive made no progress for 0\.\d s \((in|after) member '.*'\)/,
+      );
+      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    } finally {
+      writer.kill();
+    }
   });
 
   it('damaged compressed archives load or fail naming the archive', async () => {
