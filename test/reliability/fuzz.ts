@@ -1,21 +1,107 @@
 /**
- * Shared pieces of the fuzz tests: how many inputs to try, byte-level mutators, and the check
- * that a parser's failure is a specific error of its own rather than a crash from deep inside.
+ * Shared pieces of the fuzz tests: how many inputs to try, byte-level mutators, the check that a
+ * parser's failure is a specific error of its own rather than a crash from deep inside, and the
+ * replay of earlier findings.
  *
- * FUZZ_RUNS=n raises (or lowers) the number of generated inputs of every property; the defaults
- * keep the whole reliability folder well under a minute. FUZZ_SEED=n replays a run (fast-check
- * prints the seed and the shrunk counterexample of any failure).
+ * In `npm test` every property runs with a fixed seed (DEFAULT_SEED) and its default number of
+ * inputs, then replays each finding recorded for it in corpus/findings.json (seed and path), so
+ * the suite gives the same result on every run. Open-ended fuzzing with fresh seeds is
+ * `npm run fuzz` (test/reliability/campaign.ts), which records what it finds here.
+ *
+ * Environment: FUZZ_RUNS=n changes the number of inputs of every property; FUZZ_SEED=n (and
+ * FUZZ_PATH=p) replays a run that fast-check reported; FUZZ_FINDINGS_DIR=dir, set by the
+ * campaign, makes a failing property write its seed, path, counterexample and last input there.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 
+/** The seed of every property in `npm test`. */
+export const DEFAULT_SEED = 20261203;
+
 const envRuns = Number(process.env.FUZZ_RUNS);
-const envSeed = Number(process.env.FUZZ_SEED);
+const envSeed = process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === '' ? NaN : Number(process.env.FUZZ_SEED);
+const envPath = process.env.FUZZ_PATH;
+const findingsDir = process.env.FUZZ_FINDINGS_DIR;
+
+/** A failure recorded by the campaign: enough to replay it exactly. */
+export interface Finding {
+  target: string;
+  seed: number;
+  path: string;
+  counterexample: string;
+  error: string;
+  /** The input file saved beside findings.json in corpus/, when the property recorded one. */
+  file?: string;
+  /** 'open' until the bug is fixed; then 'fixed', with what was done. */
+  status: 'open' | 'fixed';
+  note?: string;
+}
+
+export const corpusDir = join(dirname(fileURLToPath(import.meta.url)), 'corpus');
+
+function recordedFindings(target: string): Finding[] {
+  const all = JSON.parse(readFileSync(join(corpusDir, 'findings.json'), 'utf8')) as { findings: Finding[] };
+  return all.findings.filter((f) => f.target === target);
+}
+
+let lastInput: { data: Uint8Array; ext: string } | null = null;
+
+/** Remembers the input a property is about to try, so that a failure can be saved as a file. */
+export function recordInput(data: Uint8Array | string, ext: string): void {
+  if (!findingsDir) return;
+  lastInput = { data: typeof data === 'string' ? new TextEncoder().encode(data) : data, ext };
+}
 
 /** fast-check parameters: `numRuns` defaults to `defaultRuns` unless FUZZ_RUNS is set. */
-export function params(defaultRuns: number): fc.Parameters<unknown> {
+export function params(defaultRuns: number, target?: string): fc.Parameters<unknown> {
   const numRuns = Number.isInteger(envRuns) && envRuns > 0 ? envRuns : defaultRuns;
-  return { numRuns, ...(Number.isInteger(envSeed) ? { seed: envSeed } : {}), endOnFailure: true, includeErrorInReport: true };
+  const seed = Number.isInteger(envSeed) ? envSeed : DEFAULT_SEED;
+  const p: fc.Parameters<unknown> = { numRuns, seed, endOnFailure: true, includeErrorInReport: true, ...(envPath ? { path: envPath } : {}) };
+  if (findingsDir && target) {
+    p.reporter = (details) => {
+      if (!details.failed) return;
+      saveFinding(target, details);
+      throw new Error(fc.defaultReportMessage(details) ?? 'property failed');
+    };
+  }
+  return p;
+}
+
+function saveFinding(target: string, details: fc.RunDetails<unknown>): void {
+  mkdirSync(findingsDir!, { recursive: true });
+  const base = `${target}-seed${details.seed}-path${details.counterexamplePath ?? 'none'}`;
+  const finding: Finding & { numRuns: number } = {
+    target,
+    seed: details.seed,
+    path: details.counterexamplePath ?? '',
+    counterexample: fc.stringify(details.counterexample).slice(0, 4000),
+    error: String((details.errorInstance as Error | undefined)?.message ?? details.error ?? '').slice(0, 2000),
+    status: 'open',
+    numRuns: details.numRuns,
+  };
+  // With endOnFailure the last input tried is the failing one.
+  if (lastInput) {
+    finding.file = `${base}.${lastInput.ext}`;
+    writeFileSync(join(findingsDir!, finding.file), lastInput.data);
+  }
+  writeFileSync(join(findingsDir!, `${base}.json`), JSON.stringify(finding, null, 2));
+}
+
+/** Runs a property with the fixed (or given) seed, then replays its recorded findings. */
+export function fuzzCheck<T extends [unknown, ...unknown[]]>(target: string, property: fc.IProperty<T>, defaultRuns: number): void {
+  fc.assert(property, params(defaultRuns, target) as fc.Parameters<T>);
+  if (Number.isInteger(envSeed)) return;
+  for (const f of recordedFindings(target)) fc.assert(property, { seed: f.seed, path: f.path, numRuns: 1, endOnFailure: true, includeErrorInReport: true });
+}
+
+/** fuzzCheck for an asynchronous property. */
+export async function fuzzCheckAsync<T extends [unknown, ...unknown[]]>(target: string, property: fc.IAsyncProperty<T>, defaultRuns: number): Promise<void> {
+  await fc.assert(property, params(defaultRuns, target) as fc.Parameters<T>);
+  if (Number.isInteger(envSeed)) return;
+  for (const f of recordedFindings(target)) await fc.assert(property, { seed: f.seed, path: f.path, numRuns: 1, endOnFailure: true, includeErrorInReport: true });
 }
 
 /** Errors thrown by the engine itself; a parser that lets one escape has a bug. */

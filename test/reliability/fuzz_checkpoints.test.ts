@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { ModelFormatError, layers, sequential, setSeed, tensor } from '../../src/index.js';
 import { loadTrainingState, saveTrainingState } from '../../src/io/index.js';
 import type { Sequential } from '../../src/models/sequential.js';
-import { applyEdits, assertSpecificError, jsonEdits, memoryGuard, mutateAll, mutations, params, within, type Json } from './fuzz.js';
+import { applyEdits, assertSpecificError, jsonEdits, memoryGuard, mutateAll, mutations, fuzzCheck, fuzzCheckAsync, recordInput, within, type Json } from './fuzz.js';
 
 /*
  * Fuzzing of training checkpoints (what `convlab train --resume` and `loadTrainingState` read):
@@ -44,6 +44,7 @@ let counter = 0;
 async function load(json: string, shard: Uint8Array | null): Promise<void> {
   const dir = join(root, `case-${counter++}`);
   cpSync(good, dir, { recursive: true });
+  recordInput(shard ?? json, shard ? 'bin' : 'json');
   writeFileSync(join(dir, 'training_state.json'), json);
   if (shard) writeFileSync(join(dir, shardName), shard);
   try {
@@ -64,12 +65,12 @@ describe('fuzz: training checkpoints (loadTrainingState)', () => {
 
   it('JSON-level damage to training_state.json: restored or a ModelFormatError', async () => {
     const done = memoryGuard(192);
-    await fc.assert(fc.asyncProperty(jsonEdits, async (edits) => load(JSON.stringify(applyEdits(state, edits)), null)), params(500));
+    await fuzzCheckAsync('checkpoint-json', fc.asyncProperty(jsonEdits, async (edits) => load(JSON.stringify(applyEdits(state, edits)), null)), 500);
     done();
   });
 
   it('damaged optimizer shard bytes: restored only when the size matches, else a ModelFormatError', async () => {
     const shard = new Uint8Array(readFileSync(join(good, shardName)));
-    await fc.assert(fc.asyncProperty(mutations(shard.length), async (ms) => load(JSON.stringify(state), mutateAll(shard, ms))), params(200));
+    await fuzzCheckAsync('checkpoint-shard', fc.asyncProperty(mutations(shard.length), async (ms) => load(JSON.stringify(state), mutateAll(shard, ms))), 200);
   });
 });

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { datasets, encodeCifarBatch, encodeIdx, parseBatchesMeta, parseCifarBatch, parseIdx, parseIdxImages, parseIdxLabels } from '../../src/datasets/index.js';
 import { gunzip } from '../../src/datasets/gzip.js';
 import { makeTarGz, makeTinyCifar, makeTinyIdx, tempDir } from '../datasets/helpers.js';
-import { assertSpecificError, memoryGuard, mutateAll, mutations, params, sizeLike, within } from './fuzz.js';
+import { assertSpecificError, memoryGuard, mutateAll, mutations, fuzzCheck, fuzzCheckAsync, recordInput, sizeLike, within } from './fuzz.js';
 
 /*
  * Fuzzing of every dataset parser: IDX (raw and gzipped), CIFAR-10 binary batches and their
@@ -29,9 +29,10 @@ const idxArray = fc
 describe('fuzz: IDX parser', () => {
   it('damaged IDX files parse consistently or fail naming the file', () => {
     const done = memoryGuard(128);
-    fc.assert(
+    fuzzCheck('idx', 
       fc.property(fc.oneof(idxArray, fc.uint8Array({ maxLength: 64 })), mutations(24), fc.constantFrom(1, 3), (valid, ms, ndims) => {
         const bytes = mutateAll(valid, ms);
+        recordInput(bytes, 'idx');
         try {
           const { dims, data } = parseIdx(bytes, 'fuzz.idx', ndims);
           assert.equal(dims.length, ndims);
@@ -49,18 +50,19 @@ describe('fuzz: IDX parser', () => {
           }
         }
       }),
-      params(4000),
+      4000,
     );
     done();
   });
 
   it('header dimensions with extreme values are refused before any allocation', () => {
-    fc.assert(
+    fuzzCheck('idx-header-dims', 
       fc.property(fc.array(sizeLike, { minLength: 3, maxLength: 3 }), fc.uint8Array({ maxLength: 32 }), (dims, tail) => {
         const header = encodeIdx([0, 0, 0], new Uint8Array(0));
         const view = new DataView(header.buffer);
         dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
         const bytes = new Uint8Array([...header, ...tail]);
+        recordInput(bytes, 'idx');
         try {
           const { data } = parseIdx(bytes, 'dims.idx', 3);
           assert.equal(data.length, tail.length);
@@ -68,7 +70,7 @@ describe('fuzz: IDX parser', () => {
           assertSpecificError(e, [Error], /dims\.idx: IDX header declares dimensions/);
         }
       }),
-      params(2000),
+      2000,
     );
   });
 });
@@ -78,9 +80,10 @@ describe('fuzz: gzip and fromFiles', () => {
   it('damaged gzip data decompresses to the declared size or fails naming the file', () => {
     const done = memoryGuard(128);
     const valid = tiny.files['train-images-idx3-ubyte.gz'];
-    fc.assert(
+    fuzzCheck('gzip', 
       fc.property(mutations(valid.length + 8), (ms) => {
         const bytes = mutateAll(valid, ms);
+        recordInput(bytes, 'gz');
         try {
           const out = gunzip(bytes, 'fuzz.gz', 1 << 20);
           const n = bytes.length;
@@ -89,7 +92,7 @@ describe('fuzz: gzip and fromFiles', () => {
           assertSpecificError(e, [Error], 'fuzz.gz');
         }
       }),
-      params(2000),
+      2000,
     );
     done();
   });
@@ -97,7 +100,7 @@ describe('fuzz: gzip and fromFiles', () => {
   it('Fashion-MNIST fromFiles with one damaged file (gzipped or not) loads or fails naming it', () => {
     const done = memoryGuard(128);
     const names = Object.keys(tiny.files);
-    fc.assert(
+    fuzzCheck('fashion-mnist-files', 
       fc.property(fc.constantFrom(...names), mutations(40), fc.boolean(), fc.boolean(), (name, ms, damageCompressed, rawKey) => {
         const files: Record<string, Uint8Array> = { ...tiny.files };
         let bytes = files[name];
@@ -105,6 +108,7 @@ describe('fuzz: gzip and fromFiles', () => {
         delete files[name];
         const key = rawKey && !damageCompressed ? name.replace(/\.gz$/, '') : name;
         files[key] = rawKey && !damageCompressed ? gunzip(bytes, name, 1 << 20) : bytes;
+        recordInput(files[key], key.endsWith('.gz') ? 'gz' : 'idx');
         try {
           const d = datasets.fashionMnist.fromFiles(files);
           assert.equal(d.train.images.shape[0], d.train.labels.shape[0]);
@@ -113,7 +117,7 @@ describe('fuzz: gzip and fromFiles', () => {
           assertSpecificError(e, [Error], /idx\d-ubyte|Fashion-MNIST/);
         }
       }),
-      params(1500),
+      1500,
     );
     done();
   });
@@ -124,9 +128,10 @@ describe('fuzz: CIFAR-10 binary', () => {
   const batch = cifar.batches['data_batch_1.bin'];
   it('damaged batches decode consistently or fail naming the file', () => {
     const done = memoryGuard(128);
-    fc.assert(
+    fuzzCheck('cifar-batch', 
       fc.property(fc.oneof(fc.constant(batch), fc.uint8Array({ maxLength: 7000 })), mutations(6200), (valid, ms) => {
         const bytes = mutateAll(valid, ms);
+        recordInput(bytes, 'bin');
         try {
           const b = parseCifarBatch(bytes, 'fuzz.bin');
           assert.equal(b.count * 3073, bytes.length);
@@ -136,14 +141,15 @@ describe('fuzz: CIFAR-10 binary', () => {
           assertSpecificError(e, [Error], 'fuzz.bin');
         }
       }),
-      params(1500),
+      1500,
     );
     done();
   });
 
   it('batches.meta.txt: any bytes give 10 names or an error naming the file', () => {
-    fc.assert(
+    fuzzCheck('cifar-meta', 
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.array(fc.string({ maxLength: 12 }), { maxLength: 14 }).map((l) => new TextEncoder().encode(l.join('\n')))), (bytes) => {
+        recordInput(bytes, 'txt');
         try {
           const names = parseBatchesMeta(bytes, 'meta.txt');
           assert.equal(names.length, 10);
@@ -152,16 +158,17 @@ describe('fuzz: CIFAR-10 binary', () => {
           assertSpecificError(e, [Error], 'meta.txt');
         }
       }),
-      params(2000),
+      2000,
     );
   });
 
   it('cifar10.fromFiles with one damaged batch loads or fails naming it', () => {
     const done = memoryGuard(128);
     const names = Object.keys(cifar.batches);
-    fc.assert(
+    fuzzCheck('cifar-files', 
       fc.property(fc.constantFrom(...names), mutations(6200), fc.boolean(), (name, ms, gz) => {
         const damaged = mutateAll(cifar.batches[name], ms);
+        recordInput(damaged, 'bin');
         const files = { ...cifar.batches };
         delete files[name];
         if (gz) files[`${name}.gz`] = new Uint8Array(gzipSync(damaged));
@@ -173,7 +180,7 @@ describe('fuzz: CIFAR-10 binary', () => {
           assertSpecificError(e, [Error], name);
         }
       }),
-      params(600),
+      600,
     );
     done();
   });
@@ -213,6 +220,7 @@ describe('fuzz: cifar-10-binary.tar.gz', () => {
     const dir = `${root}/tar-${counter++}`;
     mkdirSync(dir);
     const file = `${dir}/cifar-10-binary.tar.gz`;
+    recordInput(bytes, 'tar.gz');
     writeFileSync(file, bytes);
     try {
       const d = await within(10_000, 'loading a damaged archive', () =>
@@ -250,14 +258,14 @@ describe('fuzz: cifar-10-binary.tar.gz', () => {
       fc.stringMatching(/^[0-7 \x00]{1,12}$/).map((t) => new Uint8Array(Buffer.from(t, 'latin1'))),
       fc.tuple(fc.constantFrom(0x80, 0xff), fc.uint8Array({ minLength: 11, maxLength: 11 })).map(([lead, rest]) => new Uint8Array([lead, ...rest])),
     );
-    await fc.assert(
+    await fuzzCheckAsync('cifar-archive-tar', 
       fc.asyncProperty(mutations(tar.length), headerField, field, fc.boolean(), async (ms, at, text, fixChecksum) => {
         const bytes = mutateAll(tar, ms);
         if (text.length > 0 && bytes.length >= 12) bytes.set(text, Math.min(at, bytes.length - 12));
         if (fixChecksum) fixTarChecksums(bytes);
         await loadArchive(new Uint8Array(gzipSync(bytes)));
       }),
-      params(250),
+      250,
     );
     done();
   });
@@ -307,9 +315,9 @@ describe('fuzz: cifar-10-binary.tar.gz', () => {
 
   it('damaged compressed archives load or fail naming the archive', async () => {
     const done = memoryGuard(192);
-    await fc.assert(
+    await fuzzCheckAsync('cifar-archive-gz', 
       fc.asyncProperty(mutations(archive.length), async (ms) => loadArchive(mutateAll(archive, ms))),
-      params(250),
+      250,
     );
     done();
   });

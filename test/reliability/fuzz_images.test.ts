@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { createCanvas } from '@napi-rs/canvas';
 import { CliError } from '../../cli/context.js';
 import { MAX_IMAGE_PIXELS, prepareImage } from '../../cli/images.js';
-import { assertSpecificError, mutateAll, mutations, params, within } from './fuzz.js';
+import { assertSpecificError, mutateAll, mutations, fuzzCheck, fuzzCheckAsync, recordInput, within } from './fuzz.js';
 
 /*
  * Fuzzing of the images given to `convlab predict` (and `plot --image`): valid PNG, JPEG and
@@ -57,6 +57,7 @@ export function pngClaiming(width: number, height: number, colorType = 6): Uint8
 let counter = 0;
 async function predictInput(bytes: Uint8Array, shape: [number, number, number]): Promise<void> {
   const file = join(root, `image-${counter++}`);
+  recordInput(bytes, 'img');
   writeFileSync(file, bytes);
   try {
     const image = await within(10_000, 'decoding a damaged image', () => prepareImage(file, shape, 'auto', 1 / 255));
@@ -84,23 +85,23 @@ describe('fuzz: images given to predict', () => {
   });
 
   it('damaged PNG, JPEG and WebP files and random bytes: an input or a CliError', async () => {
-    await fc.assert(
+    await fuzzCheckAsync('image-bytes', 
       fc.asyncProperty(fc.oneof(fc.constantFrom('png', 'jpeg', 'webp').map((k) => seeds[k]), fc.uint8Array({ maxLength: 300 })), mutations(200), modelShape, async (valid, ms, shape) =>
         predictInput(mutateAll(valid, ms), shape),
       ),
-      params(1500),
+      1500,
     );
   });
 
   it('headers declaring huge images are refused before decoding', async () => {
     const side = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 8000, max: 70000 }), fc.constantFrom(0, 8193, 16384, 0x7fffffff, 0xffffffff));
-    await fc.assert(
+    await fuzzCheckAsync('image-huge-header', 
       fc.asyncProperty(side, side, fc.constantFrom(0, 2, 6), async (w, h, colorType) => {
         const started = Date.now();
         await predictInput(pngClaiming(w, h, colorType), [28, 28, 1]);
         assert.ok(Date.now() - started < 3000, `a ${w}x${h} header took ${Date.now() - started} ms`);
       }),
-      params(60),
+      60,
     );
   });
 });

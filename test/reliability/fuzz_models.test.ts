@@ -8,7 +8,7 @@ import { ModelFormatError, layers, loadLayersModel, sequential, setSeed, tensor 
 import { artifactsToModel, modelToArtifacts } from '../../src/io/model_io.js';
 import type { ModelArtifacts } from '../../src/io/types.js';
 import type { Sequential } from '../../src/models/sequential.js';
-import { applyEdits, assertSpecificError, jsonEdits, memoryGuard, mutateAll, mutations, params, sizeLike, within, type Json } from './fuzz.js';
+import { applyEdits, assertSpecificError, jsonEdits, memoryGuard, mutateAll, mutations, fuzzCheck, fuzzCheckAsync, recordInput, sizeLike, within, type Json } from './fuzz.js';
 
 /*
  * Fuzzing of model loading: model.json (topology and weights manifest) and the weight shards.
@@ -63,9 +63,10 @@ describe('fuzz: model.json and weights in memory (artifactsToModel)', () => {
 
   it('JSON-level damage to the topology and manifest: a model or a ModelFormatError', () => {
     const done = memoryGuard(192);
-    fc.assert(
+    fuzzCheck('model-json', 
       fc.property(jsonEdits, (edits) => {
         const j = applyEdits(modelJson, edits);
+        recordInput(JSON.stringify(j), 'json');
         const group = (j.weightsManifest as Array<{ [k: string]: Json }> | undefined)?.[0];
         const artifacts = { modelTopology: j.modelTopology, weightSpecs: group?.weights, weightData: valid.weightData } as unknown as ModelArtifacts;
         let model: Sequential;
@@ -77,16 +78,17 @@ describe('fuzz: model.json and weights in memory (artifactsToModel)', () => {
         }
         checkLoaded(model);
       }),
-      params(3000),
+      3000,
     );
     done();
   });
 
   it('damaged weight data: loads only when the bytes match the manifest exactly', () => {
     const data = new Uint8Array(valid.weightData as ArrayBuffer);
-    fc.assert(
+    fuzzCheck('model-weights', 
       fc.property(mutations(data.length), (ms) => {
         const bytes = mutateAll(data, ms);
+        recordInput(bytes, 'bin');
         try {
           artifactsToModel({ ...valid, weightData: bytes.slice().buffer });
           assert.equal(bytes.length, data.length);
@@ -94,7 +96,7 @@ describe('fuzz: model.json and weights in memory (artifactsToModel)', () => {
           assertSpecificError(e, [ModelFormatError], /weight data|weights manifest/i);
         }
       }),
-      params(1000),
+      1000,
     );
   });
 });
@@ -104,6 +106,7 @@ describe('fuzz: model files on disk (loadLayersModel)', () => {
   async function load(text: string | null, shard: Uint8Array | null): Promise<void> {
     const dir = join(root, `case-${counter++}`);
     cpSync(good, dir, { recursive: true });
+    recordInput(shard ?? text ?? '', shard ? 'bin' : 'json');
     if (text !== null) writeFileSync(join(dir, 'model.json'), text);
     if (shard !== null) writeFileSync(join(dir, 'weights.bin'), shard);
     try {
@@ -119,9 +122,9 @@ describe('fuzz: model files on disk (loadLayersModel)', () => {
   it('text-level damage to model.json: a model or a ModelFormatError', async () => {
     const done = memoryGuard(192);
     const text = new Uint8Array(Buffer.from(JSON.stringify(modelJson)));
-    await fc.assert(
+    await fuzzCheckAsync('model-json-text', 
       fc.asyncProperty(mutations(text.length), async (ms) => load(Buffer.from(mutateAll(text, ms)).toString('latin1'), null)),
-      params(250),
+      250,
     );
     done();
   });
@@ -133,14 +136,14 @@ describe('fuzz: model files on disk (loadLayersModel)', () => {
       path: fc.constantFrom('weights.bin', '../weights.bin', '/etc/passwd', 'missing.bin', '', '.', 'weights.bin/..', 'a\u0000b', 'http://example.invalid/w.bin'),
       shape: fc.option(fc.array(sizeLike, { maxLength: 5 })),
     });
-    await fc.assert(
+    await fuzzCheckAsync('model-files', 
       fc.asyncProperty(manifestEdit, mutations(shard.length), async (m, ms) => {
         const j = structuredClone(modelJson) as { weightsManifest: Array<{ paths: string[]; weights: Array<{ shape: Json }> }> };
         j.weightsManifest[0].paths = [m.path];
         if (m.shape) j.weightsManifest[0].weights[0].shape = m.shape;
         await load(JSON.stringify(j), mutateAll(shard, ms));
       }),
-      params(300),
+      300,
     );
     done();
   });
