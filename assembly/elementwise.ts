@@ -3,7 +3,8 @@ import { at } from './simd';
 /*
  * Elementwise kernels over [i0, i1) so callers can split them across threads. Vector loops run
  * over whole groups of four; the scalar tails use the same formulas. Comparisons are written so
- * NaN behaves as in the reference kernels (relu(NaN) = 0, maximum(NaN, b) = b).
+ * NaN behaves as in the reference kernels and in TensorFlow and PyTorch: it propagates (relu(NaN),
+ * maximum(NaN, b) and maximum(a, NaN) are NaN). relu is written v <= 0 ? 0 : v for that.
  */
 
 // Unary op codes, in the order of the JS side's UNARY table.
@@ -17,7 +18,7 @@ export const NEG = 0, EXP = 1, LOG = 2, SQRT = 3, SQUARE = 4, ABS = 5, RELU = 6,
     case SQRT: return Mathf.sqrt(v);
     case SQUARE: return v * v;
     case ABS: return Mathf.abs(v);
-    case RELU: return v > 0 ? v : 0;
+    case RELU: return v <= 0 ? 0 : v;
     case TANH: return Mathf.tanh(v);
     case SIGMOID: return <f32>(1.0 / (1.0 + Math.exp(-<f64>v)));
     case ELU: return v > 0 ? v : alpha * (Mathf.exp(v) - 1);
@@ -41,7 +42,7 @@ export function unary(op: i32, x: usize, out: usize, i0: i32, i1: i32, alpha: f3
         case SQRT: r = f32x4.sqrt(v); break;
         case SQUARE: r = f32x4.mul(v, v); break;
         case ABS: r = f32x4.abs(v); break;
-        case RELU: r = f32x4.pmax(zero, v); break;
+        case RELU: r = v128.andnot(v, f32x4.le(v, zero)); break;
         case LEAKY: r = v128.bitselect(v, f32x4.mul(va, v), f32x4.gt(v, zero)); break;
         default: r = f32x4.div(one, v); break;
       }
@@ -64,7 +65,7 @@ export function activationGrad(op: i32, dy: usize, v: usize, out: usize, i0: i32
     const y = v128.load(at(v, i));
     let r: v128;
     switch (op) {
-      case G_RELU: r = v128.and(g, f32x4.gt(y, zero)); break;
+      case G_RELU: r = v128.andnot(g, f32x4.le(y, zero)); break;
       case G_TANH: r = f32x4.mul(g, f32x4.sub(one, f32x4.mul(y, y))); break;
       case G_SIGMOID: r = f32x4.mul(f32x4.mul(g, y), f32x4.sub(one, y)); break;
       case G_ELU: r = v128.bitselect(g, f32x4.mul(g, f32x4.add(y, va)), f32x4.gt(y, zero)); break;
@@ -77,7 +78,7 @@ export function activationGrad(op: i32, dy: usize, v: usize, out: usize, i0: i32
     const y = load<f32>(at(v, i));
     let r: f32;
     switch (op) {
-      case G_RELU: r = y > 0 ? g : 0; break;
+      case G_RELU: r = y <= 0 ? 0 : g; break;
       case G_TANH: r = g * (1 - y * y); break;
       case G_SIGMOID: r = g * y * (1 - y); break;
       case G_ELU: r = y > 0 ? g : g * (y + alpha); break;
@@ -95,8 +96,8 @@ export const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
     case B_SUB: return a - b;
     case B_MUL: return a * b;
     case B_DIV: return a / b;
-    case B_MAX: return a > b ? a : b;
-    default: return a < b ? a : b;
+    case B_MAX: return a > b || a != a ? a : b;
+    default: return a < b || a != a ? a : b;
   }
 }
 
@@ -106,8 +107,8 @@ export const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
     case B_SUB: return f32x4.sub(a, b);
     case B_MUL: return f32x4.mul(a, b);
     case B_DIV: return f32x4.div(a, b);
-    case B_MAX: return v128.bitselect(a, b, f32x4.gt(a, b));
-    default: return v128.bitselect(a, b, f32x4.lt(a, b));
+    case B_MAX: return v128.bitselect(a, b, v128.or(f32x4.gt(a, b), f32x4.ne(a, a)));
+    default: return v128.bitselect(a, b, v128.or(f32x4.lt(a, b), f32x4.ne(a, a)));
   }
 }
 
@@ -260,7 +261,7 @@ export function sumStrided(x: usize, out: usize, outSize: i32, rank: i32, shape:
   }
 }
 
-/** x + bias per row, or max(x + bias, 0) with relu (NaN gives 0, as the reference's v > 0 ? v : 0). */
+/** x + bias per row, or relu(x + bias) (NaN stays NaN, as the reference's v <= 0 ? 0 : v). */
 export function biasAdd(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32, relu: bool): void {
   // Inlined with a constant flag each, so that neither loop tests it.
   if (relu) biasAddRows(x, bias, out, r0, r1, c, true);
@@ -278,14 +279,14 @@ function biasAddRows(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32
     for (; j + 4 <= c; j += 4) {
       const o = <usize>j << 2;
       let v = f32x4.add(v128.load(xr + o), v128.load(bias + o));
-      // The mask of v > 0 keeps v and zeroes the rest: NaN and -0 become +0.
-      if (RELU) v = v128.and(v, f32x4.gt(v, zero));
+      // Clearing the lanes where v <= 0 zeroes those (-0 becomes +0) and keeps NaN.
+      if (RELU) v = v128.andnot(v, f32x4.le(v, zero));
       v128.store(orow + o, v);
     }
     for (; j < c; j++) {
       const o = <usize>j << 2;
       const v = load<f32>(xr + o) + load<f32>(bias + o);
-      store<f32>(orow + o, RELU ? (v > 0 ? v : 0) : v);
+      store<f32>(orow + o, RELU ? (v <= 0 ? 0 : v) : v);
     }
   }
 }

@@ -10,6 +10,14 @@ export { PoolInfo };
  */
 
 
+/**
+ * Lanes where v replaces the window's best so far: a larger value, or the first NaN (NaN
+ * propagates through max pooling, as in PyTorch, and the first NaN takes the gradient).
+ */
+@inline function takes(v: v128, best: v128): v128 {
+  return v128.or(f32x4.gt(v, best), v128.andnot(f32x4.ne(v, v), f32x4.ne(best, best)));
+}
+
 export function maxPool(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i32): void {
   if (isTiled(p)) {
     maxPoolTiled(x, out, p, tid, nt);
@@ -34,7 +42,7 @@ export function maxPool(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i32): v
           for (let ih = h0; ih < h1; ih++) {
             for (let iw = w0; iw < w1; iw++) {
               const v = v128.load(at(x, ((b * p.h + ih) * p.w + iw) * C + c));
-              best = v128.bitselect(v, best, f32x4.gt(v, best));
+              best = v128.bitselect(v, best, takes(v, best));
             }
           }
           v128.store(at(out, o + c), best);
@@ -44,7 +52,7 @@ export function maxPool(x: usize, out: usize, p: PoolInfo, tid: i32, nt: i32): v
           for (let ih = h0; ih < h1; ih++) {
             for (let iw = w0; iw < w1; iw++) {
               const v = load<f32>(at(x, ((b * p.h + ih) * p.w + iw) * C + c));
-              if (v > best) best = v;
+              if (v > best || (v != v && best == best)) best = v;
             }
           }
           store<f32>(at(out, o + c), best);
@@ -92,9 +100,9 @@ export function maxPoolGrad(dy: usize, x: usize, dx: usize, p: PoolInfo, tid: i3
             for (let iw = w0; iw < w1; iw++) {
               const i = ((b * p.h + ih) * p.w + iw) * C + c;
               const v = v128.load(at(x, i));
-              const gt = f32x4.gt(v, best);
-              best = v128.bitselect(v, best, gt);
-              bestIndex = v128.bitselect(i32x4.add(i32x4.splat(i), LANES), bestIndex, gt);
+              const take = takes(v, best);
+              best = v128.bitselect(v, best, take);
+              bestIndex = v128.bitselect(i32x4.add(i32x4.splat(i), LANES), bestIndex, take);
             }
           }
           const g = v128.load(at(dy, o + c));
@@ -110,7 +118,7 @@ export function maxPoolGrad(dy: usize, x: usize, dx: usize, p: PoolInfo, tid: i3
             for (let iw = w0; iw < w1; iw++) {
               const i = ((b * p.h + ih) * p.w + iw) * C + c;
               const v = load<f32>(at(x, i));
-              if (v > best) {
+              if (v > best || (v != v && best == best)) {
                 best = v;
                 bestIndex = i;
               }

@@ -8,8 +8,8 @@ import { at, sliceEnd, sliceStart } from './simd';
  * not a multiple of four ends with one vector that overlaps the previous one (recomputing lanes
  * gives the same values). The gradient writes each window's cells outright, dy at the first
  * maximum and zero elsewhere, instead of adding into a zeroed dx one float at a time.
- * f32x4.pmax(best, v) is v > best ? v : best, the general kernels' scan (NaN never wins), in
- * one instruction on x64. The results equal pool.ts's (a zero gradient may differ in sign).
+ * f32x4.max propagates NaN, as the general kernels' scan does (the first NaN wins, as in
+ * PyTorch). The results equal pool.ts's (a zero, or a zero gradient, may differ in sign).
  */
 
 export function isTiled(p: PoolInfo): bool {
@@ -24,7 +24,7 @@ const NEG_INF = f32x4.splat(<f32>-Infinity);
   for (let dh = 0; dh < PH; dh++) {
     let q = first + <usize>dh * row;
     for (let dw = 0; dw < PW; dw++) {
-      best = f32x4.pmax(best, v128.load(q));
+      best = f32x4.max(best, v128.load(q));
       q += cell;
     }
   }
@@ -72,9 +72,10 @@ export function maxPoolGradTiled(dy: usize, x: usize, dx: usize, p: PoolInfo, ti
         for (let c = 0; c < C; c += 4) {
           const offset = <usize>min(c, C - 4) << 2;
           const best = windowMax(window + offset, PH, PW, row, cell);
-          // The first cell equal to the maximum takes the gradient; a window whose maximum is
-          // -Infinity (all -Infinity or NaN) passes none, as a strict v > best scan finds none.
+          // The first cell equal to the maximum (the first NaN when it is NaN) takes the
+          // gradient; a window of -Infinity only passes none, as a strict v > best scan finds none.
           const grad = v128.load(g + offset);
+          const bestIsNaN = f32x4.ne(best, best);
           let taken = f32x4.eq(best, NEG_INF);
           let r = window + offset;
           let t = target + offset;
@@ -82,7 +83,8 @@ export function maxPoolGradTiled(dy: usize, x: usize, dx: usize, p: PoolInfo, ti
             let q = r;
             let d = t;
             for (let dw = 0; dw < PW; dw++) {
-              const first = v128.andnot(f32x4.eq(v128.load(q), best), taken);
+              const v = v128.load(q);
+              const first = v128.andnot(v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestIsNaN)), taken);
               v128.store(d, v128.and(grad, first));
               taken = v128.or(taken, first);
               q += cell;

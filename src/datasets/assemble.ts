@@ -66,6 +66,7 @@ export function assembleIdx(spec: IdxDatasetSpec, files: Record<string, RawFile>
     if (images.count !== labels.count) {
       throw new Error(`${spec.title}: ${imageFile} holds ${images.count} images but ${labelFile} holds ${labels.count} labels`);
     }
+    if (images.count === 0) throw new Error(`${spec.title}: ${imageFile} holds 0 images; expected at least one (the file is truncated or not the expected one)`);
     return {
       images: tensor(images.data, [images.count, images.rows, images.cols, 1], 'uint8'),
       labels: tensor(labels.data, [labels.count], 'uint8'),

@@ -9,7 +9,8 @@ import { resolveMetric } from '../metrics/index.js';
 import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
 import { allocate, type FloatDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batchOf, inputFloatDType } from './data.js';
+import { batchOf, checkTensor, inputFloatDType } from './data.js';
+import { checkInputs } from './input_checks.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { gatherElements } from '../ops/gather.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
@@ -39,6 +40,8 @@ export interface PredictArgs {
   verbose?: number;
   /** Average with the prediction for each image mirrored left-right (test-time augmentation). */
   flipAverage?: boolean;
+  /** Check float inputs for NaN and ±Infinity once before predicting (default true). */
+  checkFinite?: boolean;
 }
 
 /** Each image mirrored left-right (NHWC). */
@@ -129,6 +132,8 @@ export abstract class LayersModel {
 
   /** Class probabilities (or whatever the last layer outputs), computed in batches; silent by default, as TF.js. */
   predict(x: Tensor, args: PredictArgs = {}): Tensor {
+    checkTensor(x, 'x', 'predict');
+    checkInputs([[x, 'x']], 'predict', args.checkFinite);
     this.checkInput(x);
     const batchSize = args.batchSize ?? 32;
     const n = x.shape[0];

@@ -14,6 +14,7 @@ import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { globalRandom } from '../utils/random.js';
 import { batchOf, checkSameLength, inputFloatDType, targetBatchOf } from './data.js';
+import { checkInputs } from './input_checks.js';
 import { moveWeightsToArena } from './resident.js';
 import type { Compiled, LayersModel } from './layers_model.js';
 
@@ -30,12 +31,16 @@ export interface FitArgs {
   progressSink?: ProgressSink;
   /** How often fit yields to the event loop so a page or worker stays responsive. */
   yieldEvery?: 'auto' | 'batch' | 'epoch' | 'never';
+  /** Check float inputs and targets for NaN and ±Infinity once before training (default true). */
+  checkFinite?: boolean;
 }
 
 export interface EvaluateArgs {
   batchSize?: number;
   verbose?: 0 | 1 | 2;
   progressSink?: ProgressSink;
+  /** Check float inputs and targets for NaN and ±Infinity once before evaluating (default true). */
+  checkFinite?: boolean;
 }
 
 interface StepResult {
@@ -152,6 +157,7 @@ function runEvaluation(model: LayersModel, compiled: Compiled, x: Tensor, y: Ten
 export function evaluateModel(model: LayersModel, x: Tensor, y: Tensor, args: EvaluateArgs = {}): number[] {
   const compiled = requireCompiled(model, 'evaluate');
   checkSameLength(x, y, 'evaluate');
+  checkInputs([[x, 'x'], [y, 'y']], 'evaluate', args.checkFinite);
   model.checkInput(x);
   checkLabels(model, compiled, y, 'evaluate');
   const batchSize = args.batchSize ?? 32;
@@ -166,6 +172,7 @@ function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: T
   if (args.validationData) {
     const [vx, vy] = args.validationData;
     checkSameLength(vx, vy, 'fit (validationData)');
+    checkInputs([[vx, 'x'], [vy, 'y']], 'fit (validationData)', args.checkFinite);
     return { x, y, val: [vx, vy] };
   }
   const split = args.validationSplit ?? 0;
@@ -188,6 +195,7 @@ function yieldToEventLoop(): Promise<void> {
 export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, args: FitArgs = {}): Promise<History> {
   const compiled = requireCompiled(model, 'fit');
   checkSameLength(xAll, yAll, 'fit');
+  checkInputs([[xAll, 'x'], [yAll, 'y']], 'fit', args.checkFinite);
   model.checkInput(xAll);
   checkLabels(model, compiled, yAll, 'fit');
   // The default backend's start (workers) completes first: a run keeps one thread count, which

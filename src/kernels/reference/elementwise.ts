@@ -11,7 +11,8 @@ export function unary(op: UnaryOp, x: FloatArray, out: FloatArray, alpha: number
     case 'square': for (let i = 0; i < n; i++) out[i] = x[i] * x[i]; break;
     case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); break;
     case 'reciprocal': for (let i = 0; i < n; i++) out[i] = 1 / x[i]; break;
-    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; break;
+    // x <= 0 ? 0 : x rather than x > 0 ? x : 0: NaN passes through, as in TensorFlow and PyTorch.
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] <= 0 ? 0 : x[i]; break;
     case 'tanh': for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]); break;
     case 'sigmoid': for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-x[i])); break;
     case 'elu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : alpha * (Math.exp(x[i]) - 1); break;
@@ -24,7 +25,7 @@ export function activationGrad(op: ActivationGradOp, dy: FloatArray, yOrX: Float
   const n = dy.length;
   const v = yOrX;
   switch (op) {
-    case 'relu': for (let i = 0; i < n; i++) out[i] = v[i] > 0 ? dy[i] : 0; break;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = v[i] <= 0 ? 0 : dy[i]; break;
     case 'tanh': for (let i = 0; i < n; i++) out[i] = dy[i] * (1 - v[i] * v[i]); break;
     case 'sigmoid': for (let i = 0; i < n; i++) out[i] = dy[i] * v[i] * (1 - v[i]); break;
     // From y: for x <= 0, y = alpha (e^x - 1) so dy/dx = y + alpha.
@@ -40,8 +41,9 @@ function apply(op: BinaryOp): (a: number, b: number) => number {
     case 'sub': return (a, b) => a - b;
     case 'mul': return (a, b) => a * b;
     case 'div': return (a, b) => a / b;
-    case 'maximum': return (a, b) => (a > b ? a : b);
-    case 'minimum': return (a, b) => (a < b ? a : b);
+    // A NaN operand gives NaN, as tf.maximum and torch.maximum do.
+    case 'maximum': return (a, b) => (a > b || a !== a ? a : b);
+    case 'minimum': return (a, b) => (a < b || a !== a ? a : b);
     default: throw new Error(`Unknown binary op '${String(op)}'`);
   }
 }
@@ -135,5 +137,5 @@ export function biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray, relu =
     for (let j = 0; j < c; j++) out[base + j] = x[base + j] + bias[j];
   }
   // Rounded to the output's precision first, as a separate relu would see it.
-  if (relu) for (let i = 0; i < out.length; i++) out[i] = out[i] > 0 ? out[i] : 0;
+  if (relu) for (let i = 0; i < out.length; i++) out[i] = out[i] <= 0 ? 0 : out[i];
 }

@@ -2,7 +2,9 @@ import type { Pool2DInfo } from '../backend.js';
 import type { FloatArray } from '../../tensor/dtype.js';
 
 /*
- * Pooling over NHWC input. Padded cells never take part, as in TensorFlow: max ignores them and
+ * Pooling over NHWC input. Padded cells never take part, as in TensorFlow: max ignores them (and
+ * returns the first NaN of a window that holds one, as PyTorch does; TF.js's CPU kernel keeps NaN
+ * only when it comes first) and
  * average divides by the number of real cells in each window. poolWindows clips every window to
  * the input once; the kernels then loop over (window, channel).
  */
@@ -24,7 +26,10 @@ export function poolWindows(p: Pool2DInfo): Int32Array {
   return windows;
 }
 
-/** Index of the first maximum of channel c in a window of image b (-1 for an empty window). */
+/**
+ * Index of the first maximum of channel c in a window of image b, or of its first NaN: NaN
+ * propagates through max pooling, as in PyTorch. -1 for an empty window or one of -Infinity only.
+ */
 function argmaxInWindow(x: FloatArray, p: Pool2DInfo, win: Int32Array, k: number, b: number, c: number): number {
   let best = -Infinity;
   let bestIndex = -1;
@@ -34,6 +39,8 @@ function argmaxInWindow(x: FloatArray, p: Pool2DInfo, win: Int32Array, k: number
       if (x[i] > best) {
         best = x[i];
         bestIndex = i;
+      } else if (x[i] !== x[i]) {
+        return i;
       }
     }
   }
