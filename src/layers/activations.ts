@@ -28,7 +28,7 @@ const functions: Record<ActivationName, (x: Tensor) => Tensor> = {
 const aliases: Record<string, ActivationName> = {
   linear: 'linear', relu: 'relu', tanh: 'tanh', sigmoid: 'sigmoid', softmax: 'softmax', elu: 'elu',
   leakyrelu: 'leakyRelu', leaky_relu: 'leakyRelu',
-  relu6: 'relu6', swish: 'swish', silu: 'swish', gelu: 'gelu', gelu_new: 'gelu_new',
+  relu6: 'relu6', swish: 'swish', silu: 'swish', gelu: 'gelu', gelu_new: 'gelu_new', gelunew: 'gelu_new',
   hardsigmoid: 'hardSigmoid', hard_sigmoid: 'hardSigmoid', selu: 'selu', softplus: 'softplus', softsign: 'softsign',
   exponential: 'exponential',
 };
