@@ -17,23 +17,49 @@ export interface DepthwiseInfo extends Conv2DInfo {
   multiplier: number;
 }
 
-/** Calls visit(outIndex, inIndex, filterIndex) for every tap that falls inside the image. */
-function forEachTap(info: DepthwiseInfo, visit: (o: number, i: number, f: number) => void): void {
+type Mode = 'forward' | 'input' | 'filter';
+
+/**
+ * The one loop nest of all three kernels: every output cell, every kernel tap inside the image,
+ * then the channel block, where only the innermost statement depends on the mode:
+ * forward y += x·w, input gradient dx += dy·w, filter gradient dw += dy·x. (One function with
+ * a mode rather than three callbacks keeps the hot loop monomorphic for the JIT.)
+ */
+function depthwiseLoops(mode: Mode, info: DepthwiseInfo, y: FloatArray, x: FloatArray, w: FloatArray): void {
   const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, multiplier: M } = info;
   for (let b = 0; b < batch; b++) {
     for (let oy = 0; oy < outHeight; oy++) {
       for (let ox = 0; ox < outWidth; ox++) {
-        const oBase = ((b * outHeight + oy) * outWidth + ox) * C * M;
+        const o = ((b * outHeight + oy) * outWidth + ox) * C * M;
         for (let ky = 0; ky < info.kernelHeight; ky++) {
           const iy = oy * info.strideHeight - info.padTop + ky * info.dilationHeight;
           if (iy < 0 || iy >= inHeight) continue;
           for (let kx = 0; kx < info.kernelWidth; kx++) {
             const ix = ox * info.strideWidth - info.padLeft + kx * info.dilationWidth;
             if (ix < 0 || ix >= inWidth) continue;
-            const iBase = ((b * inHeight + iy) * inWidth + ix) * C;
-            const fBase = (ky * info.kernelWidth + kx) * C * M;
-            for (let c = 0; c < C; c++) {
-              for (let m = 0; m < M; m++) visit(oBase + c * M + m, iBase + c, fBase + c * M + m);
+            const i = ((b * inHeight + iy) * inWidth + ix) * C;
+            const f = (ky * info.kernelWidth + kx) * C * M;
+            if (M === 1) {
+              // The common case (MobileNet): one filter per channel, a plain vector loop.
+              if (mode === 'forward') for (let c = 0; c < C; c++) y[o + c] += x[i + c] * w[f + c];
+              else if (mode === 'input') for (let c = 0; c < C; c++) x[i + c] += y[o + c] * w[f + c];
+              else for (let c = 0; c < C; c++) w[f + c] += y[o + c] * x[i + c];
+            } else if (mode === 'forward') {
+              for (let c = 0; c < C; c++) {
+                const v = x[i + c];
+                for (let k = c * M; k < c * M + M; k++) y[o + k] += v * w[f + k];
+              }
+            } else if (mode === 'input') {
+              for (let c = 0; c < C; c++) {
+                let s = 0;
+                for (let k = c * M; k < c * M + M; k++) s += y[o + k] * w[f + k];
+                x[i + c] += s;
+              }
+            } else {
+              for (let c = 0; c < C; c++) {
+                const v = x[i + c];
+                for (let k = c * M; k < c * M + M; k++) w[f + k] += y[o + k] * v;
+              }
             }
           }
         }
@@ -62,9 +88,7 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2DOption
   const xs = x.data;
   const fs = filter.data;
   const out = allocateFloat(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
-  forEachTap(info, (o, i, f) => {
-    out[o] += xs[i] * fs[f];
-  });
+  depthwiseLoops('forward', info, out, xs as FloatArray, fs as FloatArray);
   const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.outChannels]);
   record('DepthwiseConv2D', [x, filter], y, { info });
   return y;
@@ -77,9 +101,7 @@ export function depthwiseConv2dGrad(dy: Tensor, x: Tensor, filter: Tensor, info:
   const fs = filter.data;
   const dx = needX ? allocateFloat(x.dtype as FloatDType, x.size) : null;
   const df = needFilter ? allocateFloat(filter.dtype as FloatDType, filter.size) : null;
-  forEachTap(info, (o, i, f) => {
-    if (dx) (dx as FloatArray)[i] += g[o] * fs[f];
-    if (df) (df as FloatArray)[f] += g[o] * xs[i];
-  });
+  if (dx) depthwiseLoops('input', info, g as FloatArray, dx, fs as FloatArray);
+  if (df) depthwiseLoops('filter', info, g as FloatArray, xs as FloatArray, df);
   return [dx ? new Tensor(dx, x.shape) : null, df ? new Tensor(df, filter.shape) : null];
 }
