@@ -1,6 +1,7 @@
 import { record } from '../autograd/tape.js';
 import type { Conv2DInfo } from '../kernels/backend.js';
-import { allocateFloat, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { kernels } from '../kernels/registry.js';
+import { allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sameFloatDType } from './arithmetic.js';
@@ -9,63 +10,12 @@ import { conv2dInfo, normalizePadding, normalizePair } from './conv_util.js';
 
 /**
  * Depthwise 2-D convolution (`tf.depthwiseConv2d`): each input channel c is convolved with its
- * own filters [kh, kw, c, m], giving output channel c·multiplier + m. Reference loops; MobileNet
- * spends little of its time here next to the 1x1 convolutions, which run on the conv2d kernels.
+ * own filters [kh, kw, c, m], giving output channel c·multiplier + m. The kernels are the
+ * backend's (reference loops in src/kernels/reference/depthwise.ts, SIMD in assembly/depthwise.ts).
  */
 
 export interface DepthwiseInfo extends Conv2DInfo {
   multiplier: number;
-}
-
-type Mode = 'forward' | 'input' | 'filter';
-
-/**
- * The one loop nest of all three kernels: every output cell, every kernel tap inside the image,
- * then the channel block, where only the innermost statement depends on the mode:
- * forward y += x·w, input gradient dx += dy·w, filter gradient dw += dy·x. (One function with
- * a mode rather than three callbacks keeps the hot loop monomorphic for the JIT.)
- */
-function depthwiseLoops(mode: Mode, info: DepthwiseInfo, y: FloatArray, x: FloatArray, w: FloatArray): void {
-  const { batch, inHeight, inWidth, inChannels: C, outHeight, outWidth, multiplier: M } = info;
-  for (let b = 0; b < batch; b++) {
-    for (let oy = 0; oy < outHeight; oy++) {
-      for (let ox = 0; ox < outWidth; ox++) {
-        const o = ((b * outHeight + oy) * outWidth + ox) * C * M;
-        for (let ky = 0; ky < info.kernelHeight; ky++) {
-          const iy = oy * info.strideHeight - info.padTop + ky * info.dilationHeight;
-          if (iy < 0 || iy >= inHeight) continue;
-          for (let kx = 0; kx < info.kernelWidth; kx++) {
-            const ix = ox * info.strideWidth - info.padLeft + kx * info.dilationWidth;
-            if (ix < 0 || ix >= inWidth) continue;
-            const i = ((b * inHeight + iy) * inWidth + ix) * C;
-            const f = (ky * info.kernelWidth + kx) * C * M;
-            if (M === 1) {
-              // The common case (MobileNet): one filter per channel, a plain vector loop.
-              if (mode === 'forward') for (let c = 0; c < C; c++) y[o + c] += x[i + c] * w[f + c];
-              else if (mode === 'input') for (let c = 0; c < C; c++) x[i + c] += y[o + c] * w[f + c];
-              else for (let c = 0; c < C; c++) w[f + c] += y[o + c] * x[i + c];
-            } else if (mode === 'forward') {
-              for (let c = 0; c < C; c++) {
-                const v = x[i + c];
-                for (let k = c * M; k < c * M + M; k++) y[o + k] += v * w[f + k];
-              }
-            } else if (mode === 'input') {
-              for (let c = 0; c < C; c++) {
-                let s = 0;
-                for (let k = c * M; k < c * M + M; k++) s += y[o + k] * w[f + k];
-                x[i + c] += s;
-              }
-            } else {
-              for (let c = 0; c < C; c++) {
-                const v = x[i + c];
-                for (let k = c * M; k < c * M + M; k++) w[f + k] += y[o + k] * v;
-              }
-            }
-          }
-        }
-      }
-    }
-  }
 }
 
 export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): Tensor {
@@ -85,10 +35,8 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2DOption
   if (info.outHeight <= 0 || info.outWidth <= 0) {
     throw new Error(`DepthwiseConv2D: a ${filter.shape[0]}x${filter.shape[1]} kernel does not fit input ${formatShape(x.shape)} with 'valid' padding`);
   }
-  const xs = x.data;
-  const fs = filter.data;
-  const out = allocateFloat(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
-  depthwiseLoops('forward', info, out, xs as FloatArray, fs as FloatArray);
+  const out = allocateKernelOutput(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
+  kernels().depthwiseConv2d(x.storage as FloatArray, filter.storage as FloatArray, out, info);
   const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.outChannels]);
   record('DepthwiseConv2D', [x, filter], y, { info });
   return y;
@@ -96,12 +44,15 @@ export function depthwiseConv2d(x: Tensor, filter: Tensor, options: Conv2DOption
 
 /** dL/dx and dL/dfilter, each only where asked for. */
 export function depthwiseConv2dGrad(dy: Tensor, x: Tensor, filter: Tensor, info: DepthwiseInfo, needX: boolean, needFilter: boolean): [Tensor | null, Tensor | null] {
-  const g = dy.data;
-  const xs = x.data;
-  const fs = filter.data;
-  const dx = needX ? allocateFloat(x.dtype as FloatDType, x.size) : null;
-  const df = needFilter ? allocateFloat(filter.dtype as FloatDType, filter.size) : null;
-  if (dx) depthwiseLoops('input', info, g as FloatArray, dx, fs as FloatArray);
-  if (df) depthwiseLoops('filter', info, g as FloatArray, xs as FloatArray, df);
-  return [dx ? new Tensor(dx, x.shape) : null, df ? new Tensor(df, filter.shape) : null];
+  let dx: Tensor | null = null;
+  let dFilter: Tensor | null = null;
+  if (needX) {
+    dx = new Tensor(allocateKernelOutput(x.dtype as FloatDType, x.size), x.shape);
+    kernels().depthwiseConv2dBackpropInput(dy.storage as FloatArray, filter.storage as FloatArray, dx.storage as FloatArray, info);
+  }
+  if (needFilter) {
+    dFilter = new Tensor(allocateKernelOutput(filter.dtype as FloatDType, filter.size), filter.shape);
+    kernels().depthwiseConv2dBackpropFilter(x.storage as FloatArray, dy.storage as FloatArray, dFilter.storage as FloatArray, info);
+  }
+  return [dx, dFilter];
 }
