@@ -8,7 +8,7 @@ export interface EmbeddingArgs extends LayerArgs {
   inputDim: number;
   outputDim: number;
   embeddingsInitializer?: string | Initializer;
-  /** Accepted for Keras files; convlab layers do not consume masks, so it changes nothing. */
+  /** Only false: convlab has no masks, and layers that use them (GlobalAveragePooling1D) would differ. */
   maskZero?: boolean;
   /** Keras 2's input_length: shorthand for inputShape [inputLength]. */
   inputLength?: number | null;
@@ -33,7 +33,10 @@ export class Embedding extends Layer {
     this.inputDim = args.inputDim;
     this.outputDim = args.outputDim;
     this.embeddingsInitializer = getInitializer(args.embeddingsInitializer, 'randomUniform');
-    this.maskZero = args.maskZero ?? false;
+    if (args.maskZero) {
+      throw new Error(`Embedding '${this.name}': maskZero true is not supported (convlab does not propagate masks, and Keras layers after it such as GlobalAveragePooling1D would skip the masked steps); only false`);
+    }
+    this.maskZero = false;
     this.inputLength = length;
   }
 

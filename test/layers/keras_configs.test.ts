@@ -143,6 +143,7 @@ describe('InputLayer and argument errors of the new layers', () => {
     assert.throws(() => layers.upSampling2d({ interpolation: 'bicubic' as never, name: 'u' }), /interpolation must be 'nearest' or 'bilinear', received "bicubic"/);
     assert.throws(() => layers.normalization({ mean: 1, name: 'n' }), /give both mean and variance, or neither/);
     assert.throws(() => layers.embedding({ inputDim: 0, outputDim: 2, name: 'e' }), /inputDim must be a positive integer, received 0/);
+    assert.throws(() => layers.embedding({ inputDim: 3, outputDim: 2, maskZero: true, name: 'e' }), /Embedding 'e': maskZero true is not supported/);
     assert.throws(() => layers.softmax({ axis: 0, name: 's' }), /axis must be one integer axis other than the batch axis/);
     assert.throws(() => layers.activation({ activation: 'mish' }), /Unknown activation 'mish'; expected one of .*relu6/);
     assert.throws(() => layers.subtract({ name: 's' }).applyTensors([new Tensor(new Float32Array(2), [1, 2])], false), /Subtract\) takes exactly 2 inputs, received 1/);
