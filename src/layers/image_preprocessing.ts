@@ -115,6 +115,8 @@ export class Normalization extends Layer {
   readonly invert: boolean;
   mean: LayerVariable | null = null;
   variance: LayerVariable | null = null;
+  /** Keras keeps it "for backwards compatibility with older saved models"; so the weights line up. */
+  count: LayerVariable | null = null;
   private keptShape: number[] = [];
 
   constructor(args: NormalizationArgs = {}) {
@@ -148,6 +150,7 @@ export class Normalization extends Layer {
     if (!this.fixedMean) {
       this.mean = this.addWeight('mean', this.keptShape, new Constant(0), false);
       this.variance = this.addWeight('variance', this.keptShape, new Constant(1), false);
+      this.count = this.addWeight('count', [], new Constant(0), false);
     }
     super.build(inputShape);
   }
@@ -167,6 +170,7 @@ export class Normalization extends Layer {
       const v = mean(mul(sub(data, m), sub(data, m)), reduce, true);
       this.mean!.assign(new Tensor(m.data.slice(), this.keptShape));
       this.variance!.assign(new Tensor(v.data.slice(), this.keptShape));
+      this.count!.assign(new Tensor(Float64Array.of(data.size / m.size), []));
     });
   }
 

@@ -255,6 +255,9 @@ describe('Keras layers against independent loops', () => {
     close(run(given, x), [3, 2, 5], ([b, i, j]) => (at(x, b, i, j) - 0.5) / 2);
     const adapted = layers.normalization({ axis: -1, dtype: 'float64' });
     adapted.adapt(x);
+    // Keras's weights, in Keras's order: mean, variance, count (the reduced elements per feature).
+    assert.deepEqual(adapted.weights.map((w) => w.name.split('/')[1]), ['mean', 'variance', 'count']);
+    assert.equal(adapted.weights[2].value.data[0], 6);
     close(run(adapted, x), [3, 2, 5], ([b, i, j]) => {
       const col = Array.from({ length: 6 }, (_, k) => at(x, Math.floor(k / 2), k % 2, j));
       const m = col.reduce((p, v) => p + v) / 6;
