@@ -7,6 +7,7 @@ import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { sliceEnd, sliceStart } from './simd';
+import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -199,6 +200,15 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       adamMany(U(p, 1), I(p, 2), sliceStart(total, 4, tid, nt), sliceEnd(total, 4, tid, nt), F(p, 0), F(p, 1), F(p, 2), F(p, 3), F(p, 4));
       break;
     }
+    case 33:
+      depthwiseConv2d(U(p, 1), U(p, 2), U(p, 3), I(p, 4), changetype<ConvInfo>(p + 24), tid, nt);
+      break;
+    case 34:
+      depthwiseConv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), I(p, 4), changetype<ConvInfo>(p + 24), tid, nt);
+      break;
+    case 35:
+      depthwiseConv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), I(p, 4), changetype<ConvInfo>(p + 24), tid, nt);
+      break;
     default:
       unreachable();
   }

@@ -10,6 +10,7 @@ import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType }
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { TapeNode } from './tape.js';
+import { layerGradients } from './gradients_layers.js';
 
 /**
  * Gradient rules, one per op, in one table. Each takes dL/dy and the recorded node and returns
@@ -148,4 +149,5 @@ export const gradients: Record<string, GradientRule> = {
     const column = dy.reshape([labels.length, 1]);
     return [sub(mul(column, probs), mul(column, new Tensor(onehot, probs.shape)))];
   },
+  ...layerGradients,
 };

@@ -44,25 +44,25 @@ export interface ConfigContext {
   budget: AllocationBudget;
 }
 
-function where(ctx: ConfigContext, field: string): string {
+export function where(ctx: ConfigContext, field: string): string {
   return `layer '${ctx.layer}' (${ctx.className}): ${field}`;
 }
 
-function optionalBoolean(config: Record<string, unknown>, field: string, ctx: ConfigContext): boolean | undefined {
+export function optionalBoolean(config: Record<string, unknown>, field: string, ctx: ConfigContext): boolean | undefined {
   const v = config[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'boolean') throw new ModelFormatError(`${where(ctx, field)} must be true or false, received ${describe(v)}`);
   return v;
 }
 
-function finiteNumber(config: Record<string, unknown>, field: string, ctx: ConfigContext, fallback?: number): number | undefined {
+export function finiteNumber(config: Record<string, unknown>, field: string, ctx: ConfigContext, fallback?: number): number | undefined {
   const v = config[field];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new ModelFormatError(`${where(ctx, field)} must be a finite number, received ${describe(v)}`);
   return v;
 }
 
-function dimensionPair(config: Record<string, unknown>, field: string, ctx: ConfigContext, required: boolean): number | [number, number] | undefined {
+export function dimensionPair(config: Record<string, unknown>, field: string, ctx: ConfigContext, required: boolean): number | [number, number] | undefined {
   const v = config[field];
   if (v === undefined || v === null) {
     if (required) throw new ModelFormatError(`${where(ctx, field)} is missing; expected a positive integer or a pair of them`);
@@ -76,7 +76,7 @@ function dimensionPair(config: Record<string, unknown>, field: string, ctx: Conf
   throw new ModelFormatError(`${where(ctx, field)} must be a positive integer or a pair of them, received ${describe(v)}`);
 }
 
-function oneOf<T extends string>(config: Record<string, unknown>, field: string, allowed: readonly T[], ctx: ConfigContext): T | undefined {
+export function oneOf<T extends string>(config: Record<string, unknown>, field: string, allowed: readonly T[], ctx: ConfigContext): T | undefined {
   const v = config[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || !allowed.includes(v as T)) {
@@ -85,7 +85,7 @@ function oneOf<T extends string>(config: Record<string, unknown>, field: string,
   return v as T;
 }
 
-function activation(config: Record<string, unknown>, ctx: ConfigContext, required = false): string | null | undefined {
+export function activation(config: Record<string, unknown>, ctx: ConfigContext, required = false): string | null | undefined {
   const v = config.activation;
   if (v === undefined || v === null) {
     if (required) throw new ModelFormatError(`${where(ctx, 'activation')} is missing`);
@@ -96,7 +96,7 @@ function activation(config: Record<string, unknown>, ctx: ConfigContext, require
 }
 
 /** Options convlab does not implement are accepted only when absent or null. */
-function mustBeAbsent(config: Record<string, unknown>, fields: string[], ctx: ConfigContext): void {
+export function mustBeAbsent(config: Record<string, unknown>, fields: string[], ctx: ConfigContext): void {
   for (const field of fields) {
     const v = config[field];
     if (v !== undefined && v !== null) {
@@ -105,7 +105,7 @@ function mustBeAbsent(config: Record<string, unknown>, fields: string[], ctx: Co
   }
 }
 
-function initializer(config: Record<string, unknown>, field: string, ctx: ConfigContext): LoadedInitializer | undefined {
+export function initializer(config: Record<string, unknown>, field: string, ctx: ConfigContext): LoadedInitializer | undefined {
   const v = config[field];
   if (v === undefined || v === null) return new LoadedInitializer('Zeros', {}, ctx.budget, `${ctx.layer}/${field}`);
   if (typeof v === 'string') return new LoadedInitializer(v.charAt(0).toUpperCase() + v.slice(1), {}, ctx.budget, `${ctx.layer}/${field}`);
@@ -115,9 +115,9 @@ function initializer(config: Record<string, unknown>, field: string, ctx: Config
   return new LoadedInitializer(v.className, (v.config as Record<string, unknown>) ?? {}, ctx.budget, `${ctx.layer}/${field}`);
 }
 
-const PADDINGS = ['valid', 'same'] as const;
-const CHANNELS_LAST = ['channelsLast'] as const;
-const REGULARIZED = ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'];
+export const PADDINGS = ['valid', 'same'] as const;
+export const CHANNELS_LAST = ['channelsLast'] as const;
+export const REGULARIZED = ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint'];
 
 type ArgsBuilder = (config: Record<string, unknown>, ctx: ConfigContext) => Record<string, unknown>;
 
@@ -191,7 +191,7 @@ export const layerArgs: Record<string, ArgsBuilder> = {
   },
 };
 
-function seedOf(c: Record<string, unknown>, ctx: ConfigContext): number | undefined {
+export function seedOf(c: Record<string, unknown>, ctx: ConfigContext): number | undefined {
   const seed = finiteNumber(c, 'seed', ctx);
   if (seed !== undefined && !Number.isInteger(seed)) throw new ModelFormatError(`${where(ctx, 'seed')} must be an integer or null, received ${describe(seed)}`);
   return seed;

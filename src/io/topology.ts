@@ -4,6 +4,8 @@ import { Functional, input } from '../models/functional.js';
 import type { LayersModel } from '../models/layers_model.js';
 import { Sequential } from '../models/sequential.js';
 import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_configs.js';
+// Registers the config readers of the layers added for Keras files in layerArgs.
+import './layer_configs_keras.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
 import { fromPythonic, toPythonic } from './pythonic.js';
 

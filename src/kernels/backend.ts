@@ -86,6 +86,10 @@ export interface Backend {
   conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): void;
   conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, info: Conv2DInfo): void;
   conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, info: Conv2DInfo): void;
+  /** Depthwise convolution, filter [kh, kw, C, M], info.outChannels = C·M; each overwrites its output. */
+  depthwiseConv2d(x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): void;
+  depthwiseConv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, info: Conv2DInfo): void;
+  depthwiseConv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, info: Conv2DInfo): void;
 
   maxPool(x: FloatArray, out: FloatArray, info: Pool2DInfo): void;
   maxPoolGrad(dy: FloatArray, x: FloatArray, dx: FloatArray, info: Pool2DInfo): void;

@@ -1,7 +1,10 @@
 import { elu, leakyRelu, relu, sigmoid, softmax, tanh } from '../ops/nn.js';
+import { exponential, gelu, hardSigmoid, relu6, selu, softplus, softsign, swish } from '../ops/pointwise.js';
 import type { Tensor } from '../tensor/tensor.js';
 
-export type ActivationName = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'softmax' | 'elu' | 'leakyRelu';
+/** Activation names as TF.js writes them in a config ('exponential' is Keras-only). */
+export type ActivationName = 'linear' | 'relu' | 'tanh' | 'sigmoid' | 'softmax' | 'elu' | 'leakyRelu'
+  | 'relu6' | 'swish' | 'gelu' | 'gelu_new' | 'hardSigmoid' | 'selu' | 'softplus' | 'softsign' | 'exponential';
 
 const functions: Record<ActivationName, (x: Tensor) => Tensor> = {
   linear: (x) => x,
@@ -11,17 +14,29 @@ const functions: Record<ActivationName, (x: Tensor) => Tensor> = {
   softmax,
   elu: (x) => elu(x, 1),
   leakyRelu: (x) => leakyRelu(x, 0.3),
+  relu6,
+  swish,
+  gelu: (x) => gelu(x, false),
+  gelu_new: (x) => gelu(x, true),
+  hardSigmoid,
+  selu,
+  softplus,
+  softsign,
+  exponential,
 };
 
 const aliases: Record<string, ActivationName> = {
   linear: 'linear', relu: 'relu', tanh: 'tanh', sigmoid: 'sigmoid', softmax: 'softmax', elu: 'elu',
   leakyrelu: 'leakyRelu', leaky_relu: 'leakyRelu',
+  relu6: 'relu6', swish: 'swish', silu: 'swish', gelu: 'gelu', gelu_new: 'gelu_new', gelunew: 'gelu_new',
+  hardsigmoid: 'hardSigmoid', hard_sigmoid: 'hardSigmoid', selu: 'selu', softplus: 'softplus', softsign: 'softsign',
+  exponential: 'exponential',
 };
 
-/** Accepts TF.js names ('leakyRelu') and Keras names ('leaky_relu'); null/undefined means linear. */
+/** Accepts TF.js names ('leakyRelu') and Keras names ('leaky_relu', 'silu'); null/undefined means linear. */
 export function normalizeActivation(name: string | null | undefined): ActivationName {
   if (name === undefined || name === null) return 'linear';
-  const found = aliases[name] ?? aliases[name.toLowerCase()];
+  const found = (Object.hasOwn(aliases, name) ? aliases[name] : undefined) ?? (Object.hasOwn(aliases, name.toLowerCase()) ? aliases[name.toLowerCase()] : undefined);
   if (!found) {
     throw new Error(`Unknown activation '${name}'; expected one of ${Object.keys(functions).join(', ')} (snake_case also accepted)`);
   }

@@ -5,7 +5,7 @@ import { Layer, formatSymbolic, type LayerArgs, type SymbolicShape } from './lay
 import { SymbolicTensor } from './symbolic.js';
 
 /** Layers that combine several inputs, e.g. the skip connection of a residual block. */
-abstract class Merge extends Layer {
+export abstract class Merge extends Layer {
   protected abstract mergedShape(shapes: SymbolicShape[]): SymbolicShape;
   protected abstract merge(xs: Tensor[]): Tensor;
 

@@ -1,3 +1,4 @@
+import { InputLayer } from '../layers/input_layer.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
@@ -16,6 +17,7 @@ export class Sequential extends LayersModel {
   readonly className = 'Sequential';
   readonly layers: Layer[] = [];
   private batchInputShapeValue: SymbolicShape | null = null;
+  private declaredByInputLayer = false;
 
   constructor(args: SequentialArgs = {}) {
     super(args.name ?? uniqueName('sequential'));
@@ -26,8 +28,16 @@ export class Sequential extends LayersModel {
   add(layer: Layer): void {
     if (!(layer instanceof Layer)) throw new Error(`Sequential.add: expected a layer, received ${typeof layer}`);
     if (this.layers.includes(layer)) throw new Error(`Sequential.add: layer '${layer.name}' is already in model '${this.name}'`);
-    if (this.layers.length === 0) {
+    if (layer instanceof InputLayer) {
+      // As in Keras: an InputLayer only declares the input shape; it is not kept as a layer.
+      if (this.layers.length > 0 || this.batchInputShapeValue) throw new Error(`Sequential.add: an InputLayer ('${layer.name}') may only come first`);
       this.batchInputShapeValue = layer.batchInputShape;
+      this.declaredByInputLayer = true;
+      return;
+    }
+    if (this.layers.length === 0) {
+      if (this.batchInputShapeValue && layer.batchInputShape) throw new Error(`Sequential.add: layer '${layer.name}' sets inputShape ${formatSymbolic(layer.batchInputShape)} after an InputLayer already did`);
+      this.batchInputShapeValue ??= layer.batchInputShape;
     } else if (layer.batchInputShape) {
       throw new Error(`Sequential.add: only the first layer may set inputShape; layer '${layer.name}' has ${formatSymbolic(layer.batchInputShape)}`);
     }
@@ -120,7 +130,15 @@ export class Sequential extends LayersModel {
   }
 
   getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
-    return { name: this.name, layers: this.layers.map((l) => ({ className: l.className, config: l.getConfig() })) };
+    return {
+      name: this.name,
+      layers: this.layers.map((l, i) => {
+        const config = l.getConfig();
+        // A shape declared by an InputLayer is written on the first layer, as TF.js does.
+        if (i === 0 && !config.batchInputShape && this.declaredByInputLayer) config.batchInputShape = this.batchInputShapeValue;
+        return { className: l.className, config };
+      }),
+    };
   }
 }
 

@@ -4,3 +4,8 @@ export { logSoftmax } from './log_softmax.js';
 export { gatherElements } from './gather.js';
 export { concatLastAxis } from './concat.js';
 export { batchNormTraining, batchNormInference } from './batchnorm.js';
+export { pad, slice, transpose, gatherRows } from './layout.js';
+export { resizeBilinear, resizeNearest } from './resize.js';
+export { depthwiseConv2d } from './depthwise_conv.js';
+export { conv2dTranspose } from './conv_transpose.js';
+export { relu6, swish, gelu, hardSigmoid, selu, softplus, softsign, exponential, erf } from './pointwise.js';

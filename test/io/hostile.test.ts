@@ -92,7 +92,7 @@ describe('defensive loading: broken files', () => {
     await refused(variant({ json: (j) => { layer(j, 0).config.padding = 'causal'; } }), /padding must be one of 'valid', 'same', received the string "causal"/);
     await refused(variant({ json: (j) => { layer(j, 0).config.data_format = 'channels_first'; } }), /dataFormat must be one of 'channelsLast'/);
     await refused(variant({ json: (j) => { layer(j, 3).config.kernel_regularizer = { class_name: 'L2', config: { l2: 0.01 } }; } }), /kernelRegularizer is .*, but convlab does not support kernelRegularizer; only null is accepted/);
-    await refused(variant({ json: (j) => { layer(j, 3).config.activation = 'swish'; } }), /Unknown activation 'swish'/);
+    await refused(variant({ json: (j) => { layer(j, 3).config.activation = 'mish'; } }), /Unknown activation 'mish'/);
   });
   it('weights: bad dtype, duplicates, quantized, unused', async () => {
     await refused(variant({ json: (j) => { weights(j)[0].dtype = 'string'; } }), /has dtype the string "string"; expected one of float32, float64, int32, uint8/);

@@ -4,6 +4,7 @@ import { outputLength, type Padding } from '../../ops/conv_util.js';
 import { CONVLAB_VERSION } from '../topology.js';
 import { GraphBuilder, valueInfo, type AttrValue } from './graph.js';
 import { onnxType } from './schema.js';
+import { kerasActivation, kerasLayerExporters } from './export_keras_layers.js';
 
 /**
  * Exports a Sequential model as an ONNX inference graph (opset 13).
@@ -28,7 +29,7 @@ type Layout = 'NHWC' | 'NCHW' | 'other';
 const OPSET = 13;
 const IR_VERSION = 7;
 
-class Exporter {
+export class Exporter {
   readonly g = new GraphBuilder();
   value: string;
   layout: Layout;
@@ -67,6 +68,7 @@ class Exporter {
       return;
     }
     const op = simple[name];
+    if (!op && kerasActivation(this, name, base)) return;
     if (!op) throw new Error(`ONNX export: activation '${name}' has no ONNX equivalent here`);
     this.value = this.g.node(op[0], [this.value], base, op[1]);
   }
@@ -170,6 +172,7 @@ const exporters: Record<string, LayerExport> = {
 
 // Layers that are the identity at inference time.
 for (const name of ['Dropout', 'RandomFlip', 'RandomTranslation', 'RandomErasing']) exporters[name] = () => undefined;
+Object.assign(exporters, kerasLayerExporters);
 
 function pool(e: Exporter, layer: Layer & Record<string, any>, inShape: SymbolicShape, op: 'MaxPool' | 'AveragePool'): void { // eslint-disable-line @typescript-eslint/no-explicit-any
   requireRank4(layer, inShape);

@@ -41,6 +41,14 @@ export class GraphBuilder {
     return name;
   }
 
+  /** Adds an int64 constant (shapes, pads, axes and sizes that ops take as inputs). */
+  int64(base: string, values: number[]): string {
+    const name = this.unique(base);
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    this.initializers.push({ name, dims: [values.length], dataType: DataType.INT64, rawData: new Uint8Array(data.buffer) });
+    return name;
+  }
+
   /** Appends a node and returns the name of its (single) output. */
   node(opType: string, inputs: string[], base: string, attrs: Record<string, AttrValue> = {}): string {
     const output = this.unique(`${base}/${opType}`);

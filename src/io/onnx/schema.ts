@@ -97,7 +97,7 @@ export function onnxType(name: 'ModelProto'): protobuf.Type {
 }
 
 /** TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1 } as const;
+export const DataType = { FLOAT: 1, INT64: 7 } as const;
 
 /** AttributeProto.AttributeType values used here. */
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;

@@ -2,6 +2,7 @@ import type { Backend } from '../backend.js';
 import { activationGrad, binary, biasAdd, reduceSum, unary } from './elementwise.js';
 import { matMul } from './matmul.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
+import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise.js';
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
@@ -19,6 +20,9 @@ export const referenceBackend: Backend = {
   conv2d,
   conv2dBackpropInput,
   conv2dBackpropFilter,
+  depthwiseConv2d,
+  depthwiseConv2dBackpropInput,
+  depthwiseConv2dBackpropFilter,
   maxPool,
   maxPoolGrad,
   avgPool,

@@ -95,6 +95,18 @@ export function createWasmKernels(e: WasmEngine): Backend {
     e.get(po, out);
   }
 
+  /** Depthwise kernels (assembly/depthwise.ts): forward and input gradient split the batch, the filter gradient the channels. */
+  function depthwise(op: number, a: Float32Array, b: Float32Array, out: Float32Array, c: Conv2DInfo): void {
+    e.reset();
+    const pa = e.put(a);
+    const pb = e.put(b);
+    const po = e.out(out);
+    const macs = c.batch * c.outHeight * c.outWidth * c.kernelHeight * c.kernelWidth * c.outChannels;
+    e.setParams([op, pa, pb, po, c.outChannels / c.inChannels, 0, ...convInts(c)]);
+    e.exec(threadsFor(macs, PARALLEL_MACS), FINE);
+    e.get(po, out);
+  }
+
   function pool(op: number, a: Float32Array, b: Float32Array | null, out: Float32Array, p: Pool2DInfo): void {
     e.reset();
     const pa = e.put(a);
@@ -228,6 +240,18 @@ export function createWasmKernels(e: WasmEngine): Backend {
     conv2dBackpropFilter(x, dy, dFilter, info) {
       if (!f32(x, dy, dFilter)) return ref.conv2dBackpropFilter(x, dy, dFilter, info);
       conv(OP.conv2dBackpropFilter, x as Float32Array, dy as Float32Array, dFilter as Float32Array, info);
+    },
+    depthwiseConv2d(x, filter, out, info) {
+      if (!f32(x, filter, out)) return ref.depthwiseConv2d(x, filter, out, info);
+      depthwise(OP.depthwiseConv2d, x as Float32Array, filter as Float32Array, out as Float32Array, info);
+    },
+    depthwiseConv2dBackpropInput(dy, filter, dx, info) {
+      if (!f32(dy, filter, dx)) return ref.depthwiseConv2dBackpropInput(dy, filter, dx, info);
+      depthwise(OP.depthwiseConv2dBackpropInput, dy as Float32Array, filter as Float32Array, dx as Float32Array, info);
+    },
+    depthwiseConv2dBackpropFilter(x, dy, dFilter, info) {
+      if (!f32(x, dy, dFilter)) return ref.depthwiseConv2dBackpropFilter(x, dy, dFilter, info);
+      depthwise(OP.depthwiseConv2dBackpropFilter, x as Float32Array, dy as Float32Array, dFilter as Float32Array, info);
     },
 
     maxPool(x, out, info) {

@@ -34,6 +34,9 @@ export const OP = {
   bnGradApply: 30,
   binaryChannel: 31,
   adamMany: 32,
+  depthwiseConv2d: 33,
+  depthwiseConv2dBackpropInput: 34,
+  depthwiseConv2dBackpropFilter: 35,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */
