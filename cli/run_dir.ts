@@ -1,0 +1,232 @@
+/**
+ * Run directories are never destroyed or mixed (issue 16).
+ *
+ * - Without --out, `train` picks a fresh name: runs/<model>-<dataset>, then -2, -3, ... (as
+ *   Ultralytics' increment_path does), so a second run never replaces the first.
+ * - An explicit --out that already holds a run is refused unless --overwrite is given; then the
+ *   old run's files are removed under the lock before training starts.
+ * - While a command writes into a run directory it holds `.convlab.lock` there, created with
+ *   O_EXCL and holding the pid, host and start time. A second process gets an error naming that
+ *   pid; a lock whose process has died (kill(pid, 0) fails with ESRCH) is taken over with a note.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, promises as fsp, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CliError } from './context.js';
+import { CHECKPOINT_DIR } from './resume.js';
+import { METADATA_FILE } from './model_store.js';
+import { PICTURE_FILES } from './pictures.js';
+
+export const LOCK_FILE = '.convlab.lock';
+
+/** The files `convlab train` writes into a run directory (the pictures and evaluation-*.json aside). */
+const RUN_FILES = ['model.json', 'weights.bin', METADATA_FILE, 'history.json', 'history.csv', 'evaluation.json', CHECKPOINT_DIR];
+
+interface LockInfo {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  command: string;
+}
+
+/** Which of a run's own files `dir` holds (empty when none, or when `dir` does not exist). */
+export function runFilesIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const pictures = new Set<string>(Object.values(PICTURE_FILES));
+  return names.filter((n) => RUN_FILES.includes(n) || pictures.has(n) || /^evaluation-[\w-]+\.json$/.test(n)).map((n) => (n === CHECKPOINT_DIR ? `${n}/` : n));
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+function readLock(file: string): LockInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    return typeof info.pid === 'number' ? (info as LockInfo) : null;
+  } catch {
+    return null; // gone, or being written by its owner this very moment
+  }
+}
+
+/** Creates `file` only if it does not exist (O_EXCL); false when it does. */
+function createExclusive(file: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new CliError(`Cannot lock '${path.dirname(file)}': ${(e as Error).message}`);
+  }
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+export class RunLock {
+  private released = false;
+  private readonly onExit = () => this.release();
+
+  private constructor(
+    readonly dir: string,
+    private readonly content: string,
+    /** Whether acquire made the directory: then an empty one is removed again on release. */
+    private readonly createdDir: boolean,
+  ) {
+    // A second Ctrl-C ends the process with process.exit: the lock goes with it.
+    process.on('exit', this.onExit);
+  }
+
+  get file(): string {
+    return path.join(this.dir, LOCK_FILE);
+  }
+
+  /**
+   * Locks `dir` (created if needed) for `command`, or throws a CliError naming the process that
+   * holds it. `note` receives a line when a stale lock is taken over.
+   */
+  static acquire(dir: string, command: string, note: (line: string) => void): RunLock {
+    const info: LockInfo = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command };
+    const content = `${JSON.stringify(info)}\n`;
+    const file = path.join(dir, LOCK_FILE);
+    const existed = existsSync(dir);
+    if (existed && !statSync(dir).isDirectory()) throw new CliError(`'${displayPath(dir)}' is a file, not a directory; choose another --out`);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new CliError(`Cannot create the run directory '${displayPath(dir)}': ${(e as Error).message}`);
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (createExclusive(file, content)) return new RunLock(dir, content, !existed);
+      const holder = readLock(file);
+      if (!holder) {
+        // Empty or half-written: its owner is writing it now, or died in between. Look again
+        // shortly; a file that stays unreadable is reported below.
+        sleepSync(50);
+        continue;
+      }
+      const sameHost = holder.hostname === os.hostname();
+      if (sameHost && holder.pid !== process.pid && !processIsAlive(holder.pid)) {
+        if (takeOver(file, holder, content)) {
+          note(`convlab: note: '${displayPath(dir)}' was locked by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running; taking the lock over`);
+          return new RunLock(dir, content, !existed);
+        }
+        continue;
+      }
+      const where = sameHost ? '' : ` on host ${holder.hostname}`;
+      throw new CliError(
+        `'${displayPath(dir)}' is in use by process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt}); wait for it to finish or choose another --out` +
+          `${sameHost ? '' : `. If that process is gone, delete ${displayPath(file)}`}`,
+      );
+    }
+    throw new CliError(`Cannot lock '${displayPath(dir)}': ${displayPath(file)} exists but cannot be read as a lock; delete it if no convlab command is running there`);
+  }
+
+  /** Removes the lock (once), and the directory when acquire made it and nothing was written; safe on every path out. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    process.off('exit', this.onExit);
+    // Only our own lock: one that is not ours any more stays.
+    if (readFileSafe(this.file) !== this.content) return;
+    try {
+      unlinkSync(this.file);
+      if (this.createdDir) rmdirSync(this.dir);
+    } catch {
+      // The directory holds files (the run), or is gone already: leave it.
+    }
+  }
+}
+
+/**
+ * Replaces a dead process's lock by ours. Two processes may find the same stale lock at once;
+ * a takeover file created with O_EXCL lets one of them replace it, and the loser retries (and
+ * then finds the winner's live lock).
+ */
+function takeOver(file: string, stale: LockInfo, content: string): boolean {
+  const guard = `${file}.takeover`;
+  if (!createExclusive(guard, `${process.pid}\n`)) {
+    const pid = Number(readFileSafe(guard).trim());
+    if (Number.isInteger(pid) && pid > 0 && !processIsAlive(pid)) rmSync(guard, { force: true });
+    else sleepSync(50);
+    return false;
+  }
+  try {
+    const now = readLock(file);
+    if (now && (now.pid !== stale.pid || now.startedAt !== stale.startedAt)) return false;
+    rmSync(file, { force: true });
+    return createExclusive(file, content);
+  } finally {
+    rmSync(guard, { force: true });
+  }
+}
+
+function readFileSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+export function displayPath(p: string): string {
+  return path.relative(process.cwd(), p) || '.';
+}
+
+/**
+ * The directory for a new run without --out: `base`, or `base-2`, `base-3`, ... the first that
+ * holds no run and is not locked, returned locked.
+ */
+export function claimFreshRunDir(base: string, command: string, note: (line: string) => void): { dir: string; lock: RunLock } {
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}-${n}`;
+    if (runFilesIn(dir).length > 0) continue;
+    if (existsSync(dir) && !statSync(dir).isDirectory()) continue;
+    let lock: RunLock;
+    try {
+      lock = RunLock.acquire(dir, command, note);
+    } catch (e) {
+      if (e instanceof CliError && /is in use by process/.test(e.message)) continue;
+      throw e;
+    }
+    // Another process may have finished a run here between the check and the lock.
+    if (runFilesIn(dir).length > 0) {
+      lock.release();
+      continue;
+    }
+    return { dir, lock };
+  }
+}
+
+/** Refuses an --out that holds a run unless `overwrite`; with it, removes the old run's files (the lock held). */
+export async function prepareExplicitOut(dir: string, lock: RunLock, overwrite: boolean, note: (line: string) => void): Promise<void> {
+  const found = runFilesIn(dir);
+  if (found.length === 0) return;
+  if (!overwrite) {
+    lock.release();
+    const shown = displayPath(dir);
+    throw new CliError(
+      `'${shown}' already holds a run (${found.slice(0, 4).join(', ')}${found.length > 4 ? ', ...' : ''}); ` +
+        `pass --overwrite to replace it, --resume ${shown} to continue it, or leave out --out to write to a fresh directory`,
+    );
+  }
+  for (const name of found) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+  note(`convlab: --overwrite: removed the earlier run in '${displayPath(dir)}' (${found.join(', ')})`);
+}
