@@ -38,7 +38,11 @@ export function runFilesIn(dir: string): string[] {
     return [];
   }
   const pictures = new Set<string>(Object.values(PICTURE_FILES));
-  return names.filter((n) => RUN_FILES.includes(n) || pictures.has(n) || /^evaluation-[\w-]+\.json$/.test(n)).map((n) => (n === CHECKPOINT_DIR ? `${n}/` : n));
+  const rank = (n: string) => (RUN_FILES.includes(n) ? RUN_FILES.indexOf(n) : RUN_FILES.length);
+  return names
+    .filter((n) => RUN_FILES.includes(n) || pictures.has(n) || /^evaluation-[\w-]+\.json$/.test(n))
+    .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0))
+    .map((n) => (n === CHECKPOINT_DIR ? `${n}/` : n));
 }
 
 function processIsAlive(pid: number): boolean {
@@ -215,18 +219,33 @@ export function claimFreshRunDir(base: string, command: string, note: (line: str
   }
 }
 
-/** Refuses an --out that holds a run unless `overwrite`; with it, removes the old run's files (the lock held). */
-export async function prepareExplicitOut(dir: string, lock: RunLock, overwrite: boolean, note: (line: string) => void): Promise<void> {
+/**
+ * Refuses an --out that holds a run unless `overwrite`. With it, returns the function that
+ * removes the old run's files (the lock held): train calls it once the data is loaded and the
+ * model built, so a mistake found before then leaves the old run as it was.
+ */
+export function checkExplicitOut(dir: string, overwrite: boolean, note: (line: string) => void): () => Promise<void> {
   const found = runFilesIn(dir);
-  if (found.length === 0) return;
+  if (found.length === 0) return async () => undefined;
+  const shown = displayPath(dir);
   if (!overwrite) {
-    lock.release();
-    const shown = displayPath(dir);
     throw new CliError(
       `'${shown}' already holds a run (${found.slice(0, 4).join(', ')}${found.length > 4 ? ', ...' : ''}); ` +
         `pass --overwrite to replace it, --resume ${shown} to continue it, or leave out --out to write to a fresh directory`,
     );
   }
-  for (const name of found) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
-  note(`convlab: --overwrite: removed the earlier run in '${displayPath(dir)}' (${found.join(', ')})`);
+  return async () => {
+    for (const name of found) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    note(`convlab: --overwrite: removed the earlier run in '${shown}' (${found.join(', ')})`);
+  };
+}
+
+/** Runs `fn` holding the lock of `dir`, for commands that write into a run directory (plot, evaluate). */
+export async function withRunLock<T>(dir: string, command: string, note: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  const lock = RunLock.acquire(dir, command, note);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
 }

@@ -19,7 +19,7 @@ import { saveModel, writeMetadata } from '../model_store.js';
 import { checkpointCallback, checkpointDir, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
-import { RunLock, claimFreshRunDir, displayPath, prepareExplicitOut } from '../run_dir.js';
+import { RunLock, checkExplicitOut, claimFreshRunDir, displayPath } from '../run_dir.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
@@ -129,7 +129,7 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
   const labelSmoothing = opts.labelSmoothing ?? defaults.labelSmoothing ?? 0;
   const flipAverage = opts.flipAverage ?? defaults.flipAverage ?? false;
   const quiet = Boolean(opts.quiet);
-  const out = await claimOut(modelName, dataset, opts, resumed !== null, locks, note);
+  const { out, clearOldRun } = claimOut(modelName, dataset, opts, resumed !== null, locks, note);
   const backend = await chooseBackend(opts.backend);
   if (opts.seed !== undefined && !resumed) setSeed(opts.seed);
 
@@ -162,6 +162,7 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
       ctx.err('\nconvlab: interrupted: stopping after the current batch to save a checkpoint (press Ctrl-C again to quit at once)');
     },
   });
+  await clearOldRun();
   const checkpoint = checkpointCallback(out, model, settings, before, () => interrupt.requested);
   const started = Date.now();
   let fitted;
@@ -223,21 +224,20 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
  * The run directory, locked: --out (refused when it holds a run, unless --overwrite), the run
  * being resumed, or else a fresh runs/<model>-<dataset>[-N].
  */
-async function claimOut(modelName: string, dataset: string, opts: TrainOptions, resuming: boolean, locks: RunLock[], note: (line: string) => void): Promise<string> {
+function claimOut(modelName: string, dataset: string, opts: TrainOptions, resuming: boolean, locks: RunLock[], note: (line: string) => void): { out: string; clearOldRun: () => Promise<void> } {
   const command = `convlab train ${modelName}`;
-  if (resuming && path.resolve(opts.out!) === path.resolve(opts.resume!)) return path.resolve(opts.out!);
+  const nothing = async () => undefined;
+  if (resuming && path.resolve(opts.out!) === path.resolve(opts.resume!)) return { out: path.resolve(opts.out!), clearOldRun: nothing };
   if (opts.out) {
     const out = path.resolve(opts.out);
-    const lock = RunLock.acquire(out, command, note);
-    locks.push(lock);
-    await prepareExplicitOut(out, lock, Boolean(opts.overwrite), note);
-    return out;
+    locks.push(RunLock.acquire(out, command, note));
+    return { out, clearOldRun: checkExplicitOut(out, Boolean(opts.overwrite), note) };
   }
   const base = path.resolve('runs', `${modelName}-${dataset}`);
   const { dir, lock } = claimFreshRunDir(base, command, note);
   locks.push(lock);
   if (dir !== base) note(`convlab: '${displayPath(base)}' holds an earlier run; this run goes to '${displayPath(dir)}' (--out DIR to choose the directory)`);
-  return dir;
+  return { out: dir, clearOldRun: nothing };
 }
 
 function isDirectory(p: string): boolean {
