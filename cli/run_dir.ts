@@ -235,8 +235,11 @@ export function checkExplicitOut(dir: string, overwrite: boolean, note: (line: s
     );
   }
   return async () => {
-    for (const name of found) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
-    note(`convlab: --overwrite: removed the earlier run in '${shown}' (${found.join(', ')})`);
+    for (const name of found) await fsp.rm(path.join(dir, name.replace(/\/$/, '')), { recursive: true, force: true });
+    // Only convlab's own files go: anything else there (an exported model.onnx, notes) is the user's.
+    const others = readdirSync(dir).filter((n) => n !== LOCK_FILE);
+    const kept = others.length ? `; left in place, not written by convlab train: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}` : '';
+    note(`convlab: --overwrite: removed the earlier run in '${shown}' (${found.join(', ')})${kept}`);
   };
 }
 

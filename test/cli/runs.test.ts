@@ -10,9 +10,10 @@ import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:f
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { dataRoot, repoRoot, rmrf, run, skipWithoutData, tempDir } from './helpers.js';
+
 /** cli/run_dir.ts's LOCK_FILE, spelled out so that this file also runs against a CLI without locks (and fails there). */
 const LOCK_FILE = '.convlab.lock';
-import { dataRoot, repoRoot, rmrf, run, skipWithoutData, tempDir } from './helpers.js';
 
 const skip = skipWithoutData;
 const quick = () => ['--dataset', 'fashion-mnist', '--data-dir', dataRoot!, '--limit', '64', '--test-limit', '32', '--epochs', '1', '--seed', '3', '--no-plots', '--quiet'];
@@ -66,9 +67,11 @@ test('an --out holding a run is refused, naming --overwrite; --overwrite replace
   assert.match(r.stderr, /^convlab: error: 'mine' already holds a run \(model\.json, weights\.bin, convlab\.json, history\.json, \.\.\.\); pass --overwrite to replace it, --resume mine to continue it, or leave out --out/);
   assert.equal(await fsp.readFile(path.join(out, 'convlab.json'), 'utf8'), before, 'refused: nothing written');
   assert.ok(!existsSync(path.join(out, LOCK_FILE)));
+  writeFileSync(path.join(out, 'notes.txt'), 'mine, not convlab\'s');
   r = await run('train', 'lenet5', ...quick(), '--out', out, '--overwrite');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /--overwrite: removed the earlier run in 'mine'/);
+  assert.match(r.stderr, /^convlab: --overwrite: removed the earlier run in 'mine' \(model\.json, weights\.bin, convlab\.json, history\.json, history\.csv, evaluation\.json, checkpoint\/\); left in place, not written by convlab train: notes\.txt$/m);
+  assert.ok(existsSync(path.join(out, 'notes.txt')));
   assert.equal(JSON.parse(await fsp.readFile(path.join(out, 'convlab.json'), 'utf8')).model, 'lenet5');
   const state = JSON.parse(await fsp.readFile(path.join(out, 'checkpoint', 'training_state.json'), 'utf8'));
   assert.equal(state.userData.model, 'lenet5', 'the checkpoint is the new run\'s, not a mix');
@@ -88,6 +91,9 @@ test('a locked run directory: a clear error naming the pid; a dead process\'s lo
     assert.ok(!existsSync(path.join(out, 'model.json')));
     r = await run('plot', path.join(dir, 'mine'), '--out', out, '--only', 'history');
     assert.match(r.stderr, new RegExp(`is in use by process ${holder.pid}`), 'plot writes into a run only when it is free');
+    r = await run('export', path.join(dir, 'mine'), '--onnx', path.join(out, 'model.onnx'));
+    assert.match(r.stderr, new RegExp(`is in use by process ${holder.pid}`), 'so does export');
+    assert.ok(!existsSync(path.join(out, 'model.onnx')));
   } finally {
     holder.kill();
     await exited(holder);
