@@ -12,7 +12,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { imageSize } from 'image-size';
 import { Tensor } from '../src/tensor/tensor.js';
 import { CliError } from './context.js';
-import { describeFileType, sniffFileType, type FileType } from './file_type.js';
+import { describeFileType, sniffFileType, truncation, type FileType } from './file_type.js';
 
 export type InvertMode = 'auto' | 'yes' | 'no';
 
@@ -70,6 +70,8 @@ export async function prepareImage(file: string, shape: readonly number[], inver
   if (!type.decodable) {
     throw new UnreadableImageError(file, type, type.name === 'empty file' ? 'it is an empty file (0 bytes)' : `it is ${describeFileType(type)}, not a PNG, JPEG, WebP, GIF or BMP image`);
   }
+  const cut = truncation(bytes, type.name);
+  if (cut) throw new UnreadableImageError(file, type, `it is ${describeFileType(type)} ${cut}`);
   let declared: { width?: number; height?: number };
   try {
     declared = imageSize(bytes);

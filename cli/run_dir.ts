@@ -132,7 +132,7 @@ export class RunLock {
       }
       const where = sameHost ? '' : ` on host ${holder.hostname}`;
       throw new CliError(
-        `'${displayPath(dir)}' is in use by process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt}); wait for it to finish or choose another --out` +
+        `'${displayPath(dir)}' is in use by process ${holder.pid}${where} (${holder.command}, started ${holder.startedAt}); wait for it to end, or use another directory` +
           `${sameHost ? '' : `. If that process is gone, delete ${displayPath(file)}`}`,
       );
     }

@@ -8,7 +8,7 @@ import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createCanvas } from '@napi-rs/canvas';
-import { sniffFileType } from '../../cli/file_type.js';
+import { sniffFileType, truncation } from '../../cli/file_type.js';
 import { saveModel, writeMetadata } from '../../cli/model_store.js';
 import { classNamesOf } from '../../cli/data.js';
 import { setSeed } from '../../src/utils/random.js';
@@ -50,6 +50,8 @@ before(async () => {
   await fsp.writeFile(path.join(photos, 'shirts', 'empty.png'), '');
   await fsp.writeFile(path.join(dir, 'readme.png'), 'hello, I am text\n');
   await fsp.writeFile(path.join(dir, 'cut.png'), picture(5, 'image/png').subarray(0, 60));
+  const jpeg = picture(7, 'image/jpeg');
+  await fsp.writeFile(path.join(photos, 'shirts', 'half.jpg'), jpeg.subarray(0, jpeg.length - 40));
   await fsp.writeFile(path.join(dir, 'scan.jpg'), '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n');
   const noise = Buffer.alloc(300);
   for (let i = 0, s = 7; i < noise.length; i++) noise[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
@@ -75,6 +77,13 @@ test('file types from the first bytes', () => {
   assert.equal(t('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'SVG image (text)');
   assert.equal(t([]), 'empty file');
   assert.equal(t([0, 1, 2, 3, 0xfe, 0x80]), 'unknown binary');
+  const png = picture(8, 'image/png');
+  assert.equal(truncation(png, 'PNG image'), null);
+  assert.equal(truncation(Buffer.concat([png, Buffer.from('trailing bytes')]), 'PNG image'), null);
+  assert.match(truncation(png.subarray(0, png.length - 12), 'PNG image')!, /ends before the IEND chunk/);
+  const jpeg = picture(8, 'image/jpeg');
+  assert.equal(truncation(jpeg, 'JPEG image'), null);
+  assert.match(truncation(jpeg.subarray(0, jpeg.length - 2), 'JPEG image')!, /end-of-image marker/);
 });
 
 test('predict goes on past unreadable files, names what they are, and exits 1 at the end', async () => {
@@ -85,13 +94,14 @@ test('predict goes on past unreadable files, names what they are, and exits 1 at
   const q = (f: string) => path.join(dir, f).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   assert.match(err[0], new RegExp(`^convlab: error: Cannot read image '${q('readme.png')}': it is text, not a PNG, JPEG, WebP, GIF or BMP image$`));
   assert.match(err[1], new RegExp(`^convlab: error: Cannot read image '${q('missing.png')}': no such file$`));
-  assert.match(err[2], new RegExp(`^convlab: error: Cannot read image '${q('cut.png')}': it is a PNG image that cannot be decoded, perhaps truncated or damaged \\(.+\\)$`));
+  assert.match(err[2], new RegExp(`^convlab: error: Cannot read image '${q('cut.png')}': it is a PNG image cut short or damaged \\(60 bytes; its "\\w+" chunk runs past the end of the file\\)$`));
   assert.match(err[3], new RegExp(`^convlab: error: Cannot read image '${q('scan.jpg')}': it is a PDF document, not a PNG, JPEG, WebP, GIF or BMP image$`));
   assert.match(err[4], new RegExp(`^convlab: error: Cannot read image '${q('noise.bmp')}': it is binary data of no known image format, not a PNG, JPEG, WebP, GIF or BMP image$`));
   assert.match(err[5], new RegExp(`^convlab: error: Cannot read image '${q('photos/shirts/empty.png')}': it is an empty file \\(0 bytes\\)$`));
-  assert.match(err[6], new RegExp(`^convlab: error: Cannot read '${q('no-images')}': a directory with no image files in it or below it`));
-  assert.equal(err[7], 'convlab: error: 7 of 11 files could not be read (listed above); 4 predicted');
-  assert.equal(err.length, 8);
+  assert.match(err[6], new RegExp(`^convlab: error: Cannot read image '${q('photos/shirts/half.jpg')}': it is a JPEG image cut short \\(\\d+ bytes; it ends before the end-of-image marker FF D9\\)$`));
+  assert.match(err[7], new RegExp(`^convlab: error: Cannot read '${q('no-images')}': a directory with no image files in it or below it`));
+  assert.equal(err[8], 'convlab: error: 8 of 12 files could not be read (listed above); 4 predicted');
+  assert.equal(err.length, 9);
   assert.doesNotMatch(r.stderr, /undefined/);
   // The good file, then the folder's images in string order (hidden ones and .txt left out).
   const out = r.stdout.split('\n');
@@ -108,11 +118,11 @@ test('predict --csv: one row per file, the error in its place; --json lists the 
   let r = await run('predict', model, good, bad, photos, '--csv', csv, '--json');
   assert.equal(r.code, 1);
   const json = JSON.parse(r.stdout);
-  assert.equal(json.length, 6, "good, readme and the folder's four images (one empty)");
+  assert.equal(json.length, 7, "good, readme and the folder's five images (one empty, one cut short)");
   assert.deepEqual(json[1], { file: bad, error: `Cannot read image '${bad}': it is text, not a PNG, JPEG, WebP, GIF or BMP image`, fileType: 'text' });
   const rows = (await fsp.readFile(csv, 'utf8')).trimEnd().split('\n');
   assert.equal(rows[0], 'file,class,class_index,confidence,top1_class,top1_probability,top2_class,top2_probability,top3_class,top3_probability,inverted,error');
-  assert.equal(rows.length, 1 + 6);
+  assert.equal(rows.length, 1 + 7);
   const first = rows[1].split(',');
   assert.equal(first[0], good);
   assert.equal(first[1], json[0].className);

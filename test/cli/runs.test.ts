@@ -87,7 +87,7 @@ test('a locked run directory: a clear error naming the pid; a dead process\'s lo
     writeLock(out, holder.pid!);
     let r = await run('train', 'lab-cnn', ...quick(), '--out', out);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr.split('\n')[0], `convlab: error: 'locked' is in use by process ${holder.pid} (convlab train lab-cnn, started 2026-01-01T00:00:00.000Z); wait for it to finish or choose another --out`);
+    assert.equal(r.stderr.split('\n')[0], `convlab: error: 'locked' is in use by process ${holder.pid} (convlab train lab-cnn, started 2026-01-01T00:00:00.000Z); wait for it to end, or use another directory`);
     assert.ok(!existsSync(path.join(out, 'model.json')));
     r = await run('plot', path.join(dir, 'mine'), '--out', out, '--only', 'history');
     assert.match(r.stderr, new RegExp(`is in use by process ${holder.pid}`), 'plot writes into a run only when it is free');
