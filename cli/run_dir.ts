@@ -54,6 +54,44 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When process `pid` started (ms since the epoch), where Linux's /proc says; null elsewhere.
+ * A pid is reused after its process ends (in a restarted container, often by the same command),
+ * so a live pid that started after the lock was written is not the lock's owner.
+ */
+function processStartMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]); // field 22 of proc(5), counted after the command name
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // USER_HZ is 100 on every Linux architecture Node runs on.
+    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Lock files this process holds: a lock naming our own pid that is not among them is a stale one. */
+const heldHere = new Set<string>();
+
+/**
+ * Why the process named in `lock` (on this host) no longer holds it: it has ended, or its pid
+ * belongs to another process since; null while it runs.
+ */
+function staleReason(lock: LockInfo, file: string): string | null {
+  if (lock.pid === process.pid) return heldHere.has(file) ? null : `which is no longer running (its pid ${lock.pid} is this process's now)`;
+  if (!processIsAlive(lock.pid)) return 'which is no longer running';
+  const started = processStartMs(lock.pid);
+  const locked = Date.parse(lock.startedAt);
+  // Slack for the rounding of ticks and boot time, and for a wall clock set back meanwhile: a
+  // lock is judged stale by this test only when it is older than its process by half a minute.
+  if (started !== null && Number.isFinite(locked) && started > locked + 30_000) {
+    return `which is no longer running (pid ${lock.pid} belongs to a process started at ${new Date(started).toISOString()})`;
+  }
+  return null;
+}
+
 function readLock(file: string): LockInfo | null {
   try {
     const info = JSON.parse(readFileSync(file, 'utf8')) as Partial<LockInfo>;
@@ -90,6 +128,7 @@ export class RunLock {
     /** Whether acquire made the directory: then an empty one is removed again on release. */
     private readonly createdDir: boolean,
   ) {
+    heldHere.add(this.file);
     // A second Ctrl-C ends the process with process.exit: the lock goes with it.
     process.on('exit', this.onExit);
   }
@@ -123,9 +162,10 @@ export class RunLock {
         continue;
       }
       const sameHost = holder.hostname === os.hostname();
-      if (sameHost && holder.pid !== process.pid && !processIsAlive(holder.pid)) {
+      const stale = sameHost ? staleReason(holder, file) : null;
+      if (stale) {
         if (takeOver(file, holder, content)) {
-          note(`convlab: note: '${displayPath(dir)}' was locked by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), which is no longer running; taking the lock over`);
+          note(`convlab: note: '${displayPath(dir)}' was locked by process ${holder.pid} (${holder.command}, started ${holder.startedAt}), ${stale}; taking the lock over`);
           return new RunLock(dir, content, !existed);
         }
         continue;
@@ -143,6 +183,7 @@ export class RunLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    heldHere.delete(this.file);
     process.off('exit', this.onExit);
     // Only our own lock: one that is not ours any more stays.
     if (readFileSafe(this.file) !== this.content) return;
@@ -164,7 +205,7 @@ function takeOver(file: string, stale: LockInfo, content: string): boolean {
   const guard = `${file}.takeover`;
   if (!createExclusive(guard, `${process.pid}\n`)) {
     const pid = Number(readFileSafe(guard).trim());
-    if (Number.isInteger(pid) && pid > 0 && !processIsAlive(pid)) rmSync(guard, { force: true });
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processIsAlive(pid)) rmSync(guard, { force: true });
     else sleepSync(50);
     return false;
   }
