@@ -4,6 +4,7 @@
  * reason and what it really is, the others are still predicted, and the exit status is 1 at the
  * end when any failed. `--csv FILE` writes one row per file, written to a temporary name and renamed.
  */
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { argmaxRow, writeFileAtomic } from '../../src/plots/index.js';
@@ -108,7 +109,13 @@ export async function predict(modelArg: string, args: string[], opts: PredictOpt
 
   if (opts.json) ctx.out(JSON.stringify(results, null, 2));
   if (opts.csv) {
-    await writeFileAtomic(path.resolve(opts.csv), predictionsCsv(results, top));
+    const csv = path.resolve(opts.csv);
+    try {
+      await mkdir(path.dirname(csv), { recursive: true });
+      await writeFileAtomic(csv, predictionsCsv(results, top));
+    } catch (e) {
+      throw new CliError(`Cannot write --csv '${opts.csv}': ${(e as Error).message}`);
+    }
     if (!opts.json) ctx.out(`Wrote ${results.length} rows to ${opts.csv}`);
   }
   const failed = results.filter(isFailure).length;

@@ -111,8 +111,7 @@ test('predict goes on past unreadable files, names what they are, and exits 1 at
 });
 
 test('predict --csv: one row per file, the error in its place; --json lists the failures too', async () => {
-  const csv = path.join(dir, 'out', 'predictions.csv');
-  await fsp.mkdir(path.dirname(csv));
+  const csv = path.join(dir, 'out', 'predictions.csv'); // out/ is made by predict
   const good = path.join(dir, 'good.png');
   const bad = path.join(dir, 'readme.png');
   let r = await run('predict', model, good, bad, photos, '--csv', csv, '--json');
