@@ -12,6 +12,7 @@ import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { imageSize } from 'image-size';
 import { Tensor } from '../src/tensor/tensor.js';
 import { CliError } from './context.js';
+import { describeFileType, sniffFileType, truncation, type FileType } from './file_type.js';
 
 export type InvertMode = 'auto' | 'yes' | 'no';
 
@@ -21,6 +22,36 @@ export type InvertMode = 'auto' | 'yes' | 'no';
  * would otherwise cost 400 MB; the header is read and checked first.
  */
 export const MAX_IMAGE_PIXELS = 2 ** 26;
+
+/** A file that is not a decodable image: predict reports it and goes on with the other files. */
+export class UnreadableImageError extends CliError {
+  constructor(
+    readonly file: string,
+    /** What the file is, from its first bytes ('text', 'PNG image', ...); null when it could not be read at all. */
+    readonly fileType: FileType | null,
+    readonly reason: string,
+  ) {
+    super(`Cannot read image '${file}': ${reason}`);
+  }
+}
+
+/** Files larger than this are refused unread: no image predict can decode is that large. */
+const MAX_IMAGE_FILE_BYTES = 4 * MAX_IMAGE_PIXELS;
+
+async function readImageBytes(file: string): Promise<Buffer> {
+  try {
+    const stat = await fsp.stat(file);
+    if (stat.isDirectory()) throw new UnreadableImageError(file, null, 'it is a directory');
+    if (!stat.isFile()) throw new UnreadableImageError(file, null, 'it is not a regular file');
+    if (stat.size > MAX_IMAGE_FILE_BYTES) throw new UnreadableImageError(file, null, `it has ${stat.size} bytes, more than the ${MAX_IMAGE_FILE_BYTES} bytes of the largest image predict decodes`);
+    return await fsp.readFile(file);
+  } catch (e) {
+    if (e instanceof UnreadableImageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new UnreadableImageError(file, null, reason);
+  }
+}
 
 export interface PreparedImage {
   /** float32 [1, h, w, c] in [0, 1] */
@@ -34,22 +65,25 @@ export interface PreparedImage {
 export async function prepareImage(file: string, shape: readonly number[], invert: InvertMode, pixelScale: number): Promise<PreparedImage> {
   const [h, w, c] = shape;
   if (c !== 1 && c !== 3) throw new CliError(`The model expects ${c} channels per pixel; predict handles 1 (grey) or 3 (RGB)`);
-  let bytes: Buffer;
-  try {
-    bytes = await fsp.readFile(file);
-  } catch (e) {
-    throw new CliError(`Cannot read image '${file}': ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  const bytes = await readImageBytes(file);
+  const type = sniffFileType(bytes);
+  if (!type.decodable) {
+    throw new UnreadableImageError(file, type, type.name === 'empty file' ? 'it is an empty file (0 bytes)' : `it is ${describeFileType(type)}, not a PNG, JPEG, WebP, GIF or BMP image`);
   }
+  const cut = truncation(bytes, type.name);
+  if (cut) throw new UnreadableImageError(file, type, `it is ${describeFileType(type)} ${cut}`);
   let declared: { width?: number; height?: number };
   try {
     declared = imageSize(bytes);
   } catch (e) {
-    throw new CliError(`Cannot read image '${file}': not a PNG, JPEG, WebP, GIF or BMP image (${(e as Error).message})`);
+    throw new UnreadableImageError(file, type, `it is ${describeFileType(type)} whose header cannot be read, perhaps damaged (${(e as Error).message})`);
   }
   const pixels = (declared.width ?? 0) * (declared.height ?? 0);
   if (pixels > MAX_IMAGE_PIXELS) {
-    throw new CliError(
-      `Cannot read image '${file}': its header declares ${declared.width}x${declared.height} pixels (${(pixels / 1e6).toFixed(1)} megapixels), ` +
+    throw new UnreadableImageError(
+      file,
+      type,
+      `its header declares ${declared.width}x${declared.height} pixels (${(pixels / 1e6).toFixed(1)} megapixels), ` +
         `more than the ${(MAX_IMAGE_PIXELS / 1e6).toFixed(1)} megapixels predict decodes; scale it down first`,
     );
   }
@@ -57,9 +91,9 @@ export async function prepareImage(file: string, shape: readonly number[], inver
   try {
     image = await loadImage(bytes);
   } catch (e) {
-    throw new CliError(`Cannot read image '${file}': not a PNG, JPEG, WebP, GIF or BMP image (${(e as Error).message})`);
+    throw new UnreadableImageError(file, type, `it is ${describeFileType(type)} that cannot be decoded, perhaps truncated or damaged (${(e as Error).message})`);
   }
-  if (!(image.width > 0 && image.height > 0)) throw new CliError(`Cannot read image '${file}': it decodes to an empty image`);
+  if (!(image.width > 0 && image.height > 0)) throw new UnreadableImageError(file, type, `it is ${describeFileType(type)} that decodes to an empty picture (0 pixels)`);
   const canvas = createCanvas(w, h);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';

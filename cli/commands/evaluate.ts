@@ -8,6 +8,7 @@ import { DATASET_NAMES, datasetName, loadDataset } from '../data.js';
 import { checkModelFits, evaluateSplit, evaluationJson, printEvaluation } from '../evaluation.js';
 import { loadModel } from '../model_store.js';
 import { positiveInt } from '../options.js';
+import { withRunLock } from '../run_dir.js';
 import { writeEvaluationPictures } from '../pictures.js';
 
 interface EvaluateOptions {
@@ -34,8 +35,12 @@ export async function evaluate(modelArg: string, opts: EvaluateOptions, ctx: Con
   printEvaluation(ev, data.classNames, ctx);
   if (opts.plots) {
     const out = path.resolve(opts.out ?? dir);
-    const files = await writeEvaluationPictures(out, { raw: data.test.raw, labels: data.test.y.data, classNames: data.classNames, results: ev.results, modelName: path.basename(dir) });
-    await writeFileAtomic(path.join(out, `evaluation-${dataset}.json`), `${JSON.stringify(evaluationJson(ev), null, 2)}\n`);
+    // Into the run directory by default: not while a training run is writing there.
+    const files = await withRunLock(out, 'convlab evaluate', (line) => ctx.err(line), async () => {
+      const written = await writeEvaluationPictures(out, { raw: data.test.raw, labels: data.test.y.data, classNames: data.classNames, results: ev.results, modelName: path.basename(dir) });
+      await writeFileAtomic(path.join(out, `evaluation-${dataset}.json`), `${JSON.stringify(evaluationJson(ev), null, 2)}\n`);
+      return written;
+    });
     if (!quiet) ctx.out(`Wrote ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
   }
 }

@@ -2,11 +2,13 @@
  * `export`: a saved model as an ONNX file, for ONNX Runtime and the tools around it. The graph
  * keeps the model's NHWC input; src/io/onnx does the layout work.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { exportOnnxFile } from '../../src/io/index.js';
 import { CliError, type Context } from '../context.js';
 import { loadModel } from '../model_store.js';
+import { LOCK_FILE, runFilesIn, withRunLock } from '../run_dir.js';
 
 export function registerExport(program: Command, ctx: Context): void {
   program
@@ -22,7 +24,11 @@ export function registerExport(program: Command, ctx: Context): void {
       }
       const { model } = await loadModel(modelArg);
       const file = path.resolve(opts.onnx);
-      await exportOnnxFile(model, file, batchSize === undefined ? {} : { batchSize });
+      const write = () => exportOnnxFile(model, file, batchSize === undefined ? {} : { batchSize });
+      // Into a run directory (runs/x/model.onnx): not while a training run is writing there.
+      const dir = path.dirname(file);
+      if (runFilesIn(dir).length > 0 || existsSync(path.join(dir, LOCK_FILE))) await withRunLock(dir, 'convlab export', (line) => ctx.err(line), write);
+      else await write();
       ctx.out(`Wrote ${file} (ONNX, input ${JSON.stringify(model.inputShape)}, ${model.layers.length} layers, ${model.countParams().toLocaleString('en-US')} params)`);
     });
 }

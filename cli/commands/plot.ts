@@ -11,6 +11,7 @@ import { checkModelFits, evaluateSplit } from '../evaluation.js';
 import { prepareImage, type InvertMode } from '../images.js';
 import { loadModel } from '../model_store.js';
 import { oneOf, positiveInt } from '../options.js';
+import { withRunLock } from '../run_dir.js';
 import { plotKernels, writePicture } from '../../src/plots/index.js';
 import { PICTURE_FILES, writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
@@ -49,6 +50,13 @@ async function readHistory(file: string): Promise<Record<string, number[]>> {
 }
 
 export async function plot(target: string, opts: PlotOptions, ctx: Context): Promise<string[]> {
+  if (!existsSync(target)) throw new CliError(`No run at '${target}': expected a directory written by 'convlab train --out DIR' (or a history.json)`);
+  const dir = statSync(target).isFile() ? path.dirname(path.resolve(target)) : path.resolve(target);
+  // The pictures go into the run (or --out): not while a training run is writing there.
+  return withRunLock(path.resolve(opts.out ?? dir), 'convlab plot', (line) => ctx.err(line), () => plotLocked(target, opts, ctx));
+}
+
+async function plotLocked(target: string, opts: PlotOptions, ctx: Context): Promise<string[]> {
   if (!existsSync(target)) throw new CliError(`No run at '${target}': expected a directory written by 'convlab train --out DIR' (or a history.json)`);
   const kinds = parseKinds(opts.only);
   const isFile = statSync(target).isFile();

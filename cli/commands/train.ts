@@ -2,6 +2,7 @@
  * `convlab train <model> --dataset ...`: the lab's workflow in one command. Fit with the Keras
  * progress bar, evaluate on the test set, and write the model, its history and the pictures.
  */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { BatchLearningRateScheduler, stepSchedules } from '../../src/callbacks/step_schedules.js';
@@ -18,6 +19,7 @@ import { saveModel, writeMetadata } from '../model_store.js';
 import { checkpointCallback, checkpointDir, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
+import { RunLock, checkExplicitOut, claimFreshRunDir, displayPath } from '../run_dir.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
@@ -41,6 +43,7 @@ interface TrainOptions {
   testLimit?: number;
   backend?: string;
   resume?: string;
+  overwrite?: boolean;
   quiet?: boolean;
   plots: boolean;
 }
@@ -66,8 +69,22 @@ export function historyCsv(history: Record<string, number[]>): string {
 }
 
 export async function train(modelArg: string | undefined, opts: TrainOptions, ctx: Context): Promise<void> {
+  if (opts.resume && opts.overwrite) throw new CliError(`--overwrite replaces a run and --resume continues one; pass one of them`);
+  const locks: RunLock[] = [];
+  try {
+    await trainLocked(modelArg, opts, ctx, locks);
+  } finally {
+    for (const lock of locks.reverse()) lock.release();
+  }
+}
+
+/** `train`, holding in `locks` the run directories it reads and writes until it returns. */
+async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx: Context, locks: RunLock[]): Promise<void> {
+  const note = (line: string) => ctx.err(line);
   let resumed: { settings: RunSettings; epoch: number } | null = null;
   if (opts.resume) {
+    // Locked before its checkpoint is read: a run still training there would change it meanwhile.
+    if (isDirectory(opts.resume)) locks.push(RunLock.acquire(path.resolve(opts.resume), 'convlab train --resume', note));
     resumed = await readRunSettings(opts.resume);
     const s = resumed.settings;
     if (modelArg && modelArg !== s.model) throw new CliError(`'${opts.resume}' is a run of ${s.model}, not ${modelArg}; leave the model out to resume it`);
@@ -112,7 +129,7 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   const labelSmoothing = opts.labelSmoothing ?? defaults.labelSmoothing ?? 0;
   const flipAverage = opts.flipAverage ?? defaults.flipAverage ?? false;
   const quiet = Boolean(opts.quiet);
-  const out = path.resolve(opts.out ?? path.join('runs', `${modelName}-${dataset}`));
+  const { out, clearOldRun } = claimOut(modelName, dataset, opts, resumed !== null, locks, note);
   const backend = await chooseBackend(opts.backend);
   if (opts.seed !== undefined && !resumed) setSeed(opts.seed);
 
@@ -145,6 +162,7 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
       ctx.err('\nconvlab: interrupted: stopping after the current batch to save a checkpoint (press Ctrl-C again to quit at once)');
     },
   });
+  await clearOldRun();
   const checkpoint = checkpointCallback(out, model, settings, before, () => interrupt.requested);
   const started = Date.now();
   let fitted;
@@ -202,6 +220,34 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   interrupt.dispose();
 }
 
+/**
+ * The run directory, locked: --out (refused when it holds a run, unless --overwrite), the run
+ * being resumed, or else a fresh runs/<model>-<dataset>[-N].
+ */
+function claimOut(modelName: string, dataset: string, opts: TrainOptions, resuming: boolean, locks: RunLock[], note: (line: string) => void): { out: string; clearOldRun: () => Promise<void> } {
+  const command = `convlab train ${modelName}`;
+  const nothing = async () => undefined;
+  if (resuming && path.resolve(opts.out!) === path.resolve(opts.resume!)) return { out: path.resolve(opts.out!), clearOldRun: nothing };
+  if (opts.out) {
+    const out = path.resolve(opts.out);
+    locks.push(RunLock.acquire(out, command, note));
+    return { out, clearOldRun: checkExplicitOut(out, Boolean(opts.overwrite), note) };
+  }
+  const base = path.resolve('runs', `${modelName}-${dataset}`);
+  const { dir, lock } = claimFreshRunDir(base, command, note);
+  locks.push(lock);
+  if (dir !== base) note(`convlab: '${displayPath(base)}' holds an earlier run; this run goes to '${displayPath(dir)}' (--out DIR to choose the directory)`);
+  return { out: dir, clearOldRun: nothing };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Quotes a path for the resume hint only when a shell would split or expand it. */
 function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -225,7 +271,8 @@ export function registerTrain(program: Command, ctx: Context): void {
     .option('--no-flip-average', 'evaluate on the images as they are')
     .option('--seed <n>', 'random seed for initialisation, shuffling and dropout', nonNegativeInt('--seed'))
     .option('--data-dir <dir>', 'directory holding the dataset files (else $CONVLAB_DATA, the cache, /usr/share/datasets, or a download)')
-    .option('-o, --out <dir>', 'where to write the model, history and pictures (default runs/<model>-<dataset>)')
+    .option('-o, --out <dir>', 'where to write the model, history and pictures (default runs/<model>-<dataset>, or -2, -3, ... when that holds a run); refused when it holds a run')
+    .option('--overwrite', 'with --out: replace the run already in that directory')
     .option('--limit <n>', 'train on the first n training images only', positiveInt('--limit'))
     .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
     .option('--backend <name>', 'kernel backend: auto (wasm when it starts, else reference), wasm or reference (default $CONVLAB_BACKEND, else auto)')

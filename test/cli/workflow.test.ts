@@ -118,7 +118,7 @@ test('predict and evaluate refuse what does not fit', { skip }, async () => {
   await fsp.writeFile(bad, 'hello');
   let r = await run('predict', runDir, bad);
   assert.equal(r.code, 1);
-  assert.match(r.stderr.split('\n')[0], /^convlab: error: Cannot read image '.*not-an-image\.png': not a PNG, JPEG/);
+  assert.match(r.stderr.split('\n')[0], /^convlab: error: Cannot read image '.*not-an-image\.png': it is text, not a PNG, JPEG/);
   r = await run('predict', runDir, path.join(dir, 'missing.png'));
   assert.match(r.stderr.split('\n')[0], /Cannot read image '.*missing\.png': no such file/);
   r = await run('predict', runDir, path.join(dir, 'test0.png'), '--dataset', 'cifar10');
