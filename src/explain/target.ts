@@ -60,13 +60,29 @@ export function scoreOf(scores: Tensor, classIndex: number): Tensor {
   return sum(mul(scores, new Tensor(pick, scores.shape)));
 }
 
-/** The layer named (or given), else the model's last convolution. */
+/** The output shape of each layer (batch axis included), for Sequential and functional models. */
+function layerOutputShapes(model: LayersModel): Map<Layer, readonly (number | null)[]> {
+  const shapes = new Map<Layer, readonly (number | null)[]>();
+  const m = model as unknown as { outputShapes?: () => (number | null)[][]; graph?: () => readonly { layer: Layer; output: { shape: (number | null)[] } }[] };
+  if (typeof m.graph === 'function') for (const node of m.graph()) shapes.set(node.layer, node.output.shape);
+  else if (typeof m.outputShapes === 'function') m.outputShapes().forEach((shape, i) => shapes.set(model.layers[i], shape));
+  return shapes;
+}
+
+/**
+ * The layer named (or given), else the model's last convolution whose output is still a grid
+ * (more than 1x1: LeNet-5's C5 sees its whole input, and a map of one cell explains nothing).
+ */
 export function resolveLayer(model: LayersModel, layer: string | Layer | undefined, what: string): Layer {
   if (layer === undefined) {
+    const shapes = layerOutputShapes(model);
     for (let i = model.layers.length - 1; i >= 0; i--) {
-      if (/Conv/.test(model.layers[i].className)) return model.layers[i];
+      const l = model.layers[i];
+      const shape = shapes.get(l);
+      const grid = !shape || (shape.length === 4 && ((shape[1] ?? 2) > 1 || (shape[2] ?? 2) > 1));
+      if (/Conv/.test(l.className) && grid) return l;
     }
-    throw new Error(`${what}: model '${model.name}' has no convolution layer; pass { layer } naming a layer with [h, w, channels] output (its layers: ${model.layers.map((l) => l.name).join(', ')})`);
+    throw new Error(`${what}: model '${model.name}' has no convolution layer with a spatial output; pass { layer } naming a layer with [h, w, channels] output (its layers: ${model.layers.map((l) => l.name).join(', ')})`);
   }
   if (typeof layer === 'string') return model.getLayer(layer);
   if (!model.layers.includes(layer)) throw new Error(`${what}: layer '${layer.name}' is not a layer of model '${model.name}'`);
