@@ -6,6 +6,7 @@
 export { gradCam, type GradCamOptions } from './grad_cam.js';
 export { saliency, type SaliencyOptions } from './saliency.js';
 export { argmax2d, resizeBilinear } from './heatmap.js';
+export { jet, blend, overlayRGBA } from './overlay.js';
 import type { Layer } from '../layers/layer.js';
 import type { LayersModel } from '../models/layers_model.js';
 import { resolveLayer } from './target.js';

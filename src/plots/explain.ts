@@ -3,19 +3,10 @@
  * Keras's Grad-CAM example: blue = no weight, red = most weight), and the model's top classes
  * with their probabilities, the explained one marked.
  */
+import { blend, jet, type RGB } from '../explain/overlay.js';
 import { INK, MUTED, RIGHT, colormaps, css, drawPixels, drawSample, finish, text, whiteCanvas, type Context, type Picture } from './canvas.js';
 
-type RGB = [number, number, number];
-
-// matplotlib's 'jet' at eight anchor points.
-const JET: RGB[] = [[0, 0, 128], [0, 0, 255], [0, 128, 255], [0, 255, 255], [128, 255, 128], [255, 255, 0], [255, 128, 0], [255, 0, 0], [128, 0, 0]];
-
-export function jet(t: number): RGB {
-  const x = Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1) * (JET.length - 1);
-  const i = Math.min(Math.floor(x), JET.length - 2);
-  const f = x - i;
-  return [0, 1, 2].map((c) => JET[i][c] + (JET[i + 1][c] - JET[i][c]) * f) as RGB;
-}
+export { jet };
 
 export interface ExplanationInput {
   /** The image as the model saw it, NHWC [1, h, w, c]: uint8 0-255 or floats 0-1. */
@@ -66,14 +57,12 @@ export function plotExplanation(input: ExplanationInput): Picture {
   drawSample(ctx, image.data, image.shape, 0, x1, top, PANEL);
   text(ctx, `input ${h}x${w}x${image.shape[3]}`, x1 + side / 2, top + tall + 24, { size: 14, align: 'center' });
 
-  // Overlay: 55% image, 45% jet colour of the map, as Keras's example superimposes them.
+  // Overlay: the jet colour of the map over the image (src/explain/overlay.ts).
   let byteScale = 255;
   for (let i = 0; i < image.data.length; i++) if (image.data[i] > 1.0001) { byteScale = 1; break; }
   const hm = heatmap.data;
   drawPixels(ctx, h, w, (y, x) => {
-    const base = pixelRGB(image.data, image.shape, y, x, byteScale);
-    const heat = jet(hm[y * w + x]);
-    return [0.55 * base[0] + 0.45 * heat[0], 0.55 * base[1] + 0.45 * heat[1], 0.55 * base[2] + 0.45 * heat[2]];
+    return blend(pixelRGB(image.data, image.shape, y, x, byteScale), hm[y * w + x]);
   }, x2, top, side, tall);
   ctx.strokeStyle = '#bbbbbb';
   ctx.strokeRect(x2 + 0.5, top + 0.5, side - 1, tall - 1);
