@@ -206,6 +206,7 @@ C1 6@5x5 'same' → S2 pool 2 → C3 16@5x5 → S4 pool 2 → C5 120 → F6 84 �
 
 code("""
 const lenet = sequential({
+  name: 'lenet5',
   layers: [
     layers.conv2d({ filters: 6, kernelSize: 5, padding: 'same', activation: 'relu', inputShape: [28, 28, 1], name: 'c1' }),
     layers.maxPooling2d({ poolSize: 2, name: 's2' }),
@@ -251,6 +252,7 @@ const cifarTrain = QUICK ? datasets.subset(cifar.train, 1000) : cifar.train;
 const cifarX = datasets.toFloat(cifarTrain.images);
 const cifarTestX = datasets.toFloat(cifar.test.images);
 const cifarModel = sequential({
+  name: 'cifar_cnn',
   layers: [
     layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', inputShape: [32, 32, 3] }),
     layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu' }),
