@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerEvaluate } from './commands/evaluate.js';
+import { registerExplain } from './commands/explain.js';
 import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlot } from './commands/plot.js';
@@ -44,6 +45,7 @@ export function buildProgram(ctx: Context): Command {
   registerPredict(program, ctx);
   registerPlot(program, ctx);
   registerExport(program, ctx);
+  registerExplain(program, ctx);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError(`(run convlab ${sub.name()} --help for usage)`);
   return program;
 }

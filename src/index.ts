@@ -27,3 +27,4 @@ export * as io from './io/index.js';
 export { zoo, type ZooEntry, type ZooOptions, type TrainDefaults } from './zoo/index.js';
 export { saveTrainingState, loadTrainingState } from './io/index.js';
 export { ModelCheckpoint, type ModelCheckpointArgs } from './callbacks/index.js';
+export * as explain from './explain/index.js';

@@ -1,11 +1,13 @@
 /**
  * Section 5: the trained model on the test images (accuracy, confusion matrix, a grid of
- * predictions in blue/red as in the lab, the feature maps of each layer) and on your drawing.
+ * predictions in blue/red as in the lab, the feature maps of each layer) and on your drawing,
+ * and which pixels decide its answer for either (explain_panel.ts).
  */
 import { noGrad, tensor, type Sequential, type Tensor } from '../../src/index.js';
 import { imageAt, type LabDataset } from './dataset_format.js';
 import { h } from './dom.js';
 import type { DrawPad } from './draw_pad.js';
+import { ExplainPanel } from './explain_panel.js';
 import { imageCanvas, valueRange } from './matrix_canvas.js';
 import { buildFresh } from './model_builder.js';
 import type { TrainedResult } from './training_panel.js';
@@ -25,6 +27,7 @@ export class TestingPanel {
   private readonly bars = h('div', { class: 'bars', id: 'draw-bars' });
   private readonly preview = h('div', { id: 'draw-preview' });
   private readonly classNames: string[];
+  private readonly explainer: ExplainPanel;
   private readonly results = h('div', { hidden: true },
     h('div', { class: 'row' },
       h('div', { class: 'panel' }, h('h3', {}, 'Confusion matrix (rows: true class, columns: predicted)'), this.confusion),
@@ -37,6 +40,7 @@ export class TestingPanel {
 
   constructor(root: HTMLElement, private readonly data: LabDataset, private readonly pad: DrawPad) {
     this.classNames = data.manifest.classNames;
+    this.explainer = new ExplainPanel(this.classNames);
     root.append(
       h('h2', {}, '5 · Testing'),
       h('p', { class: 'lead' }, `The trained model on the ${data.test.count.toLocaleString('en-US')} test images it never saw: blue captions are right, red are wrong (predicted label, confidence, true label). Click an image to see what each layer makes of it.`),
@@ -51,6 +55,8 @@ export class TestingPanel {
         ),
         h('div', { class: 'panel sub', style: 'width: 440px' }, h('h3', {}, 'Prediction'), this.prediction, this.bars),
       ),
+      h('hr', { class: 'sep' }),
+      this.explainer.element,
     );
     pad.onChange((px) => this.predictDrawing(px));
     this.predictDrawing(null);
@@ -66,7 +72,14 @@ export class TestingPanel {
     this.renderConfusion();
     this.renderGrid();
     this.renderFeatureMaps();
+    this.explainer.setModel(model);
+    this.explainTestImage();
     this.predictDrawing(this.pad.pixels());
+  }
+
+  private explainTestImage(): void {
+    const label = this.classNames[this.data.test.labels[this.selected]];
+    this.explainer.explainImage(imageAt(this.data.test, this.selected, 28, 28), `test image #${this.selected} (${label})`);
   }
 
   private argmax(row: ArrayLike<number>): number {
@@ -116,7 +129,7 @@ export class TestingPanel {
       const fig = h('figure', { class: i === this.selected ? 'selected' : '', 'data-index': i, title: `test image #${i}` },
         imageCanvas(imageAt(this.data.test, i, 28, 28), 28, 28, 2),
         h('figcaption', { class: pred === truth ? 'ok' : 'wrong' }, `${this.classNames[pred]} ${Math.round(p[pred] * 100)}%`, h('br'), `(${this.classNames[truth]})`));
-      fig.addEventListener('click', () => { this.selected = i; this.renderGrid(); this.renderFeatureMaps(); });
+      fig.addEventListener('click', () => { this.selected = i; this.renderGrid(); this.renderFeatureMaps(); this.explainTestImage(); });
       return fig;
     }));
   }
@@ -181,5 +194,6 @@ export class TestingPanel {
     this.prediction.dataset.label = this.classNames[best];
     this.prediction.dataset.probs = Array.from(p, (v) => v.toFixed(6)).join(',');
     this.bars.replaceChildren(this.barList(p));
+    this.explainer.explainImage(pixels, 'your drawing');
   }
 }

@@ -12,6 +12,7 @@ export { plotPredictionGrid, argmaxRow, type PredictionGridInput } from './predi
 export { plotConfusionMatrix, confusionMatrix } from './confusion.js';
 export { plotKernels, firstConv } from './kernels.js';
 export { plotFeatureMaps, featureMaps, type LayerMaps } from './feature_maps.js';
+export { plotExplanation, jet, type ExplanationInput } from './explain.js';
 
 /** Writes to a temporary name beside the target, then renames, so a reader never sees half a file. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {

@@ -181,6 +181,28 @@ describe('browser lab (Chromium)', { timeout: 150_000 }, () => {
     await shot('train');
   });
 
+  test('the explain panel shows where the evidence lies for a clicked test image, any class, any method', async () => {
+    await page.locator('#explain-panel').scrollIntoViewIfNeeded();
+    const view = page.locator('#explain-view');
+    assert.equal(await view.getAttribute('data-method'), 'gradcam');
+    const layers = await page.locator('#explain-layer option').allTextContents();
+    assert.ok(layers.length >= 1 && layers.every((t) => /\((Conv2D|MaxPooling2D|AveragePooling2D)\)$/.test(t)), `layers offered: ${layers.join(', ')}`);
+    assert.equal(await view.getAttribute('data-layer'), await page.inputValue('#explain-layer'));
+    assert.match((await view.getAttribute('data-peak')) ?? '', /^\d+,\d+$/);
+    assert.equal(await page.locator('#explain-view canvas').count(), 2);
+    await page.locator('#test-grid figure').nth(3).click();
+    assert.match((await page.locator('#explain-view').textContent()) ?? '', /test image #3/);
+    await page.selectOption('#explain-class', '1');
+    assert.equal(await view.getAttribute('data-class-index'), '1');
+    assert.match((await page.textContent('#explain-caption')) ?? '', /Evidence for “Trouser”/);
+    await page.selectOption('#explain-method', 'smoothgrad');
+    assert.equal(await view.getAttribute('data-method'), 'smoothgrad');
+    assert.ok(await page.locator('#explain-layer').isDisabled());
+    await page.selectOption('#explain-method', 'gradcam');
+    await page.selectOption('#explain-class', 'predicted');
+    await shot('explain-panel');
+  });
+
   test('drawing on the canvas produces a prediction', async () => {
     await page.locator('#draw-canvas').scrollIntoViewIfNeeded();
     const box = (await page.locator('#draw-canvas').boundingBox())!;
@@ -198,6 +220,7 @@ describe('browser lab (Chromium)', { timeout: 150_000 }, () => {
     const probs = ((await page.getAttribute('#draw-prediction', 'data-probs')) ?? '').split(',').map(Number);
     assert.equal(probs.length, 10);
     assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    assert.match((await page.locator('#explain-view').textContent()) ?? '', /your drawing/, 'the explain panel follows the drawing');
     await shot('test');
     await page.screenshot({ path: path.join(shots, 'page.png'), fullPage: true });
     assert.deepEqual(errors, []);
