@@ -80,3 +80,26 @@ describe('explain: the maps find the patch that decides the class', () => {
     assert.ok(rate < 0.8, `untrained Grad-CAM on the patch in ${(100 * rate).toFixed(1)}%`);
   });
 });
+
+describe('explain: on the task as the issue states it (a patch among noise, no decoys), vanilla saliency too', () => {
+  const test = patchData(TEST_IMAGES, 4, 0.3, 0);
+  let model: Sequential;
+
+  before(async () => {
+    setSeed(1);
+    const train = patchData(1500, 3, 0.3, 0);
+    model = patchCnn();
+    model.compile({ optimizer: optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    await model.fit(train.x, train.y, { epochs: 6, batchSize: 32, verbose: 0 });
+    const [, accuracy] = model.evaluate(test.x, test.y, { verbose: 0 });
+    assert.ok(accuracy >= 0.99, `the model must learn the task first: test accuracy ${accuracy}`);
+  });
+
+  it('Grad-CAM and vanilla saliency: maximum on the patch in >= 95% of test images', () => {
+    const cam = hitRate(test, (x, label) => explain.gradCam(model, x, { classIndex: label }));
+    const vanilla = hitRate(test, (x, label) => explain.saliency(model, x, { classIndex: label }));
+    console.log(`no decoys: Grad-CAM ${(100 * cam).toFixed(1)}%, vanilla saliency ${(100 * vanilla).toFixed(1)}% of ${TEST_IMAGES}`);
+    assert.ok(cam >= 0.95, `Grad-CAM maximum on the patch in ${(100 * cam).toFixed(1)}% of test images`);
+    assert.ok(vanilla >= 0.95, `vanilla saliency maximum on the patch in ${(100 * vanilla).toFixed(1)}% of test images`);
+  });
+});

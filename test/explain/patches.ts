@@ -28,7 +28,7 @@ export interface PatchData {
   decoys: { row: number; col: number }[][];
 }
 
-export function patchData(n: number, seed: number, noise = 0.3): PatchData {
+export function patchData(n: number, seed: number, noise = 0.3, decoyCount = 3): PatchData {
   const rng = new Random(seed);
   const x = new Float32Array(n * SIZE * SIZE);
   const y = new Int32Array(n);
@@ -41,9 +41,9 @@ export function patchData(n: number, seed: number, noise = 0.3): PatchData {
     const row = rng.int(SIZE - 2);
     const col = rng.int(SIZE - 2);
     for (let k = 0; k < 9; k++) x[base + (row + Math.floor(k / 3)) * SIZE + col + (k % 3)] = SHAPES[label][k];
-    // Three lone bright pixels, at least two pixels of noise away from the patch and each other.
+    // Lone bright pixels (three by default), at least two pixels of noise away from the patch and each other.
     const decoy: { row: number; col: number }[] = [];
-    while (decoy.length < 3) {
+    while (decoy.length < decoyCount) {
       const p = { row: rng.int(SIZE), col: rng.int(SIZE) };
       const farFromPatch = p.row < row - 3 || p.row > row + 5 || p.col < col - 3 || p.col > col + 5;
       if (farFromPatch && decoy.every((q) => Math.abs(q.row - p.row) > 2 || Math.abs(q.col - p.col) > 2)) decoy.push(p);
