@@ -22,6 +22,8 @@ export { valueAndGrads, grads } from './autograd/backprop.js';
 export { noGrad } from './autograd/tape.js';
 export * as ops from './ops/index.js';
 export { datasets, type LoadedDataset, type LoadOptions, type Cifar10LoadOptions } from './datasets/index.js';
+export type { ImageDatasetOptions, ImageFolderDataset, ImageBatch, ImagePreprocessing, SkippedFile } from './datasets/index.js';
+export type { BatchDataset, DatasetBatch } from './models/batch_dataset.js';
 export { loadLayersModel, saveWeights, loadWeights, ModelFormatError } from './io/index.js';
 export * as io from './io/index.js';
 export { zoo, type ZooEntry, type ZooOptions, type TrainDefaults } from './zoo/index.js';

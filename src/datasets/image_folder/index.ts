@@ -140,7 +140,7 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
   return options.subset === 'training' ? make(train, shuffle) : make(val, shuffle);
 }
 
-export { ImageFolderDataset };
+export { ImageFolderDataset, indexDirectory };
 export type { ColorMode, ImageBatch, ImagePreprocessing, LabelMode } from './dataset.js';
 export type { SkippedFile } from './index_directory.js';
 export { ALLOWED_EXTENSIONS, skipSummary } from './index_directory.js';
