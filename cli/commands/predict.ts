@@ -6,6 +6,7 @@ import { CliError, type Context } from '../context.js';
 import { DATASET_NAMES, PIXEL_SCALE, classNamesOf, datasetName } from '../data.js';
 import { prepareImage, type InvertMode } from '../images.js';
 import { loadModel } from '../model_store.js';
+import { prepareFolderImage } from '../image_folder.js';
 import { formatShape, oneOf, positiveInt } from '../options.js';
 
 interface PredictOptions {
@@ -36,7 +37,8 @@ export async function predict(modelArg: string, files: string[], opts: PredictOp
   const top = Math.min(opts.top ?? 3, classNames.length);
   const results: Prediction[] = [];
   for (const file of files) {
-    const image = await prepareImage(file, shape, opts.invert ?? 'auto', metadata?.pixelScale ?? PIXEL_SCALE);
+    // A run trained on class folders: read each image as its training images were read.
+    const image = metadata?.imageFolder ? await prepareFolderImage(file, metadata.imageFolder) : await prepareImage(file, shape, opts.invert ?? 'auto', metadata?.pixelScale ?? PIXEL_SCALE);
     const p = model.predict(image.x).data;
     const k = classNames.length;
     const order = Array.from({ length: k }, (_, j) => j).sort((a, b) => p[b] - p[a]);

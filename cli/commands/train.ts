@@ -20,6 +20,9 @@ import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 
+import { trainFolder } from './train_folder.js';
+import { COLOR_MODES, parseImageSize } from '../image_folder.js';
+
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 const SCHEDULES = ['constant', 'one-cycle'] as const;
 
@@ -43,6 +46,12 @@ interface TrainOptions {
   resume?: string;
   quiet?: boolean;
   plots: boolean;
+  data?: string;
+  imageSize?: [number, number];
+  color?: (typeof COLOR_MODES)[number];
+  from?: string;
+  freezeBase?: boolean;
+  cacheDir?: string;
 }
 
 function makeOptimizer(name: (typeof OPTIMIZERS)[number], learningRate: number, weightDecay: number | undefined): Optimizer {
@@ -66,6 +75,9 @@ export function historyCsv(history: Record<string, number[]>): string {
 }
 
 export async function train(modelArg: string | undefined, opts: TrainOptions, ctx: Context): Promise<void> {
+  // Class folders (--data DIR): cli/commands/train_folder.ts.
+  if (opts.data) return trainFolder(modelArg, { ...opts, data: opts.data }, ctx, makeOptimizer);
+  if (opts.from || opts.freezeBase || opts.imageSize || opts.color || opts.cacheDir) throw new CliError('--from, --freeze-base, --image-size, --color and --cache-dir apply to class folders: add --data DIR');
   let resumed: { settings: RunSettings; epoch: number } | null = null;
   if (opts.resume) {
     resumed = await readRunSettings(opts.resume);
@@ -232,5 +244,11 @@ export function registerTrain(program: Command, ctx: Context): void {
     .option('--resume <dir>', 'continue the run in <dir> after its last completed epoch (its checkpoint/ holds the settings; --epochs N to train more)')
     .option('--no-plots', 'skip the pictures')
     .option('-q, --quiet', 'no progress bars or summaries, only the results')
+    .option('--data <dir>', 'train on your own images: one subfolder per class (as Keras\'s image_dataset_from_directory); see docs/image-folders.md')
+    .option('--image-size <HxW>', 'with --data: resize images to HEIGHTxWIDTH (default: the model\'s input size)', parseImageSize)
+    .option('--color <mode>', `with --data: ${COLOR_MODES.join(' | ')} (default rgb)`, oneOf('--color', COLOR_MODES))
+    .option('--from <run>', 'with --data: start from a saved model or run, its classifier replaced by one for the folder\'s classes')
+    .option('--freeze-base', 'with --from: train the new head only, the base frozen')
+    .option('--cache-dir <dir>', 'with --data: keep decoded, resized images here for later epochs and runs')
     .action(async (name: string | undefined, opts: TrainOptions) => train(name, opts, ctx));
 }

@@ -91,7 +91,12 @@ export class PixelCache {
     await rename(tmp, this.statePath);
   }
 
+  private closed = false;
+
+  /** Flushes and closes; the training and validation subsets share a cache, so twice is fine. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.flush();
     await this.handle.close();
   }
