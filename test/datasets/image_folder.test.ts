@@ -213,3 +213,26 @@ describe('training from a folder', () => {
     assert.deepEqual(Array.from(ys!.data.subarray(35 * 3)), [0, 0, 1]);
   });
 });
+
+test('a decode thread that dies fails its batch with the reason, and a new thread takes the next ones', async () => {
+  const { DecodePool } = await import('../../src/datasets/image_folder/pool.js');
+  const dir = join(root, 'pool');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'a.png'), await png(10, 10, 1));
+  const pool = new DecodePool(1);
+  const spec = { height: 4, width: 4, channels: 3 as const, interpolation: 'bilinear' as const, cropToAspectRatio: false };
+  try {
+    const first = await pool.decode([join(dir, 'a.png')], spec);
+    assert.deepEqual(Array.from(first.ok), [1]);
+    const workers = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers;
+    // Forty files: the thread is still decoding when it is stopped.
+    const dying = pool.decode(Array.from({ length: 40 }, () => join(dir, 'a.png')), spec);
+    await workers[0].worker.terminate();
+    await assert.rejects(dying, /a decode thread stopped: exited with code 1/);
+    const after = await pool.decode([join(dir, 'a.png'), join(dir, 'missing.png')], spec);
+    assert.deepEqual(Array.from(after.ok), [1, 0]);
+    assert.equal(after.failures[0].reason, 'unreadable');
+  } finally {
+    await pool.close();
+  }
+});

@@ -66,8 +66,7 @@ export class DecodePool {
     if (this.workers) return;
     // Under tsx (tests, examples) the sources are .ts and workers inherit tsx's loader.
     const url = new URL(import.meta.url.endsWith('.ts') ? './decode_worker.ts' : './decode_worker.js', import.meta.url);
-    this.workers = [];
-    for (let slot = 0; slot < this.threads; slot++) {
+    this.spawn = (slot: number) => {
       // tsx's loader does not reach worker threads by itself: a .ts worker registers it first.
       const worker = url.pathname.endsWith('.ts')
         ? new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true })
@@ -75,10 +74,16 @@ export class DecodePool {
       // Idle decode threads must not keep a finished program alive.
       worker.unref();
       worker.on('message', (result: BatchResult) => this.finish(slot, result));
-      worker.on('error', (e) => this.fail(slot, e));
-      this.workers.push({ worker, busy: false });
-    }
+      worker.on('error', (e) => this.fail(slot, worker, e));
+      worker.on('exit', (code) => this.fail(slot, worker, new Error(`exited with code ${code}`)));
+      return { worker, busy: false };
+    };
+    this.workers = [];
+    for (let slot = 0; slot < this.threads; slot++) this.workers.push(this.spawn(slot));
   }
+
+  private spawn: ((slot: number) => { worker: Worker; busy: boolean }) | null = null;
+  private deaths = 0;
 
   private dispatch(): void {
     for (let slot = 0; slot < (this.workers?.length ?? 0) && this.queue.length > 0; slot++) {
@@ -100,17 +105,29 @@ export class DecodePool {
     this.dispatch();
   }
 
-  private fail(slot: number, error: Error): void {
+  /**
+   * A decode thread died (an 'error', then its 'exit'): its batch fails with the reason, and a new
+   * thread takes its place, so later batches are not left waiting on a dead one. After several
+   * deaths the queued batches fail too.
+   */
+  private fail(slot: number, worker: Worker, error: Error): void {
+    if (this.closed || !this.workers || this.workers[slot].worker !== worker) return;
+    const message = `imageDatasetFromDirectory: a decode thread stopped: ${error.message}`;
     for (const [id, job] of this.pending) {
       if (job.slot !== slot) continue;
       this.pending.delete(id);
-      job.reject(new Error(`imageDatasetFromDirectory: a decode thread stopped: ${error.message}`));
+      job.reject(new Error(message));
     }
-    this.workers![slot].busy = false;
+    if (++this.deaths > 2 * this.threads + 2) {
+      for (const { reject } of this.queue.splice(0)) reject(new Error(`${message} (and ${this.deaths - 1} before it; giving up)`));
+      return;
+    }
+    this.workers[slot] = this.spawn!(slot);
     this.dispatch();
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const workers = this.workers ?? [];
     this.workers = null;
