@@ -1,7 +1,7 @@
 /**
  * Issue 18's "bounded memory", as a script run by hand:
  *
- *   node --import tsx bench/image_folder_memory.ts [--n 10000] [--size 128] [--train]
+ *   node --import tsx bench/image_folder_memory.ts [--n 10000] [--size 128] [--threads 1] [--train]
  *
  * Generates n JPEG images of size x size in 10 class folders, then reads one epoch of 64x64 RGB
  * batches (with --train: trains the lab CNN on them) three times: without a cache, filling a
@@ -20,6 +20,7 @@ function arg(name: string, fallback: string): string {
 const n = Number(arg('n', '10000'));
 const size = Number(arg('size', '128'));
 const train = process.argv.includes('--train');
+const threads = Number(arg('threads', '1'));
 const root = mkdtempSync(join(tmpdir(), 'convlab-memory-'));
 let t = Date.now();
 const base = Buffer.alloc(size * size * 3);
@@ -36,7 +37,7 @@ for (let i = 0; i < n; i++) {
 console.log(`wrote ${n} ${size}x${size} JPEGs in ${((Date.now() - t) / 1000).toFixed(1)} s; RSS now ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
 
 async function pass(label: string, cacheDir?: string): Promise<void> {
-  const ds = await datasets.imageDatasetFromDirectory(root, { imageSize: [64, 64], batchSize: 64, seed: 1, cacheDir, verbose: false });
+  const ds = await datasets.imageDatasetFromDirectory(root, { imageSize: [64, 64], batchSize: 64, seed: 1, cacheDir, verbose: false, threads });
   let peak = 0;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   t = Date.now();
@@ -54,7 +55,7 @@ async function pass(label: string, cacheDir?: string): Promise<void> {
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
   const s = (Date.now() - t) / 1000;
-  console.log(`${label}: ${images} images in ${s.toFixed(1)} s (${Math.round(images / s)} images/s), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`${label}, ${threads} decode thread(s): ${images} images in ${s.toFixed(1)} s (${Math.round(images / s)} images/s), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
   await ds.close();
 }
 
