@@ -2,14 +2,14 @@
  * Issue 18's "transfer works", as a script run by hand:
  *
  *   node --import tsx bench/transfer.ts [--data-dir /work/shared/datasets] [--base-epochs 2]
- *       [--n 500] [--epochs 20] [--seeds 1,2,3] [--model lab-cnn]
+ *       [--n 500] [--epochs 20] [--seeds 1,2,3] [--model lab-cnn] [--cut 1] [--finetune-epochs 0]
  *
  * Trains a model on Fashion-MNIST classes 0-4, replaces its head with one for classes 5-9 and
  * freezes its base (replaceHead), trains the head on n images of classes 5-9, and compares its
  * test accuracy on classes 5-9 with the same network trained from scratch on those n images,
  * for each seed.
  */
-import { datasets, replaceHead, setSeed, Tensor, zoo, ready } from '../src/index.js';
+import { Adam, datasets, replaceHead, setSeed, Tensor, zoo, ready } from '../src/index.js';
 
 const { gatherBatch } = datasets;
 
@@ -23,6 +23,8 @@ const n = Number(arg('n', '500'));
 const epochs = Number(arg('epochs', '20'));
 const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const modelName = arg('model', 'lab-cnn');
+const cut = Number(arg('cut', '1'));
+const finetuneEpochs = Number(arg('finetune-epochs', '0'));
 
 const fm = await datasets.fashionMnist.loadData({ dir: dataDir });
 await ready();
@@ -58,15 +60,23 @@ for (const seed of seeds) {
   const fewX = gatherBatch(fm.train.images, few);
   const fewY = new Tensor(Int32Array.from(few, (i) => labels[i] - 5), [n]);
 
-  const transfer = replaceHead(base, { numClasses: 5, cut: 1, freezeBase: true });
+  const transfer = replaceHead(base, { numClasses: 5, cut, freezeBase: true });
   transfer.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   await transfer.fit(fewX, fewY, { epochs, batchSize: 32, verbose: 0 });
   const transferAcc = accuracy(transfer);
+  let finetuned = '';
+  if (finetuneEpochs > 0) {
+    // Keras's guide: unfreeze, then fine-tune everything at a low learning rate.
+    transfer.trainable = true;
+    transfer.compile({ optimizer: new Adam({ learningRate: 1e-4 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    await transfer.fit(fewX, fewY, { epochs: finetuneEpochs, batchSize: 32, verbose: 0 });
+    finetuned = `, then unfrozen and fine-tuned ${finetuneEpochs} epochs at 1e-4 ${accuracy(transfer).toFixed(4)}`;
+  }
 
   setSeed(seed + 1000);
   const scratch = zoo.create(modelName, { numClasses: 5 });
   scratch.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   await scratch.fit(fewX, fewY, { epochs, batchSize: 32, verbose: 0 });
   const scratchAcc = accuracy(scratch);
-  console.log(`seed ${seed}: ${modelName}, base ${baseEpochs} epochs on ${low.y.shape[0]} images of classes 0-4; ${n} images of classes 5-9, ${epochs} epochs; test accuracy on ${highTest.y.shape[0]} images of 5-9: frozen base + new head ${transferAcc.toFixed(4)}, from scratch ${scratchAcc.toFixed(4)}`);
+  console.log(`seed ${seed}: ${modelName}, base ${baseEpochs} epochs on ${low.y.shape[0]} images of classes 0-4; ${n} images of classes 5-9, ${epochs} epochs; test accuracy on ${highTest.y.shape[0]} images of 5-9: frozen base (cut ${cut}) + new head ${transferAcc.toFixed(4)}${finetuned}, from scratch ${scratchAcc.toFixed(4)}`);
 }
