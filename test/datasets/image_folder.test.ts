@@ -236,3 +236,17 @@ test('a decode thread that dies fails its batch with the reason, and a new threa
     await pool.close();
   }
 });
+
+test('labels: null reads the folder itself, recursively, without classes (as Keras); predict(ds) follows the file order', async () => {
+  const dir = join(root, 'unlabelled');
+  await writeColorClasses(dir, ['a', 'b'], 3, 6);
+  writeFileSync(join(dir, 'top.png'), await png(6, 6, 2));
+  const ds = await datasets.imageDatasetFromDirectory(dir, { ...quiet, labels: null, imageSize: [6, 6], shuffle: false, threads: 0 });
+  assert.deepEqual(ds.classNames, []);
+  assert.deepEqual(ds.filePaths.map((p) => p.slice(dir.length + 1)), ['top.png', 'a/img_0.png', 'a/img_1.jpg', 'a/img_2.png', 'b/img_0.png', 'b/img_1.jpg', 'b/img_2.png']);
+  const { ys } = await ds.toTensors();
+  assert.equal(ys, null);
+  const model = sequential({ layers: [layers.flatten({ inputShape: [6, 6, 3] }), layers.dense({ units: 2, activation: 'softmax' })] });
+  assert.deepEqual((await model.predict(ds)).shape, [7, 2]);
+  await assert.rejects(datasets.imageDatasetFromDirectory(dir, { ...quiet, labels: null, classNames: ['a'] }), /classNames needs labels/);
+});

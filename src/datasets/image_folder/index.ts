@@ -89,8 +89,10 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
   const log = options.verbose === false ? () => undefined : (options.log ?? ((line: string) => console.log(line)));
   const spec = { height, width, channels: COLOR_CHANNELS[colorMode], interpolation: options.interpolation ?? 'bilinear', cropToAspectRatio: options.cropToAspectRatio ?? false };
 
-  const index = await indexDirectory(directory, options.classNames);
-  if (index.classNames.length === 0) {
+  // As Keras: without labels (labels or labelMode null) the folder itself is read, without classes.
+  if (!labeled && options.classNames !== undefined) fail('classNames needs labels; with labels or labelMode null the folder is read without classes');
+  const index = await indexDirectory(directory, options.classNames, labeled);
+  if (labeled && index.classNames.length === 0) {
     fail(`'${directory}' has no class folders${index.paths.length ? '' : ''}; expected one subfolder per class, e.g. ${directory}/cats/*.jpg and ${directory}/dogs/*.jpg`);
   }
   if (labeled && index.classNames.length === 1) fail(`'${directory}' has one class folder ('${index.classNames[0]}'); a classifier needs two or more, one subfolder per class`);
@@ -98,12 +100,13 @@ export async function imageDatasetFromDirectory(directory: string, options: Imag
 
   const screened = await screenFiles(index.paths);
   const perClass = new Array(index.classNames.length).fill(0);
-  index.labels.forEach((label, i) => (screened[i] === null ? perClass[label]++ : undefined));
+  index.labels.forEach((label, i) => (screened[i] === null && labeled ? perClass[label]++ : undefined));
   const empty = index.classNames.filter((_, c) => perClass[c] === 0);
+  if (screened.every((s) => s !== null)) fail(`no readable images in '${directory}' (Keras reads .bmp .gif .jpeg .jpg .png); found ${index.paths.length} with those extensions and ${index.ignored.length} other files`);
   if (empty.length > 0) fail(`class folder${empty.length > 1 ? 's' : ''} ${empty.map((c) => `'${c}'`).join(', ')} in '${directory}' ha${empty.length > 1 ? 've' : 's'} no readable images (Keras reads ${['.bmp', '.gif', '.jpeg', '.jpg', '.png'].join(' ')}); add images or remove the folder`);
 
   const usable = screened.filter((s) => s === null).length;
-  log(`Found ${index.paths.length} files belonging to ${index.classNames.length} classes.`);
+  log(!labeled ? `Found ${index.paths.length} files.` : `Found ${index.paths.length} files belonging to ${index.classNames.length} classes.`);
   const allSkipped = [...index.ignored, ...screened.filter((s): s is SkippedFile => s !== null)];
   if (allSkipped.length > 0) log(`${skipSummary(allSkipped)} (${usable} images usable)`);
 

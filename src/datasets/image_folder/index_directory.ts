@@ -75,8 +75,24 @@ async function walk(root: string): Promise<{ dir: string; files: string[] }[]> {
   return out.sort((a, b) => compareCodePoints(a.dir, b.dir));
 }
 
-export async function indexDirectory(directory: string, classNames?: string[]): Promise<DirectoryIndex> {
-  if (!(await isDirectory(directory))) throw new Error(`imageDatasetFromDirectory: '${directory}' is not a folder; expected a folder holding one subfolder per class`);
+/**
+ * Keras's file list. With `inferred` false (labels: null) the folder itself is walked, as Keras
+ * does, and there are no classes.
+ */
+export async function indexDirectory(directory: string, classNames?: string[], inferred = true): Promise<DirectoryIndex> {
+  if (!(await isDirectory(directory))) throw new Error(`imageDatasetFromDirectory: '${directory}' is not a folder; expected a folder holding ${inferred ? 'one subfolder per class' : 'images'}`);
+  if (!inferred) {
+    const paths: string[] = [];
+    const ignored: SkippedFile[] = [];
+    for (const { dir, files } of await walk(directory)) {
+      for (const name of files) {
+        const path = join(dir, name);
+        if (hasAllowedExtension(name)) paths.push(path);
+        else ignored.push({ path, reason: 'extension', message: `extension not in Keras's list (${ALLOWED_EXTENSIONS.join(' ')})` });
+      }
+    }
+    return { classNames: [], paths, labels: paths.map(() => 0), ignored };
+  }
   const subdirs: string[] = [];
   for (const name of (await readdir(directory)).sort(compareCodePoints)) {
     if (!name.startsWith('.') && (await isDirectory(join(directory, name)))) subdirs.push(name);
