@@ -19,9 +19,8 @@ import { checkpointCallback, checkpointDir, mergeHistory, readRunSettings, resto
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
-
-import { trainFolder } from './train_folder.js';
 import { COLOR_MODES, parseImageSize } from '../image_folder.js';
+import { trainFolder } from './train_folder.js';
 
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 const SCHEDULES = ['constant', 'one-cycle'] as const;

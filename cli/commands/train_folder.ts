@@ -26,6 +26,11 @@ import type { Optimizer } from '../../src/optimizers/index.js';
 
 export interface FolderTrainOptions {
   data: string;
+  dataset?: string;
+  limit?: number;
+  testLimit?: number;
+  labelSmoothing?: number;
+  flipAverage?: boolean;
   imageSize?: [number, number];
   color?: ColorMode;
   from?: string;
@@ -50,6 +55,8 @@ type MakeOptimizer = (name: 'adam' | 'adamw' | 'sgd' | 'rmsprop', learningRate: 
 
 export async function trainFolder(modelArg: string | undefined, opts: FolderTrainOptions, ctx: Context, makeOptimizer: MakeOptimizer): Promise<void> {
   if (opts.resume) throw new CliError('--resume is not available for --data runs yet; train again with more --epochs');
+  const builtIn = (['dataset', 'limit', 'testLimit', 'labelSmoothing', 'flipAverage'] as const).filter((k) => opts[k] !== undefined);
+  if (builtIn.length > 0) throw new CliError(`--data trains on class folders; ${builtIn.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} appl${builtIn.length > 1 ? 'y' : 'ies'} to the built-in datasets only`);
   if (opts.freezeBase && !opts.from) throw new CliError('--freeze-base needs --from RUN_OR_MODEL: the base of which model to freeze');
   const quiet = Boolean(opts.quiet);
   let base: Sequential | null = null;
