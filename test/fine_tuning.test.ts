@@ -82,6 +82,9 @@ test('replaceHead keeps the trained base (shared, frozen) and adds a softmax for
   const before = bits(model.layers.slice(0, 5).flatMap((l) => l.getWeights()));
   await model.fit(x, binary, { epochs: 1, batchSize: 8, verbose: 0 });
   assert.deepEqual(bits(model.layers.slice(0, 5).flatMap((l) => l.getWeights())), before);
+  // A base saved frozen is trained again when asked: freezeBase false unfreezes it.
+  const again = replaceHead(model, { numClasses: 3, cut: 1, freezeBase: false });
+  assert.ok(again.layers.slice(0, 5).every((l) => l.trainable));
   assert.throws(() => replaceHead(trained, { numClasses: 1 }), /numClasses must be an integer of at least 2/);
   assert.throws(() => replaceHead(trained, { numClasses: 3, cut: 6 }), /cut must be an integer from 1 to 5/);
 });

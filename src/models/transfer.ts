@@ -20,7 +20,7 @@ export interface ReplaceHeadArgs {
   numClasses: number;
   /** Layers cut from the end of the model (default 1: its classifier). */
   cut?: number;
-  /** Freeze the base (default true). */
+  /** Freeze the base (default true); false makes every base layer trainable, even one saved frozen. */
   freezeBase?: boolean;
   /** Dropout rate before the new head (default 0: none). */
   dropout?: number;
@@ -37,7 +37,8 @@ export function replaceHead(model: LayersModel, args: ReplaceHeadArgs): Sequenti
   if (!(Number.isInteger(args.numClasses) && args.numClasses >= 2)) throw new Error(`replaceHead: numClasses must be an integer of at least 2, received ${args.numClasses}`);
   if (!(Number.isInteger(cut) && cut >= 1 && cut < model.layers.length)) throw new Error(`replaceHead: cut must be an integer from 1 to ${model.layers.length - 1} (model '${model.name}' has ${model.layers.length} layers), received ${cut}`);
   const base: Layer[] = model.layers.slice(0, model.layers.length - cut);
-  if (args.freezeBase ?? true) for (const layer of base) layer.trainable = false;
+  const freeze = args.freezeBase ?? true;
+  for (const layer of base) layer.trainable = !freeze;
   const head: Layer[] = [];
   const baseOut = model.outputShapes()[base.length - 1];
   if (baseOut.length === 4) head.push(layers.globalAveragePooling2d());
