@@ -72,7 +72,10 @@ export const cifar10: Cifar10Loader = {
 export function imageDatasetFromDirectory(directory: string, options: ImageDatasetOptions & { subset: 'both' }): Promise<[ImageFolderDataset, ImageFolderDataset]>;
 export function imageDatasetFromDirectory(directory: string, options?: ImageDatasetOptions): Promise<ImageFolderDataset>;
 export async function imageDatasetFromDirectory(directory: string, options: ImageDatasetOptions = {}): Promise<ImageFolderDataset | [ImageFolderDataset, ImageFolderDataset]> {
-  const folder = await import('./image_folder/index.js');
+  // A specifier bundlers cannot follow: the lab's bundle must not try to pack sharp and
+  // @napi-rs/canvas (native Node modules) that this Node-only loader uses.
+  const specifier = './image_folder/index.js';
+  const folder = (await import(/* @vite-ignore */ specifier)) as typeof import('./image_folder/index.js');
   return folder.imageDatasetFromDirectory(directory, options);
 }
 
