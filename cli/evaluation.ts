@@ -84,9 +84,9 @@ export function heldOutEvaluation(model: Sequential, data: Data, validationSplit
   return { loss: ev.loss, accuracy: ev.accuracy, samples: n - at, flipAverage: Boolean(options.flipAverage) };
 }
 
-export function printEvaluation(ev: Evaluation, classNames: string[], ctx: Context): void {
+export function printEvaluation(ev: Evaluation, classNames: string[], ctx: Context, what: 'test' | 'validation' = 'test'): void {
   const flip = ev.withoutFlipAverage ? `, averaged with mirrored images; without: ${ev.withoutFlipAverage.accuracy.toFixed(4)}` : '';
-  ctx.out(`Test loss: ${ev.loss.toFixed(4)} - test accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images${flip})`);
+  ctx.out(`${what === 'test' ? 'Test' : 'Validation'} loss: ${ev.loss.toFixed(4)} - ${what} accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images${flip})`);
   const w = Math.max(12, ...classNames.map((c) => c.length)) + 2;
   ctx.out('');
   ctx.out(`${'class'.padEnd(w)}accuracy  images`);

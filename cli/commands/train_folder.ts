@@ -118,7 +118,7 @@ export async function trainFolder(modelArg: string | undefined, opts: FolderTrai
     const evaluated = val ? await evaluateFolderDataset(model, val, classNames) : null;
     if (evaluated) {
       if (!quiet) ctx.out(`Evaluating on the ${evaluated.ev.samples} validation images`);
-      printEvaluation(evaluated.ev, classNames, ctx);
+      printEvaluation(evaluated.ev, classNames, ctx, 'validation');
     }
     const record: ImageFolderRecord = {
       dir: dataDir,
