@@ -19,7 +19,7 @@ export interface Evaluation {
 }
 
 /** Refuses a model whose input or output does not fit the dataset, naming both shapes. */
-export function checkModelFits(model: Sequential, data: Pick<Data, 'name' | 'imageShape' | 'classNames'>, what: string): void {
+export function checkModelFits(model: Sequential, data: { name: string; imageShape: number[]; classNames: string[] }, what: string): void {
   const input = model.inputShape;
   const expected = [null, ...data.imageShape];
   if (input.length !== expected.length || input.some((d, i) => i > 0 && d !== null && d !== expected[i])) {
@@ -56,7 +56,7 @@ export function evaluateSplit(model: Sequential, split: Split, classNames: strin
 }
 
 /** Cross-entropy and accuracy of class probabilities against sparse labels. */
-function lossAndAccuracy(probabilities: ArrayLike<number>, labels: ArrayLike<number>, k: number): { loss: number; accuracy: number } {
+export function lossAndAccuracy(probabilities: ArrayLike<number>, labels: ArrayLike<number>, k: number): { loss: number; accuracy: number } {
   let loss = 0;
   let right = 0;
   for (let i = 0; i < labels.length; i++) {
@@ -84,9 +84,9 @@ export function heldOutEvaluation(model: Sequential, data: Data, validationSplit
   return { loss: ev.loss, accuracy: ev.accuracy, samples: n - at, flipAverage: Boolean(options.flipAverage) };
 }
 
-export function printEvaluation(ev: Evaluation, classNames: string[], ctx: Context): void {
+export function printEvaluation(ev: Evaluation, classNames: string[], ctx: Context, what: 'test' | 'validation' = 'test'): void {
   const flip = ev.withoutFlipAverage ? `, averaged with mirrored images; without: ${ev.withoutFlipAverage.accuracy.toFixed(4)}` : '';
-  ctx.out(`Test loss: ${ev.loss.toFixed(4)} - test accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images${flip})`);
+  ctx.out(`${what === 'test' ? 'Test' : 'Validation'} loss: ${ev.loss.toFixed(4)} - ${what} accuracy: ${ev.accuracy.toFixed(4)} (${ev.samples} images${flip})`);
   const w = Math.max(12, ...classNames.map((c) => c.length)) + 2;
   ctx.out('');
   ctx.out(`${'class'.padEnd(w)}accuracy  images`);

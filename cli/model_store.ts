@@ -10,6 +10,7 @@ import type { Sequential } from '../src/models/sequential.js';
 import { writeFileAtomic } from '../src/plots/index.js';
 import { CliError } from './context.js';
 import { DATASET_NAMES, PIXEL_SCALE, type DatasetName } from './data.js';
+import type { ImageFolderRecord } from './image_folder.js';
 
 export const METADATA_FILE = 'convlab.json';
 
@@ -18,7 +19,9 @@ export interface RunMetadata {
   version: 1;
   /** Zoo name the model was built from. */
   model: string;
-  dataset: DatasetName;
+  /** A built-in dataset, or 'folder' for class folders (then imageFolder says how images were read). */
+  dataset: DatasetName | 'folder';
+  imageFolder?: ImageFolderRecord;
   classNames: string[];
   /** [h, w, c] */
   inputShape: number[];
@@ -68,7 +71,8 @@ export async function readMetadata(dir: string): Promise<RunMetadata | null> {
     throw new CliError(`${file} is not valid JSON (${(e as Error).message}); delete it or pass --dataset`);
   }
   const m = parsed as Partial<RunMetadata>;
-  if (m?.format !== 'convlab-run' || !DATASET_NAMES.includes(m.dataset as DatasetName) || !Array.isArray(m.classNames) || typeof m.pixelScale !== 'number') {
+  const folderRun = m?.dataset === 'folder' && typeof m.imageFolder?.preprocessing === 'object';
+  if (m?.format !== 'convlab-run' || (!DATASET_NAMES.includes(m.dataset as DatasetName) && !folderRun) || !Array.isArray(m.classNames) || typeof m.pixelScale !== 'number') {
     throw new CliError(`${file} is not a convlab run description (expected format 'convlab-run' with dataset, classNames and pixelScale)`);
   }
   return m as RunMetadata;

@@ -10,6 +10,7 @@ import { loadModel } from '../model_store.js';
 import { positiveInt } from '../options.js';
 import { withRunLock } from '../run_dir.js';
 import { writeEvaluationPictures } from '../pictures.js';
+import { evaluateFolder } from './evaluate_folder.js';
 
 interface EvaluateOptions {
   dataset?: string;
@@ -20,11 +21,17 @@ interface EvaluateOptions {
   plots: boolean;
   quiet?: boolean;
   backend?: string;
+  data?: string;
 }
 
 export async function evaluate(modelArg: string, opts: EvaluateOptions, ctx: Context): Promise<void> {
+  if (opts.data) {
+    if (opts.dataset) throw new CliError('give --data DIR (class folders) or --dataset NAME, not both');
+    return evaluateFolder(modelArg, { ...opts, data: opts.data }, ctx);
+  }
   const { model, dir, metadata } = await loadModel(modelArg);
   await chooseBackend(opts.backend);
+  if (!opts.dataset && metadata?.dataset === 'folder') throw new CliError(`'${modelArg}' was trained on class folders (${metadata.imageFolder?.dir}); pass --data DIR with folders named ${metadata.classNames.join(', ')}`);
   const name = opts.dataset ?? metadata?.dataset;
   if (!name) throw new CliError(`'${modelArg}' does not say which dataset it was trained on (no convlab.json); pass --dataset ${DATASET_NAMES.join('|')}`);
   const dataset = datasetName(name);
@@ -51,6 +58,7 @@ export function registerEvaluate(program: Command, ctx: Context): void {
     .description('evaluate a saved model on a test set: loss, accuracy, per-class accuracy, confusion matrix (+ pictures)')
     .argument('<model>', 'saved model directory (written by convlab train --out)')
     .option('-d, --dataset <name>', `${DATASET_NAMES.join(' | ')} (default: the one it was trained on)`)
+    .option('--data <dir>', 'evaluate on class folders instead (one subfolder per class, named as the model\'s classes)')
     .option('--data-dir <dir>', 'directory holding the dataset files')
     .option('--test-limit <n>', 'evaluate on the first n test images only', positiveInt('--test-limit'))
     .option('-b, --batch-size <n>', 'samples per batch', positiveInt('--batch-size'))

@@ -78,6 +78,7 @@ async function plotLocked(target: string, opts: PlotOptions, ctx: Context): Prom
     let data = null;
     if (needData) {
       if (!name) throw new CliError(`'${target}' does not say which dataset it was trained on (no convlab.json); pass --dataset ${DATASET_NAMES.join('|')}`);
+      if (name === 'folder') throw new CliError(`'${target}' was trained on class folders: draw its predictions and confusion matrix with convlab evaluate ${target} --data DIR, its kernels with --only kernels, its feature maps with --image FILE`);
       data = await loadDataset(datasetName(name), ctx, { dataDir: opts.dataDir, testOnly: true, testLimit: opts.testLimit ?? 1000, quiet: opts.quiet });
       checkModelFits(model, data, `The saved model in '${target}'`);
     }

@@ -14,6 +14,7 @@ import { DATASET_NAMES, PIXEL_SCALE, classNamesOf, datasetName } from '../data.j
 import { expandImageArgs } from '../image_paths.js';
 import { UnreadableImageError, prepareImage, type InvertMode, type PreparedImage } from '../images.js';
 import { loadModel } from '../model_store.js';
+import { prepareFolderImage } from '../image_folder.js';
 import { formatShape, oneOf, positiveInt } from '../options.js';
 
 interface PredictOptions {
@@ -65,7 +66,7 @@ export async function predict(modelArg: string, args: string[], opts: PredictOpt
     results.push(failure);
     ctx.err(`convlab: error: ${failure.error}`);
   };
-  let batch: { label: string; file: string; image: PreparedImage }[] = [];
+  let batch: { label: string; file: string; image: Pick<PreparedImage, 'x' | 'inverted'> }[] = [];
   const flush = () => {
     if (batch.length === 0) return;
     const [h, w, c] = shape;
@@ -96,7 +97,9 @@ export async function predict(modelArg: string, args: string[], opts: PredictOpt
     }
     const { file, label } = entry;
     try {
-      batch.push({ file, label, image: await prepareImage(file, shape, opts.invert ?? 'auto', metadata?.pixelScale ?? PIXEL_SCALE) });
+      // A run trained on class folders: read each image as its training images were read.
+      const image = metadata?.imageFolder ? await prepareFolderImage(file, metadata.imageFolder) : await prepareImage(file, shape, opts.invert ?? 'auto', metadata?.pixelScale ?? PIXEL_SCALE);
+      batch.push({ file, label, image });
     } catch (e) {
       if (!(e instanceof UnreadableImageError)) throw e;
       flush();

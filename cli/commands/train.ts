@@ -21,6 +21,8 @@ import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
 import { RunLock, checkExplicitOut, claimFreshRunDir, displayPath } from '../run_dir.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
+import { COLOR_MODES, parseImageSize } from '../image_folder.js';
+import { trainFolder } from './train_folder.js';
 
 const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 const SCHEDULES = ['constant', 'one-cycle'] as const;
@@ -46,6 +48,12 @@ interface TrainOptions {
   overwrite?: boolean;
   quiet?: boolean;
   plots: boolean;
+  data?: string;
+  imageSize?: [number, number];
+  color?: (typeof COLOR_MODES)[number];
+  from?: string;
+  freezeBase?: boolean;
+  cacheDir?: string;
 }
 
 function makeOptimizer(name: (typeof OPTIMIZERS)[number], learningRate: number, weightDecay: number | undefined): Optimizer {
@@ -72,6 +80,13 @@ export async function train(modelArg: string | undefined, opts: TrainOptions, ct
   if (opts.resume && opts.overwrite) throw new CliError(`--overwrite replaces a run and --resume continues one; pass one of them`);
   const locks: RunLock[] = [];
   try {
+    if (opts.data) {
+      // Class folders (--data DIR): cli/commands/train_folder.ts, in a run directory claimed as below.
+      const note = (line: string) => ctx.err(line);
+      await trainFolder(modelArg, { ...opts, data: opts.data }, ctx, makeOptimizer, (modelName, dataName) => claimOut(modelName, dataName, opts, false, locks, note));
+      return;
+    }
+    if (opts.from || opts.freezeBase || opts.imageSize || opts.color || opts.cacheDir) throw new CliError('--from, --freeze-base, --image-size, --color and --cache-dir apply to class folders: add --data DIR');
     await trainLocked(modelArg, opts, ctx, locks);
   } finally {
     for (const lock of locks.reverse()) lock.release();
@@ -279,5 +294,11 @@ export function registerTrain(program: Command, ctx: Context): void {
     .option('--resume <dir>', 'continue the run in <dir> after its last completed epoch (its checkpoint/ holds the settings; --epochs N to train more)')
     .option('--no-plots', 'skip the pictures')
     .option('-q, --quiet', 'no progress bars or summaries, only the results')
+    .option('--data <dir>', 'train on your own images: one subfolder per class (as Keras\'s image_dataset_from_directory); see docs/image-folders.md')
+    .option('--image-size <HxW>', 'with --data: resize images to HEIGHTxWIDTH (default: the model\'s input size)', parseImageSize)
+    .option('--color <mode>', `with --data: ${COLOR_MODES.join(' | ')} (default rgb)`, oneOf('--color', COLOR_MODES))
+    .option('--from <run>', 'with --data: start from a saved model or run, its classifier replaced by one for the folder\'s classes')
+    .option('--freeze-base', 'with --from: train the new head only, the base frozen')
+    .option('--cache-dir <dir>', 'with --data: keep decoded, resized images here for later epochs and runs')
     .action(async (name: string | undefined, opts: TrainOptions) => train(name, opts, ctx));
 }

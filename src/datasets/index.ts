@@ -13,6 +13,9 @@ import { cifar10FromFiles, idxFromFiles } from './assemble.js';
 import { batches, gatherBatch, gatherLabels, normalizeBatch, subset, toFloat } from './preprocess.js';
 import { CIFAR10, FASHION_MNIST, MNIST, type Cifar10Spec, type IdxDatasetSpec } from './specs.js';
 import type { Cifar10LoadOptions, LoadedDataset, LoadOptions } from './types.js';
+import type { ImageDatasetOptions, ImageFolderDataset } from './image_folder/index.js';
+
+export type { ImageDatasetOptions, ImageFolderDataset, ImageBatch, ImagePreprocessing, SkippedFile, ColorMode, LabelMode, Interpolation } from './image_folder/index.js';
 
 export interface IdxDatasetLoader {
   readonly name: string;
@@ -62,6 +65,20 @@ export const cifar10: Cifar10Loader = {
   },
 };
 
+/**
+ * Keras's `image_dataset_from_directory`: class folders in, batches out (Node only; see
+ * docs/image-folders.md). Loaded on first use, so this module stays importable in browsers.
+ */
+export function imageDatasetFromDirectory(directory: string, options: ImageDatasetOptions & { subset: 'both' }): Promise<[ImageFolderDataset, ImageFolderDataset]>;
+export function imageDatasetFromDirectory(directory: string, options?: ImageDatasetOptions): Promise<ImageFolderDataset>;
+export async function imageDatasetFromDirectory(directory: string, options: ImageDatasetOptions = {}): Promise<ImageFolderDataset | [ImageFolderDataset, ImageFolderDataset]> {
+  // A specifier bundlers cannot follow: the lab's bundle must not try to pack sharp and
+  // @napi-rs/canvas (native Node modules) that this Node-only loader uses.
+  const specifier = './image_folder/index.js';
+  const folder = (await import(/* @vite-ignore */ specifier)) as typeof import('./image_folder/index.js');
+  return folder.imageDatasetFromDirectory(directory, options);
+}
+
 /** The datasets namespace, as `keras.datasets`, plus the preprocessing helpers. */
 export const datasets = {
   fashionMnist,
@@ -73,6 +90,7 @@ export const datasets = {
   gatherLabels,
   batches,
   subset,
+  imageDatasetFromDirectory,
 } as const;
 
 export { batches, gatherBatch, gatherLabels, normalizeBatch, subset, toFloat };

@@ -72,7 +72,9 @@ export class BatchNormalization extends Layer {
   call(x: Tensor, training: boolean): Tensor {
     const gamma = this.gamma?.value ?? null;
     const beta = this.beta?.value ?? null;
-    if (!training) return batchNormInference(x, this.movingMean!.value, this.movingVariance!.value, gamma, beta, this.epsilon);
+    // As Keras 3: a frozen BatchNormalization (trainable = false) runs in inference mode, so
+    // fine-tuning a frozen base neither uses batch statistics nor moves its averages.
+    if (!training || !this.trainable) return batchNormInference(x, this.movingMean!.value, this.movingVariance!.value, gamma, beta, this.epsilon);
     const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon);
     // As Keras 2 and 3 (and TF.js): the moving variance follows the biased batch variance.
     updateMovingAverage(this.movingMean!.value, mean, this.momentum);

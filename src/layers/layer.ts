@@ -153,7 +153,9 @@ export abstract class Layer {
   protected addWeight(name: string, shape: number[], initializer: Initializer, trainable = true): LayerVariable {
     // A layer may build inside a training step; its weights outlive the step, so never the arena.
     const value = onHeap(() => initializer.init(shape, this.dtype));
-    const variable = new LayerVariable(`${this.name}/${name}`, value, trainable && this.trainable);
+    // The weight's own flag (a moving mean is never trained); the layer's `trainable`, which may
+    // change between fit calls, is applied by trainableWeights.
+    const variable = new LayerVariable(`${this.name}/${name}`, value, trainable);
     this.weights.push(variable);
     return variable;
   }

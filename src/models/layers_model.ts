@@ -14,6 +14,7 @@ import { checkInputs } from './input_checks.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { gatherElements } from '../ops/gather.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
+import { evaluateDataset, fitDataset, isBatchDataset, predictDataset, type BatchDataset } from './batch_dataset.js';
 
 export interface CompileArgs {
   optimizer: string | Optimizer;
@@ -122,16 +123,27 @@ export abstract class LayersModel {
     return this.compiled?.optimizer ?? null;
   }
 
-  async fit(x: Tensor, y: Tensor, args: FitArgs = {}): Promise<History> {
-    return fitModel(this, x, y, args);
+  /** fit(x, y, args) on tensors, or fit(dataset, args) on a dataset such as imageDatasetFromDirectory's. */
+  async fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History>;
+  async fit(dataset: BatchDataset, args?: FitArgs): Promise<History>;
+  async fit(x: Tensor | BatchDataset, y?: Tensor | FitArgs, args: FitArgs = {}): Promise<History> {
+    if (isBatchDataset(x)) return fitDataset(this, x, (y as FitArgs | undefined) ?? {});
+    return fitModel(this, x, y as Tensor, args);
   }
 
-  evaluate(x: Tensor, y: Tensor, args: EvaluateArgs = {}): number[] {
-    return evaluateModel(this, x, y, args);
+  /** [loss, ...metrics]; for a dataset, a Promise of them. */
+  evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): number[];
+  evaluate(dataset: BatchDataset, args?: EvaluateArgs): Promise<number[]>;
+  evaluate(x: Tensor | BatchDataset, y?: Tensor | EvaluateArgs, args: EvaluateArgs = {}): number[] | Promise<number[]> {
+    if (isBatchDataset(x)) return evaluateDataset(this, x, (y as EvaluateArgs | undefined) ?? {});
+    return evaluateModel(this, x, y as Tensor, args);
   }
 
-  /** Class probabilities (or whatever the last layer outputs), computed in batches; silent by default, as TF.js. */
-  predict(x: Tensor, args: PredictArgs = {}): Tensor {
+  /** Class probabilities (or whatever the last layer outputs), computed in batches; silent by default, as TF.js. For a dataset, a Promise, rows in the dataset's order. */
+  predict(x: Tensor, args?: PredictArgs): Tensor;
+  predict(dataset: BatchDataset, args?: PredictArgs): Promise<Tensor>;
+  predict(x: Tensor | BatchDataset, args: PredictArgs = {}): Tensor | Promise<Tensor> {
+    if (isBatchDataset(x)) return predictDataset(this, x);
     checkTensor(x, 'x', 'predict');
     checkInputs([[x, 'x']], 'predict', args.checkFinite);
     this.checkInput(x);
@@ -191,6 +203,23 @@ export abstract class LayersModel {
 
   get trainableWeights() {
     return this.layers.flatMap((l) => l.trainableWeights);
+  }
+
+  get nonTrainableWeights() {
+    return this.layers.flatMap((l) => l.nonTrainableWeights);
+  }
+
+  /** False when every layer is frozen. */
+  get trainable(): boolean {
+    return this.layers.some((l) => l.trainable);
+  }
+
+  /**
+   * As Keras's `model.trainable = false`: freezes (or unfreezes) every layer, e.g. a base model
+   * before a new head is trained on it. Takes effect at the next fit; no recompile needed.
+   */
+  set trainable(value: boolean) {
+    for (const layer of this.layers) layer.trainable = value;
   }
 
   getWeights(): Tensor[] {

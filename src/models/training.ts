@@ -17,13 +17,15 @@ import { batchOf, checkSameLength, inputFloatDType, targetBatchOf } from './data
 import { checkInputs } from './input_checks.js';
 import { moveWeightsToArena } from './resident.js';
 import type { Compiled, LayersModel } from './layers_model.js';
+import { evaluateDatasetInto, isBatchDataset, type BatchDataset } from './batch_dataset.js';
 
 export interface FitArgs {
   epochs?: number;
   batchSize?: number;
   verbose?: 0 | 1 | 2;
   validationSplit?: number;
-  validationData?: [Tensor, Tensor];
+  /** [x, y] tensors, or a dataset such as imageDatasetFromDirectory's (evaluated each epoch). */
+  validationData?: [Tensor, Tensor] | BatchDataset;
   shuffle?: boolean;
   callbacks?: (Callback | CallbackHooks)[] | Callback | CallbackHooks;
   initialEpoch?: number;
@@ -47,7 +49,7 @@ interface StepResult {
   loss: number;
 }
 
-function requireCompiled(model: LayersModel, what: string): Compiled {
+export function requireCompiled(model: LayersModel, what: string): Compiled {
   if (!model.compiled) throw new Error(`${what}: model '${model.name}' must be compiled first: model.compile({ optimizer, loss, metrics })`);
   return model.compiled;
 }
@@ -58,7 +60,7 @@ function outputUnits(model: LayersModel): number {
 }
 
 /** Checks labels against the loss once, before any work, so mistakes fail fast with context. */
-function checkLabels(model: LayersModel, compiled: Compiled, y: Tensor, what: string): void {
+export function checkLabels(model: LayersModel, compiled: Compiled, y: Tensor, what: string): void {
   const units = outputUnits(model);
   if (compiled.lossName === 'sparseCategoricalCrossentropy') {
     if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))) {
@@ -75,17 +77,17 @@ function checkLabels(model: LayersModel, compiled: Compiled, y: Tensor, what: st
   }
 }
 
-interface Evaluator {
+export interface Evaluator {
   metrics: Metric[];
   lossMean: MeanMetric;
 }
 
-function makeEvaluator(model: LayersModel, compiled: Compiled, prefix = ''): Evaluator {
+export function makeEvaluator(model: LayersModel, compiled: Compiled, prefix = ''): Evaluator {
   const context = { lossName: compiled.lossName ?? '', outputUnits: outputUnits(model) };
   return { lossMean: new MeanMetric(`${prefix}loss`), metrics: compiled.metricIds.map((id) => resolveMetric(id, context)) };
 }
 
-function fusedLoss(model: LayersModel, compiled: Compiled): ((yTrue: Tensor, logits: Tensor) => Tensor) | null {
+export function fusedLoss(model: LayersModel, compiled: Compiled): ((yTrue: Tensor, logits: Tensor) => Tensor) | null {
   if (!model.endsInSoftmax()) return null;
   const smoothing = compiled.labelSmoothing;
   if (smoothing > 0) {
@@ -101,7 +103,7 @@ function fusedLoss(model: LayersModel, compiled: Compiled): ((yTrue: Tensor, log
  * backend's arena (src/kernels/arena.ts): only numbers leave it; weights, optimizer slots and
  * metric totals are updated in place on the heap.
  */
-function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor, ev: Evaluator): StepResult {
+export function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor, ev: Evaluator): StepResult {
   const fused = fusedLoss(model, compiled);
   const variables = model.trainableWeights;
   let predictions: Tensor | null = null;
@@ -123,10 +125,19 @@ function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: Tensor,
   return { loss };
 }
 
-function logsOf(ev: Evaluator, prefix = ''): Logs {
+export function logsOf(ev: Evaluator, prefix = ''): Logs {
   const logs: Logs = { [`${prefix}loss`]: ev.lossMean.result() };
   for (const m of ev.metrics) logs[`${prefix}${m.name}`] = m.result();
   return logs;
+}
+
+/** Adds one batch's loss and metrics to `ev`, in inference mode; call inside runStep and noGrad. */
+export function evaluateBatch(model: LayersModel, compiled: Compiled, xb: Tensor, yb: Tensor, ev: Evaluator, fused = fusedLoss(model, compiled)): void {
+  const out = model.call(xb, false, fused !== null);
+  const loss = mean(fused ? fused(yb, out) : compiled.lossFn(yb, out)).data[0];
+  ev.lossMean.add(loss, xb.shape[0]);
+  const probs = fused ? softmax(out) : out;
+  for (const m of ev.metrics) m.update(yb, probs);
 }
 
 /** Loss and metrics over a dataset in inference mode. */
@@ -140,15 +151,7 @@ function runEvaluation(model: LayersModel, compiled: Compiled, x: Tensor, y: Ten
       const start = step * batchSize;
       const end = Math.min(start + batchSize, n);
       // One arena step per batch; the loss and metric totals it leaves behind are numbers.
-      runStep(() => {
-        const xb = batchOf(x, null, start, end, floatDType);
-        const yb = targetBatchOf(y, null, start, end);
-        const out = model.call(xb, false, fused !== null);
-        const loss = mean(fused ? fused(yb, out) : compiled.lossFn(yb, out)).data[0];
-        ev.lossMean.add(loss, end - start);
-        const probs = fused ? softmax(out) : out;
-        for (const m of ev.metrics) m.update(yb, probs);
-      });
+      runStep(() => evaluateBatch(model, compiled, batchOf(x, null, start, end, floatDType), targetBatchOf(y, null, start, end), ev, fused));
       bar?.update(step + 1, logsOf(ev), step + 1 === steps);
     }
   });
@@ -169,6 +172,7 @@ export function evaluateModel(model: LayersModel, x: Tensor, y: Tensor, args: Ev
 }
 
 function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: Tensor; val: [Tensor, Tensor] | null } {
+  if (isBatchDataset(args.validationData)) return { x, y, val: null };
   if (args.validationData) {
     const [vx, vy] = args.validationData;
     checkSameLength(vx, vy, 'fit (validationData)');
@@ -188,7 +192,7 @@ function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: T
   };
 }
 
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
@@ -223,7 +227,8 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
   const progbar = verbose > 0 ? [new ProgbarLogger(verbose, args.progressSink ?? defaultSink())] : [];
   const list = new CallbackList([...progbar, ...user.map(toCallback), history]);
   list.setModel(model);
-  const metricNames = ['loss', ...compiled.metricIds, ...(val ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
+  const valDataset = isBatchDataset(args.validationData) ? args.validationData : null;
+  const metricNames = ['loss', ...compiled.metricIds, ...(val || valDataset ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
   list.setParams({ epochs, initialEpoch, steps, samples: n, batchSize, verbose, metrics: metricNames });
 
   const yieldEvery = args.yieldEvery ?? 'auto';
@@ -259,6 +264,7 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
         runEvaluation(model, compiled, val[0], val[1], batchSize, valEv, null);
         Object.assign(logs, logsOf(valEv, 'val_'));
       }
+      if (valDataset) Object.assign(logs, await evaluateDatasetInto(model, compiled, valDataset, 'val_'));
       await list.epochEnd(epoch, logs);
       if (yieldEvery === 'epoch') await yieldToEventLoop();
     }

@@ -5,6 +5,7 @@
  *   const other = zoo.create('cifar-cnn', { numClasses: 10 });
  *   zoo.names                                    // ['lab-mlp', 'lab-conv', ...]
  */
+import { layers } from '../layers/index.js';
 import type { Sequential } from '../models/sequential.js';
 import { cifarCnn, cifarCnnBn } from './cifar.js';
 import { labCnn, labConv, labConvPool, labMlp } from './lab.js';
@@ -20,15 +21,15 @@ const ADAM: Omit<TrainDefaults, 'epochs' | 'batchSize'> = { optimizer: 'adam', l
 const entries: ZooEntry[] = [
   {
     name: 'lab-mlp', description: 'Flatten(800x600) + Dense(100): the lab\'s MLP parameter count (48,000,100)',
-    source: LAB, inputShape: [800, 600], adaptable: false, trainable: false, create: labMlp,
+    source: LAB, inputShape: [800, 600], adaptable: true, trainable: false, create: labMlp,
   },
   {
     name: 'lab-conv', description: 'Conv2D(100, 3x3) on 800x600x3: the lab\'s CNN parameter count (2,800)',
-    source: LAB, inputShape: [800, 600, 3], adaptable: false, trainable: false, create: labConv,
+    source: LAB, inputShape: [800, 600, 3], adaptable: true, trainable: false, create: labConv,
   },
   {
     name: 'lab-conv-pool', description: 'lab-conv + MaxPooling2D(2, 2): (None, 798, 598, 100) → (None, 399, 299, 100)',
-    source: LAB, inputShape: [800, 600, 3], adaptable: false, trainable: false, create: labConvPool,
+    source: LAB, inputShape: [800, 600, 3], adaptable: true, trainable: false, create: labConvPool,
   },
   {
     name: 'lab-cnn', description: 'the lab\'s Fashion-MNIST CNN: Conv2D(5) → MaxPool → Dense(120) → Dense(10), 118,980 params',
@@ -84,13 +85,29 @@ export function zooEntry(name: string): ZooEntry {
   return entry;
 }
 
-/** A fresh model from the zoo by name, e.g. create('lenet5', { inputShape: [32, 32, 3] }). */
+function checkOptions(name: string, options: ZooOptions): void {
+  const { inputShape, numClasses } = options;
+  if (inputShape !== undefined && !(Array.isArray(inputShape) && inputShape.length >= 1 && inputShape.every((d) => Number.isInteger(d) && d > 0))) {
+    throw new Error(`zoo.create('${name}'): inputShape must be positive integers such as [64, 64, 3], received ${JSON.stringify(inputShape)}`);
+  }
+  if (numClasses !== undefined && !(Number.isInteger(numClasses) && numClasses >= 2)) {
+    throw new Error(`zoo.create('${name}'): numClasses must be an integer of at least 2, received ${JSON.stringify(numClasses)}`);
+  }
+}
+
+/**
+ * A fresh model from the zoo by name, e.g. create('lenet5', { inputShape: [32, 32, 3], numClasses: 4 }).
+ * Every model takes both options. The lab's parameter examples (no classifier of their own) get
+ * a classifier head for `numClasses`: global average pooling over images, then Dense softmax.
+ */
 export function create(name: string, options: ZooOptions = {}): Sequential {
   const entry = zooEntry(name);
-  if (!entry.adaptable && (options.inputShape || options.numClasses)) {
-    throw new Error(`Model '${name}' is a fixed example for input ${entry.inputShape.join('x')}; it cannot be built for another input shape or class count`);
-  }
-  return entry.create(options);
+  checkOptions(name, options);
+  if (entry.trainable || options.numClasses === undefined) return entry.create(options);
+  const model = entry.create({ ...options, numClasses: undefined });
+  if (model.outputShape.length === 4) model.add(layers.globalAveragePooling2d());
+  model.add(layers.dense({ units: options.numClasses, activation: 'softmax' }));
+  return model;
 }
 
 export const zoo = {

@@ -40,8 +40,8 @@ export interface ZooEntry {
   /** The input shape the model is defined for. */
   inputShape: number[];
   /**
-   * Whether the model can be built for another input shape and class count (the classifiers);
-   * the lab's parameter examples are fixed.
+   * Whether the model can be built for another input shape and class count: every model can
+   * (the lab's parameter examples get a softmax head for numClasses).
    */
   adaptable: boolean;
   /** Whether the model ends in a softmax classifier that `train` can fit. */

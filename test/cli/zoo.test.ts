@@ -53,7 +53,8 @@ test('classifiers adapt to another input shape and class count; each call return
 
 test('unknown names and impossible options are refused with the valid choices', () => {
   assert.throws(() => zoo.create('lenet6'), /Unknown model 'lenet6'; the zoo has: lab-mlp, .*lenet5/);
-  assert.throws(() => zoo.create('lab-conv', { inputShape: [28, 28, 1] }), /fixed example for input 800x600x3/);
+  assert.throws(() => zoo.create('lab-conv', { inputShape: [28, -1, 1] }), /inputShape must be positive integers/);
+  assert.throws(() => zoo.create('lenet5', { numClasses: 1 }), /numClasses must be an integer of at least 2/);
   for (const e of zoo.entries) assert.ok(e.source.length > 10 && e.description.length > 10, e.name);
 });
 

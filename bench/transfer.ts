@@ -1,0 +1,82 @@
+/**
+ * Issue 18's "transfer works", as a script run by hand:
+ *
+ *   node --import tsx bench/transfer.ts [--data-dir /work/shared/datasets] [--base-epochs 2]
+ *       [--n 500] [--epochs 20] [--seeds 1,2,3] [--model lab-cnn] [--cut 1] [--finetune-epochs 0]
+ *
+ * Trains a model on Fashion-MNIST classes 0-4, replaces its head with one for classes 5-9 and
+ * freezes its base (replaceHead), trains the head on n images of classes 5-9, and compares its
+ * test accuracy on classes 5-9 with the same network trained from scratch on those n images,
+ * for each seed.
+ */
+import { Adam, datasets, replaceHead, setSeed, Tensor, zoo, ready } from '../src/index.js';
+
+const { gatherBatch } = datasets;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const dataDir = arg('data-dir', '/work/shared/datasets');
+const baseEpochs = Number(arg('base-epochs', '2'));
+const n = Number(arg('n', '500'));
+const epochs = Number(arg('epochs', '20'));
+const seeds = arg('seeds', '1,2,3').split(',').map(Number);
+const modelName = arg('model', 'lab-cnn');
+const cut = Number(arg('cut', '1'));
+const finetuneEpochs = Number(arg('finetune-epochs', '0'));
+
+const fm = await datasets.fashionMnist.loadData({ dir: dataDir });
+await ready();
+function pick(split: { images: Tensor; labels: Tensor }, keep: (label: number) => boolean, limit = Infinity, shift = 0) {
+  const idx: number[] = [];
+  const labels = split.labels.data as Uint8Array;
+  for (let i = 0; i < labels.length && idx.length < limit; i++) if (keep(labels[i])) idx.push(i);
+  return { x: gatherBatch(split.images, idx), y: new Tensor(Int32Array.from(idx, (i) => labels[i] - shift), [idx.length]) };
+}
+const low = pick(fm.train, (l) => l < 5);
+const highTest = pick(fm.test, (l) => l >= 5, Infinity, 5);
+const accuracy = (model: ReturnType<typeof zoo.create>) => {
+  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return model.evaluate(highTest.x, highTest.y, { verbose: 0, batchSize: 256 })[1];
+};
+
+for (const seed of seeds) {
+  setSeed(seed);
+  const base = zoo.create(modelName, { numClasses: 5 });
+  base.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  await base.fit(low.x, low.y, { epochs: baseEpochs, batchSize: 64, verbose: 0 });
+  // n images of classes 5-9, a different sample per seed.
+  const labels = fm.train.labels.data as Uint8Array;
+  const candidates: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i] >= 5) candidates.push(i);
+  let s = seed;
+  for (let i = candidates.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const j = s % (i + 1);
+    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+  }
+  const few = candidates.slice(0, n);
+  const fewX = gatherBatch(fm.train.images, few);
+  const fewY = new Tensor(Int32Array.from(few, (i) => labels[i] - 5), [n]);
+
+  const transfer = replaceHead(base, { numClasses: 5, cut, freezeBase: true });
+  transfer.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  await transfer.fit(fewX, fewY, { epochs, batchSize: 32, verbose: 0 });
+  const transferAcc = accuracy(transfer);
+  let finetuned = '';
+  if (finetuneEpochs > 0) {
+    // Keras's guide: unfreeze, then fine-tune everything at a low learning rate.
+    transfer.trainable = true;
+    transfer.compile({ optimizer: new Adam({ learningRate: 1e-4 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    await transfer.fit(fewX, fewY, { epochs: finetuneEpochs, batchSize: 32, verbose: 0 });
+    finetuned = `, then unfrozen and fine-tuned ${finetuneEpochs} epochs at 1e-4 ${accuracy(transfer).toFixed(4)}`;
+  }
+
+  setSeed(seed + 1000);
+  const scratch = zoo.create(modelName, { numClasses: 5 });
+  scratch.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  await scratch.fit(fewX, fewY, { epochs, batchSize: 32, verbose: 0 });
+  const scratchAcc = accuracy(scratch);
+  console.log(`seed ${seed}: ${modelName}, base ${baseEpochs} epochs on ${low.y.shape[0]} images of classes 0-4; ${n} images of classes 5-9, ${epochs} epochs; test accuracy on ${highTest.y.shape[0]} images of 5-9: frozen base (cut ${cut}) + new head ${transferAcc.toFixed(4)}${finetuned}, from scratch ${scratchAcc.toFixed(4)}`);
+}
