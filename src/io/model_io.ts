@@ -2,7 +2,9 @@ import type { LayersModel } from '../models/layers_model.js';
 import type { Sequential } from '../models/sequential.js';
 import type { LayerVariable } from '../layers/layer.js';
 import { AllocationBudget } from './layer_configs.js';
-import { type LoadLimits, ModelFormatError, checkNoForbiddenKeys, resolveLimits } from './limits.js';
+import { type LoadLimits, ModelFormatError, checkNoForbiddenKeys, isPlainObject, resolveLimits } from './limits.js';
+import { compileArgsFrom } from './keras/compile.js';
+import { setLoadNotes } from './keras/handler.js';
 import { resolveHandler } from './router.js';
 import { GENERATED_BY, modelToTopology, topologyToModel } from './topology.js';
 import { artifactsInfo, concatWeightData, LAYERS_MODEL_FORMAT, type IOHandler, type ModelArtifacts, type SaveResult } from './types.js';
@@ -83,7 +85,27 @@ export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions
   if (byName.size > 0) {
     throw new ModelFormatError(`${what}: the weights manifest has ${byName.size} weight(s) that no layer uses: ${[...byName.keys()].slice(0, 8).join(', ')}`);
   }
+  compileFromArtifacts(model, artifacts);
   return model;
+}
+
+/**
+ * As TF.js (and Keras): a model saved with its training configuration comes back compiled, so
+ * fit() continues; what convlab cannot compile is kept as a load note (io.loadNotes(model)).
+ */
+function compileFromArtifacts(model: LayersModel, artifacts: ModelArtifacts): void {
+  const notes = [...((artifacts as { notes?: string[] }).notes ?? [])];
+  if (isPlainObject(artifacts.trainingConfig)) {
+    const args = compileArgsFrom(artifacts.trainingConfig, notes);
+    if (args) {
+      try {
+        model.compile(args);
+      } catch (e) {
+        notes.push(`the training configuration could not be compiled: ${(e as Error).message}`);
+      }
+    }
+  }
+  setLoadNotes(model, notes);
 }
 
 /**
