@@ -6,7 +6,7 @@ import type { LayersModel } from '../../models/layers_model.js';
 import { readFileLimited } from '../atomic_file.js';
 import { type LoadLimits, ModelFormatError, resolveLimits } from '../limits.js';
 import { nodeFs } from '../platform.js';
-import type { IOHandler, ModelArtifacts } from '../types.js';
+import type { IOHandler, ModelArtifacts, SaveResult } from '../types.js';
 import { kerasBytesToArtifacts, sniffKerasFile } from './read.js';
 
 const notesByModel = new WeakMap<LayersModel, string[]>();
@@ -71,4 +71,28 @@ export async function loadKerasFile(path: string, limits: LoadLimits): Promise<(
     if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError(`The model at '${path}': ${(e as Error).message}`);
   }
+}
+
+/** 'keras' or 'h5' when a save target names a Keras file by its extension ('model.keras', 'file://x.h5'). */
+export function kerasSaveFormat(target: string): 'keras' | 'h5' | null {
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(target) && !target.startsWith('file://')) return null;
+  const lower = target.toLowerCase();
+  if (lower.endsWith('.keras')) return 'keras';
+  if (lower.endsWith('.h5') || lower.endsWith('.hdf5')) return 'h5';
+  return null;
+}
+
+/** A model as the bytes of a Keras file: 'keras' (Keras 3 zip) or 'h5' (Keras 2 HDF5). */
+export async function toKerasBytes(model: LayersModel, format: 'keras' | 'h5'): Promise<Uint8Array> {
+  const { modelToKerasZip, modelToKerasH5 } = await import('./write.js');
+  return format === 'keras' ? modelToKerasZip(model) : modelToKerasH5(model);
+}
+
+/** Writes a model as a Keras file, to a temporary name first and then renamed. */
+export async function saveKerasFile(model: LayersModel, target: string, format: 'keras' | 'h5'): Promise<SaveResult> {
+  const { writeFileAtomic } = await import('../atomic_file.js');
+  const path = target.startsWith('file://') ? target.slice('file://'.length) : target;
+  const bytes = await toKerasBytes(model, format);
+  await writeFileAtomic(path, bytes);
+  return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: bytes.byteLength } };
 }

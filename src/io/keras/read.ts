@@ -12,7 +12,9 @@ import { AllocationBudget } from '../layer_configs.js';
 import { type LoadLimits, ModelFormatError, describe, isPlainObject, parseJsonSafely } from '../limits.js';
 import { topologyToModel } from '../topology.js';
 import type { ModelArtifacts, WeightSpec } from '../types.js';
-import { normalizeTrainingConfig } from './compile.js';
+import type { OptimizerState } from '../../optimizers/index.js';
+import { compileArgsFrom, normalizeTrainingConfig } from './compile.js';
+import { readOptimizerState } from './optimizer_state.js';
 import { kerasConfigToTopology, type KerasLayerRef } from './config.js';
 import { Hdf5Reader, isHdf5 } from './hdf5.js';
 import { readKeras2Weights, readKeras3Weights, weightLayout, type TargetLayer, type WeightValues } from './weights_read.js';
@@ -30,6 +32,8 @@ export function sniffKerasFile(bytes: Uint8Array): KerasFileKind | null {
 /** Loaded artifacts plus what the loader ignored or could not keep. */
 export interface KerasArtifacts extends ModelArtifacts {
   notes: string[];
+  /** The optimizer's slots and iteration count, when the file keeps them. */
+  optimizerState?: OptimizerState;
 }
 
 function zipLimits(limits: LoadLimits) {
@@ -79,11 +83,20 @@ function toArtifacts(model: LayersModel, values: WeightValues, topology: Record<
 }
 
 /** Builds the model once (zeros, within a budget the weight bytes bound) to learn its weights' names and shapes. */
-function buildAndRead(topology: Record<string, unknown>, refs: KerasLayerRef[], h5Bytes: number, what: string, limits: LoadLimits, read: (layers: TargetLayer[]) => WeightValues): ModelArtifacts {
+function buildAndRead(topology: Record<string, unknown>, refs: KerasLayerRef[], h5Bytes: number, what: string, limits: LoadLimits, read: (layers: TargetLayer[]) => WeightValues): { model: LayersModel; artifacts: ModelArtifacts } {
   const budget = new AllocationBudget(Math.ceil(h5Bytes / 4), what);
   const model = topologyToModel(topology, { limits, budget, what });
   const values = read(targetLayers(model, refs));
-  return toArtifacts(model, values, topology, what);
+  return { model, artifacts: toArtifacts(model, values, topology, what) };
+}
+
+/** The optimizer state a Keras 3 file keeps, read for the optimizer its compile config names. */
+function optimizerState(model: LayersModel, training: Record<string, unknown> | undefined, reader: Hdf5Reader, notes: string[]): OptimizerState | null {
+  if (!training) return null;
+  const args = compileArgsFrom(training, []);
+  if (!args) return null;
+  model.compile(args);
+  return readOptimizerState(model, reader, notes);
 }
 
 async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Promise<KerasArtifacts> {
@@ -100,9 +113,10 @@ async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Pro
   const converted = kerasConfigToTopology(parsed, what, notes);
   const reader = await Hdf5Reader.open(weights, `${what} (model.weights.h5)`);
   try {
-    const artifacts = buildAndRead(converted.topology, converted.layers, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
+    const { model, artifacts } = buildAndRead(converted.topology, converted.layers, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
     const training = isPlainObject(parsed) ? normalizeTrainingConfig(parsed.compile_config) : undefined;
-    return { ...artifacts, ...(training ? { trainingConfig: training } : {}), notes };
+    const state = optimizerState(model, training, reader, notes);
+    return { ...artifacts, ...(training ? { trainingConfig: training } : {}), ...(state ? { optimizerState: state } : {}), notes };
   } finally {
     reader.close();
   }
@@ -124,7 +138,7 @@ async function fromHdf5(bytes: Uint8Array, what: string, limits: LoadLimits): Pr
     const converted = kerasConfigToTopology(parsed, what, notes);
     const layout = weightLayout(reader, 'model_weights');
     if (!layout) throw new ModelFormatError(`${what} has a model_config but no model_weights group with layer_names`);
-    const artifacts = buildAndRead(converted.topology, converted.layers, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));
+    const { artifacts } = buildAndRead(converted.topology, converted.layers, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));
     const rawTraining = reader.attr(root, 'training_config');
     let training: Record<string, unknown> | undefined;
     if (typeof rawTraining === 'string') training = normalizeTrainingConfig(parseConfigText(rawTraining, `${what} (training_config)`, limits));
