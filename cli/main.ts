@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerConvert } from './commands/convert.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
@@ -44,6 +45,7 @@ export function buildProgram(ctx: Context): Command {
   registerPredict(program, ctx);
   registerPlot(program, ctx);
   registerExport(program, ctx);
+  registerConvert(program, ctx);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError(`(run convlab ${sub.name()} --help for usage)`);
   return program;
 }

@@ -6,6 +6,7 @@ import { CliError, type Context } from '../context.js';
 import { DATASET_NAMES, PIXEL_SCALE, classNamesOf, datasetName } from '../data.js';
 import { prepareImage, type InvertMode } from '../images.js';
 import { loadModel } from '../model_store.js';
+import { parseScale } from '../notebook_data.js';
 import { formatShape, oneOf, positiveInt } from '../options.js';
 
 interface PredictOptions {
@@ -13,6 +14,7 @@ interface PredictOptions {
   top?: number;
   invert?: InvertMode;
   json?: boolean;
+  scale?: string;
 }
 
 export interface Prediction {
@@ -36,7 +38,7 @@ export async function predict(modelArg: string, files: string[], opts: PredictOp
   const top = Math.min(opts.top ?? 3, classNames.length);
   const results: Prediction[] = [];
   for (const file of files) {
-    const image = await prepareImage(file, shape, opts.invert ?? 'auto', metadata?.pixelScale ?? PIXEL_SCALE);
+    const image = await prepareImage(file, shape, opts.invert ?? 'auto', opts.scale !== undefined ? parseScale(opts.scale) : (metadata?.pixelScale ?? PIXEL_SCALE));
     const p = model.predict(image.x).data;
     const k = classNames.length;
     const order = Array.from({ length: k }, (_, j) => j).sort((a, b) => p[b] - p[a]);
@@ -66,11 +68,12 @@ export function registerPredict(program: Command, ctx: Context): void {
   program
     .command('predict')
     .description('predict the class of image files with a saved model: class, confidence and top-3')
-    .argument('<model>', 'saved model directory (written by convlab train --out)')
+    .argument('<model>', 'saved model directory (written by convlab train --out), or a Python Keras .keras / .h5 file')
     .argument('<images...>', 'PNG or JPEG files; resized to the model input (stretched), grey for 1-channel models, pixels / 255')
     .option('-d, --dataset <name>', `class names of ${DATASET_NAMES.join(' | ')} (default: those saved with the model)`)
     .option('--top <k>', 'how many classes to list', positiveInt('--top'))
     .option('--invert <mode>', 'for 1-channel models: auto (invert when the border is light, as Fashion-MNIST has a black background) | yes | no', oneOf('--invert', ['auto', 'yes', 'no'] as const), 'auto')
+    .option('--scale <factor>', 'multiply pixels by this: 1/255 (default) or 1 for models trained on raw 0-255 pixels')
     .option('--json', 'print the results as JSON')
     .action(async (model: string, images: string[], opts: PredictOptions) => {
       await predict(model, images, opts, ctx);
