@@ -1,0 +1,162 @@
+/**
+ * convlab → Keras file → convlab is bit-identical (weights, config, optimizer state) for every
+ * zoo model and for functional models, in both Keras generations; and a .keras file read by
+ * convlab and saved in the TF.js format predicts the same in @tensorflow/tfjs.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { input, io, layers, loadLayersModel, model as functionalModel, modelFromJSON, ready, setSeed, zoo } from '../../src/index.js';
+import type { LayersModel } from '../../src/models/layers_model.js';
+import { keras3Config } from '../../src/io/keras/write.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { fashionMnistSample, maxAbsDiff } from './helpers/data.js';
+import { perturbWeights, predictData, testModels } from './helpers/models.js';
+import { tfjs, tfjsHandlerFromDir } from './helpers/tfjs.js';
+
+const root = mkdtempSync(join(tmpdir(), 'convlab-keras-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function assertSameWeights(a: LayersModel, b: LayersModel, what: string): void {
+  assert.deepEqual(b.weights.map((w) => w.name), a.weights.map((w) => w.name), `${what}: weight names`);
+  a.weights.forEach((w, i) => {
+    const x = w.value.data;
+    const y = b.weights[i].value.data;
+    assert.equal(y.constructor, x.constructor, `${what}: ${w.name} dtype`);
+    assert.ok(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), `${what}: ${w.name} differs`);
+  });
+}
+
+/** A ResNet-style functional model: two convolution branches joined by Add, batch norm, pooling. */
+function residualModel(): LayersModel {
+  const x = input({ shape: [28, 28, 1], name: 'image' });
+  const stem = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(x) as never;
+  const branch = layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(stem) as never;
+  const normed = layers.batchNormalization().apply(branch) as never;
+  const sum = layers.add().apply([stem, normed]) as never;
+  const act = layers.activation({ activation: 'relu' }).apply(sum) as never;
+  const pooled = layers.globalAveragePooling2d().apply(act) as never;
+  const out = layers.dense({ units: 10, activation: 'softmax' }).apply(pooled) as never;
+  return functionalModel({ inputs: x, outputs: out, name: 'residual' });
+}
+
+describe('convlab → .keras / .h5 → convlab', () => {
+  for (const name of zoo.names) {
+    for (const ext of ['keras', 'h5'] as const) {
+      it(`zoo '${name}' round-trips through .${ext} bit-identically`, async () => {
+        setSeed(3);
+        const m = zoo.create(name);
+        const file = join(root, `${name}.${ext}`);
+        await m.save(file);
+        const back = await loadLayersModel(file);
+        assert.deepEqual(back.getConfig(), m.getConfig());
+        assertSameWeights(m, back, `${name}.${ext}`);
+      });
+    }
+  }
+
+  for (const ext of ['keras', 'h5'] as const) {
+    it(`a functional ResNet-style model round-trips through .${ext} and predicts the same bits`, async () => {
+      await ready();
+      setSeed(4);
+      const m = residualModel();
+      perturbWeights(m as never);
+      const file = join(root, `residual.${ext}`);
+      await m.save(file);
+      const back = await loadLayersModel(file);
+      assert.equal(back.className, 'Functional');
+      assertSameWeights(m, back, `residual.${ext}`);
+      const { x } = fashionMnistSample(8);
+      assert.deepEqual(predictData(back as never, x), predictData(m as never, x));
+    });
+  }
+
+  it('a compiled model trained one step keeps its Adam state in .keras, so the next step is the same bits', async () => {
+    await ready();
+    setSeed(5);
+    const m = testModels['lab-cnn']();
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const { x, y } = fashionMnistSample(16);
+    await m.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false });
+    const file = join(root, 'trained.keras');
+    await m.save(file);
+    const back = await loadLayersModel(file);
+    assert.equal(back.optimizer?.className, 'Adam');
+    assert.equal(back.optimizer?.iterations, 1);
+    assert.deepEqual(back.optimizer?.getState().slots, m.optimizer?.getState().slots);
+    await m.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false });
+    await back.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false });
+    assertSameWeights(m, back, 'after a second step');
+  });
+
+  it('a compiled model saved as .h5 comes back compiled with the same optimizer settings', async () => {
+    const m = testModels['bn-dropout']();
+    m.compile({ optimizer: 'rmsprop', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const file = join(root, 'compiled.h5');
+    await m.save(file);
+    const back = await loadLayersModel(file);
+    assert.equal(back.optimizer?.className, 'RMSprop');
+    assert.deepEqual(back.optimizer?.getConfig(), m.optimizer?.getConfig());
+    assert.equal(back.compiled?.lossName, 'categoricalCrossentropy');
+  });
+
+  it('reads from bytes (the browser path) and from config.json through modelFromJSON', async () => {
+    const m = testModels['pool-same']();
+    perturbWeights(m);
+    const file = join(root, 'bytes.keras');
+    await m.save(file);
+    const bytes = new Uint8Array(readFileSync(file));
+    const fromBytes = await loadLayersModel(io.fromKerasBytes(bytes, { name: 'bytes.keras' }));
+    assertSameWeights(m, fromBytes, 'from bytes');
+    const json = modelFromJSON(JSON.stringify(keras3Config(m)));
+    assert.deepEqual(json.getConfig(), m.getConfig());
+    await json.loadWeights(bytes);
+    assertSameWeights(m, json, 'modelFromJSON + loadWeights(bytes)');
+  });
+
+  it('Keras order matching: weights-only .h5 loads into a model whose layer names differ', async () => {
+    const a = testModels['lenet5-classic']();
+    perturbWeights(a);
+    const file = join(root, 'renamed.h5');
+    await a.save(file);
+    const b = testModels['lenet5-classic']();
+    assert.notDeepEqual(b.layers.map((l) => l.name), a.layers.map((l) => l.name));
+    await b.loadWeights(file);
+    a.weights.forEach((w, i) => assert.deepEqual(b.weights[i].value.data, w.value.data));
+  });
+});
+
+describe('.keras → convlab → TF.js format → @tensorflow/tfjs', () => {
+  const shared = fileURLToPath(new URL('../../../shared/keras-models/38-jambrr-lenet-5-lenet.keras', import.meta.url));
+  const cases: [string, () => Promise<string>][] = [
+    ['a convlab-written .keras (bn-dropout)', async () => {
+      const m = testModels['bn-dropout']();
+      perturbWeights(m);
+      const file = join(root, 'bn.keras');
+      await m.save(file);
+      return file;
+    }],
+  ];
+  if (existsSync(shared)) cases.push(['the real Keras 3.10 lenet.keras in ../shared', async () => shared]);
+  for (const [title, make] of cases) {
+    it(`${title}: TF.js predicts what convlab predicts (<= 1e-5)`, async () => {
+      const tf = await tfjs();
+      const file = await make();
+      const m = await loadLayersModel(file);
+      const dir = join(root, `tfjs-${title.length}`);
+      await m.save(`file://${dir}`);
+      const tfModel = await tf.loadLayersModel(tfjsHandlerFromDir(dir));
+      const { x } = fashionMnistSample(16);
+      const scaled = new Tensor(Float32Array.from(x.data, (v) => v * 255), [...x.shape]);
+      const ours = predictData(m as never, scaled);
+      const theirs = tf.tidy(() => (tfModel.predict(tf.tensor(scaled.data as Float32Array, [...scaled.shape])) as import('@tensorflow/tfjs').Tensor).dataSync());
+      const diff = maxAbsDiff(ours, theirs);
+      assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+      tfModel.dispose();
+    });
+  }
+});
+
