@@ -87,7 +87,7 @@ function metricNames(value: unknown, notes: string[]): string[] {
     if (depth > 4) return;
     if (Array.isArray(m)) return m.forEach((x) => visit(x, depth + 1));
     let name: unknown = m;
-    if (isPlainObject(m)) name = isPlainObject(m.config) ? (m.config.fn ?? m.config.name) : m.class_name;
+    if (isPlainObject(m)) name = isPlainObject(m.config) ? (m.config.name ?? m.config.fn) : m.class_name;
     if (typeof name !== 'string') return;
     const key = name.replace(/_/g, '').toLowerCase();
     if (key === 'accuracy' || key === 'acc') out.push('accuracy');

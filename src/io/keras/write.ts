@@ -114,7 +114,7 @@ export function keras3Config(model: LayersModel): Record<string, unknown> {
   }
   return {
     module: 'keras', class_name: 'Sequential',
-    config: { name: model.name, trainable: true, dtype: POLICY('float32'), layers },
+    config: { name: model.name, trainable: true, dtype: POLICY('float32'), layers, build_input_shape: inputShape },
     registered_name: null, build_config: { input_shape: inputShape }, compile_config: compile,
   };
 }
@@ -157,18 +157,28 @@ export async function modelToKerasZip(model: LayersModel): Promise<Uint8Array> {
   ]);
 }
 
-/** Keras 2's training_config attribute. */
+/** Keras 2's training_config attribute, with the optimizer config tf.keras 2.x optimizers take. */
 function trainingConfig(model: LayersModel): Record<string, unknown> | null {
   const compile = compileConfig(model);
   if (!compile) return null;
   const opt = compile.optimizer as { class_name: string; config: Record<string, unknown> };
-  return { loss: compile.loss, metrics: compile.metrics, weighted_metrics: null, loss_weights: null, optimizer_config: { class_name: opt.class_name, config: opt.config } };
+  const c = opt.config;
+  const specific: Record<string, string[]> = { Adam: ['beta_1', 'beta_2', 'epsilon', 'amsgrad'], AdamW: ['weight_decay', 'beta_1', 'beta_2', 'epsilon', 'amsgrad'], SGD: ['momentum', 'nesterov'], RMSprop: ['rho', 'momentum', 'epsilon', 'centered'] };
+  const config: Record<string, unknown> = { name: opt.class_name, learning_rate: c.learning_rate, decay: 0.0 };
+  for (const key of specific[opt.class_name] ?? []) config[key] = c[key];
+  return { loss: compile.loss, metrics: compile.metrics, weighted_metrics: null, loss_weights: null, optimizer_config: { class_name: opt.class_name, config } };
 }
 
 /** A Keras 2 `.h5` file's bytes. */
 export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
   const topology = modelToTopology(model) as Record<string, unknown> & { config: { layers: TopologyLayer[] } };
   const { keras_version: _v, backend: _b, ...modelConfig } = topology;
+  if (!(model instanceof Functional) && topology.config.layers.length > 0) {
+    // tf.keras 2.x lists a Sequential's InputLayer first, named after the first layer.
+    const first = topology.config.layers[0];
+    const config = { batch_input_shape: first.config.batch_input_shape, dtype: first.config.dtype ?? 'float32', sparse: false, ragged: false, name: `${first.config.name}_input` };
+    modelConfig.config = { ...topology.config, layers: [{ class_name: 'InputLayer', config }, ...topology.config.layers] };
+  }
   const training = trainingConfig(model);
   const layerNames: string[] = model instanceof Functional ? [model.input.name, ...model.layers.map((l) => l.name)] : model.layers.map((l) => l.name);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
