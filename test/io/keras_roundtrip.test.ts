@@ -160,3 +160,15 @@ describe('.keras → convlab → TF.js format → @tensorflow/tfjs', () => {
   }
 });
 
+
+describe('the browser file picker', () => {
+  it('browserFiles([one .keras or .h5 File]) loads a Keras file, recognised by content', async () => {
+    const m = testModels['lab-cnn']();
+    perturbWeights(m);
+    for (const format of ['keras', 'h5'] as const) {
+      const file = new File([await io.toKerasBytes(m, format)], `picked.${format}`);
+      const back = await loadLayersModel(io.browserFiles([file]));
+      assertSameWeights(m, back, `browserFiles .${format}`);
+    }
+  });
+});
