@@ -78,12 +78,13 @@ function checkLayerClass(entry: Record<string, unknown>, index: number, what: st
 }
 
 /** One layer's config: regularizers and constraints dropped with a note, a mixed dtype policy read as float32. */
-function cleanLayerConfig(config: Record<string, unknown>, layerName: string, notes: string[]): Record<string, unknown> {
+function cleanLayerConfig(config: Record<string, unknown>, layerName: string, notes: string[], dropped: Map<string, string[]>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
   for (const [key, v] of Object.entries(config)) {
     if ((key.endsWith('_regularizer') || key.endsWith('_constraint')) && v !== null && v !== undefined) {
       const kind = isPlainObject(v) && typeof v.class_name === 'string' ? v.class_name : JSON.stringify(v).slice(0, 40);
-      notes.push(`layer '${layerName}': ${key} ${kind} ignored (convlab does not apply regularizers or constraints; predictions are unaffected, further training is not regularized)`);
+      const what = `${key} ${kind}`;
+      dropped.set(what, [...(dropped.get(what) ?? []), layerName]);
       out[key] = null;
     }
   }
@@ -145,11 +146,12 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
   });
   const functional = className !== 'Sequential';
   const refs: KerasLayerRef[] = [];
+  const dropped = new Map<string, string[]>();
   const layers = rawLayers.map((entry, i) => {
     const e = unwrapKeras3(entry) as Record<string, unknown>;
     const config = isPlainObject(e.config) ? e.config : {};
     const name = typeof config.name === 'string' ? config.name : typeof e.name === 'string' ? e.name : `layer_${i}`;
-    const out: Record<string, unknown> = { class_name: e.class_name, config: cleanLayerConfig({ ...config, name }, name, notes) };
+    const out: Record<string, unknown> = { class_name: e.class_name, config: cleanLayerConfig({ ...config, name }, name, notes, dropped) };
     if (functional) {
       out.name = name;
       out.inbound_nodes = inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`);
@@ -157,6 +159,10 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
     refs.push({ name, className: e.class_name as string });
     return out;
   });
+  for (const [what, names] of dropped) {
+    const where = names.length === 1 ? `layer '${names[0]}'` : `${names.length} layers (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''})`;
+    notes.push(`${what} ignored on ${where}: convlab does not apply regularizers or constraints; predictions are unaffected, further training is not regularized`);
+  }
   const cfg = isPlainObject(rawConfig) ? rawConfig : {};
   if (!functional && layers.length > 0) {
     // Keras 3 may keep the input shape only in build_config; tf.keras 2 in config.build_input_shape.
