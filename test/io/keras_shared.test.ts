@@ -147,6 +147,21 @@ describe('the real Keras files in ../shared/keras-models', { skip }, () => {
     assert.ok(reached['40'] > 0.9, `40: accuracy ${reached['40']}`);
   });
 
+  it('the optimizer state the files keep comes back with the compiled optimizer (fit continues where Keras stopped)', async () => {
+    const expected: [string, string, number][] = [['12', 'Adam', 4700], ['15', 'SGD', 57868], ['24', 'RMSprop', 3750], ['35', 'Adam', 12500], ['45', 'Adam', 17652]];
+    for (const [id, optimizer, iterations] of expected) {
+      const model = await loadLayersModel(file(id));
+      assert.equal(model.optimizer?.className, optimizer, id);
+      const state = model.optimizer!.getState();
+      assert.equal(state.iterations, iterations, id);
+      assert.deepEqual(Object.keys(state.slots).sort(), model.trainableWeights.map((w) => w.name).sort(), `${id}: a slot for every trainable weight`);
+    }
+    // Keras 2.1 numbered its optimizer weights ('training/Adam/Variable:0'): fresh slots, with a note.
+    const old = await loadLayersModel(file('01'));
+    assert.equal(old.optimizer?.iterations, 0);
+    assert.ok(loadNotes(old).some((n) => n.startsWith("optimizer state: no Adam 'm' slot")));
+  });
+
   it('reports what each file reaches', () => {
     console.log(`# accuracies reached: ${JSON.stringify(reached)}`);
   });

@@ -3,13 +3,16 @@
  * learning rate, then the slot variables Keras's optimizer.build creates, for the model's
  * trainable weights in order:
  * - Adam / AdamW: momentum, velocity for each weight in turn (convlab's slots m, v);
- * - RMSprop without momentum: one velocity per weight (convlab's mean square, 'rms').
- * Other optimizers (SGD's momentum buffer is defined differently in Keras) are written without
- * slots and load with fresh ones, as Keras does when the counts do not match.
+ * - RMSprop without momentum: one velocity per weight (convlab's mean square, 'rms');
+ * - SGD with momentum: one momentum per weight.
+ * Others are written without slots and load with fresh ones, as Keras does when counts differ.
+ * tf.keras 2 .h5 files name their optimizer weights instead ('Adam/conv2d/kernel/m:0'; Keras 3's
+ * legacy .h5: 'rmsprop/sequential_conv2d_kernel_velocity'); those are matched by name.
  */
 import type { LayersModel } from '../../models/layers_model.js';
 import type { Optimizer, OptimizerState } from '../../optimizers/index.js';
 import type { Hdf5Reader } from './hdf5.js';
+import { stringList } from './weights_read.js';
 
 interface SlotPlan {
   /** convlab slot names per weight, in Keras's order. */
@@ -22,6 +25,8 @@ function plan(optimizer: Optimizer): SlotPlan | null {
   const name = optimizer.className;
   if (name === 'Adam' || name === 'AdamW') return { perWeight: ['m', 'v'], grouped: false };
   if (name === 'RMSprop' && (optimizer.getConfig().momentum as number) === 0) return { perWeight: ['rms'], grouped: true };
+  // Keras's SGD momentum buffer is convlab's velocity: v = momentum * v - lr * g; w += v.
+  if (name === 'SGD' && (optimizer.getConfig().momentum as number) > 0) return { perWeight: ['momentum'], grouped: true };
   return null;
 }
 
@@ -78,4 +83,39 @@ export function readOptimizerState(model: LayersModel, reader: Hdf5Reader, notes
     (slots[weight] ??= {})[slot] = Array.from(values);
   });
   return { iterations: iterations ?? 0, learningRate: optimizer.learningRate, slots };
+}
+
+/** Keras's names for convlab's slots, tf.keras 2 first, then Keras 3. */
+const KERAS_SLOTS: Record<string, string[]> = { m: ['m', 'momentum'], v: ['v', 'velocity'], rms: ['rms', 'velocity'], momentum: ['momentum'] };
+
+/**
+ * Reads named optimizer weights (an .h5 file's optimizer_weights group) for the model's compiled
+ * optimizer; null, with a note, when they cannot all be matched (Keras <= 2.2 numbered them).
+ */
+export function readNamedOptimizerState(model: LayersModel, reader: Hdf5Reader, notes: string[]): OptimizerState | null {
+  const optimizer = model.optimizer;
+  const group = reader.group('optimizer_weights');
+  if (!optimizer || !group) return null;
+  const names = stringList(reader.attr(group, 'weight_names')) ?? [];
+  const p = plan(optimizer);
+  if (!p) {
+    notes.push(`optimizer state: convlab does not read ${optimizer.className} slots from Keras files; training continues with fresh ones`);
+    return null;
+  }
+  const iterName = names.find((n) => /(^|\/)(iter|iterations|iteration)(:0)?$/.test(n));
+  const slots: OptimizerState['slots'] = {};
+  for (const w of model.trainableWeights) {
+    const cut = w.name.lastIndexOf('/');
+    const layer = w.name.slice(0, cut);
+    const weight = w.name.slice(cut + 1);
+    for (const slot of p.perWeight) {
+      const found = names.find((n) => KERAS_SLOTS[slot].some((k) => n.endsWith(`/${layer}/${weight}/${k}:0`) || n.endsWith(`_${layer}_${weight}_${k}`)));
+      if (!found) {
+        notes.push(`optimizer state: no ${optimizer.className} '${slot}' slot for '${w.name}' among the file's ${names.length} optimizer weights (${names.slice(0, 2).join(', ')}, ...); training continues with fresh slots`);
+        return null;
+      }
+      (slots[w.name] ??= {})[slot] = Array.from(reader.readFloats(`optimizer_weights/${found}`, w.shape));
+    }
+  }
+  return { iterations: (iterName && reader.readScalar(`optimizer_weights/${iterName}`)) || 0, learningRate: optimizer.learningRate, slots };
 }

@@ -14,7 +14,7 @@ import { topologyToModel } from '../topology.js';
 import type { ModelArtifacts, WeightSpec } from '../types.js';
 import type { OptimizerState } from '../../optimizers/index.js';
 import { compileArgsFrom, normalizeTrainingConfig } from './compile.js';
-import { readOptimizerState } from './optimizer_state.js';
+import { readNamedOptimizerState, readOptimizerState } from './optimizer_state.js';
 import { kerasConfigToTopology, type KerasLayerRef } from './config.js';
 import { Hdf5Reader, isHdf5 } from './hdf5.js';
 import { readKeras2Weights, readKeras3Weights, weightLayout, type TargetLayer, type WeightValues } from './weights_read.js';
@@ -91,12 +91,12 @@ function buildAndRead(topology: Record<string, unknown>, refs: KerasLayerRef[], 
 }
 
 /** The optimizer state a Keras 3 file keeps, read for the optimizer its compile config names. */
-function optimizerState(model: LayersModel, training: Record<string, unknown> | undefined, reader: Hdf5Reader, notes: string[]): OptimizerState | null {
+function optimizerState(model: LayersModel, training: Record<string, unknown> | undefined, read: (model: LayersModel) => OptimizerState | null): OptimizerState | null {
   if (!training) return null;
   const args = compileArgsFrom(training, []);
   if (!args) return null;
   model.compile(args);
-  return readOptimizerState(model, reader, notes);
+  return read(model);
 }
 
 async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Promise<KerasArtifacts> {
@@ -115,7 +115,7 @@ async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Pro
   try {
     const { model, artifacts } = buildAndRead(converted.topology, converted.layers, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
     const training = isPlainObject(parsed) ? normalizeTrainingConfig(parsed.compile_config) : undefined;
-    const state = optimizerState(model, training, reader, notes);
+    const state = optimizerState(model, training, (m) => readOptimizerState(m, reader, notes));
     return { ...artifacts, ...(training ? { trainingConfig: training } : {}), ...(state ? { optimizerState: state } : {}), notes };
   } finally {
     reader.close();
@@ -138,11 +138,12 @@ async function fromHdf5(bytes: Uint8Array, what: string, limits: LoadLimits): Pr
     const converted = kerasConfigToTopology(parsed, what, notes);
     const layout = weightLayout(reader, 'model_weights');
     if (!layout) throw new ModelFormatError(`${what} has a model_config but no model_weights group with layer_names`);
-    const { artifacts } = buildAndRead(converted.topology, converted.layers, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));
+    const { model, artifacts } = buildAndRead(converted.topology, converted.layers, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));
     const rawTraining = reader.attr(root, 'training_config');
     let training: Record<string, unknown> | undefined;
     if (typeof rawTraining === 'string') training = normalizeTrainingConfig(parseConfigText(rawTraining, `${what} (training_config)`, limits));
-    return { ...artifacts, ...(training ? { trainingConfig: training } : {}), notes };
+    const state = optimizerState(model, training, (m) => readNamedOptimizerState(m, reader, notes));
+    return { ...artifacts, ...(training ? { trainingConfig: training } : {}), ...(state ? { optimizerState: state } : {}), notes };
   } finally {
     reader.close();
   }

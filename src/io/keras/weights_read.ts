@@ -70,7 +70,7 @@ export function readKeras3Weights(reader: Hdf5Reader, layers: readonly TargetLay
 }
 
 /** Keras 2 wrote `layer_names` as an array of byte strings; one real file holds its Python repr instead. */
-function stringList(value: unknown): string[] | null {
+export function stringList(value: unknown): string[] | null {
   // h5py writes an empty list as an empty float array.
   if (ArrayBuffer.isView(value) && (value as Float64Array).length === 0) return [];
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
