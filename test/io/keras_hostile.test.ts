@@ -179,4 +179,26 @@ describe('hostile and broken Keras files are refused, naming the file and the pr
     });
     await refuse(bytes, /holds weights only.*model\.loadWeights/, 'only.weights.h5');
   });
+
+  it('random byte flips (fixed seed) either load or are refused with a ModelFormatError, and good files load after', async () => {
+    const model = await loadLayersModel(io.fromKerasBytes(kerasZip({})));
+    for (const format of ['keras', 'h5'] as const) {
+      const good = await io.toKerasBytes(model, format);
+      let seed = 12345;
+      for (let t = 0; t < 80; t++) {
+        const bytes = good.slice();
+        for (let k = 0; k < 4; k++) {
+          seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+          bytes[seed % bytes.length] = seed >>> 24;
+        }
+        try {
+          await loadLayersModel(io.fromKerasBytes(bytes, { name: `flip-${t}.${format}` }));
+        } catch (e) {
+          assert.ok(e instanceof ModelFormatError, `flip ${t} (.${format}): ${(e as Error).name}: ${(e as Error).message}`);
+          assert.match((e as Error).message, new RegExp(`flip-${t}\\.${format}`));
+        }
+      }
+      await loadLayersModel(io.fromKerasBytes(good));
+    }
+  });
 });

@@ -16,7 +16,10 @@ let counter = 0;
 /** h5wasm is imported on first use: it carries a 4 MB WebAssembly build most programs never need. */
 async function h5(): Promise<H5Module> {
   loaded ??= import('h5wasm').then(async (m) => {
-    await m.ready;
+    const module = await m.ready;
+    // HDF5 errors become exceptions (with HDF5's error stack as the message) instead of being
+    // printed to stderr while the call limps on.
+    (module as unknown as { activate_throwing_error_handler(): number }).activate_throwing_error_handler();
     return m;
   });
   return loaded;

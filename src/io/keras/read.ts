@@ -151,6 +151,22 @@ async function fromHdf5(bytes: Uint8Array, what: string, limits: LoadLimits): Pr
 
 /** A Keras file's bytes (.keras zip or .h5) as model artifacts. */
 export async function kerasBytesToArtifacts(bytes: Uint8Array, what: string, limits: LoadLimits): Promise<KerasArtifacts> {
+  return asFormatError(what, () => readArtifacts(bytes, what, limits));
+}
+
+/** HDF5 or zip failures deep in a damaged file become ModelFormatErrors naming the file. */
+async function asFormatError<T>(what: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (e) {
+    // Layer-config errors name the layer; the file is named here.
+    if (e instanceof ModelFormatError) throw e.message.includes(what) ? e : new ModelFormatError(`${what}: ${e.message}`);
+    const message = String((e as Error)?.message ?? e).split('\n').find((l) => l.trim().length > 0) ?? 'unknown error';
+    throw new ModelFormatError(`${what} is damaged or not a Keras file: ${message.trim().slice(0, 300)}`);
+  }
+}
+
+async function readArtifacts(bytes: Uint8Array, what: string, limits: LoadLimits): Promise<KerasArtifacts> {
   if (bytes.length > limits.maxWeightBytes + limits.maxJsonBytes) {
     throw new ModelFormatError(`${what} is ${bytes.length} bytes, more than limits.maxWeightBytes + limits.maxJsonBytes`);
   }
@@ -162,6 +178,10 @@ export async function kerasBytesToArtifacts(bytes: Uint8Array, what: string, lim
 
 /** Weight values for an existing model from a Keras weights file (.weights.h5, Keras 2 save_weights, .h5 or .keras). */
 export async function readKerasWeightsFor(model: LayersModel, bytes: Uint8Array, what: string, limits: LoadLimits): Promise<WeightValues> {
+  return asFormatError(what, () => readWeightsFor(model, bytes, what, limits));
+}
+
+async function readWeightsFor(model: LayersModel, bytes: Uint8Array, what: string, limits: LoadLimits): Promise<WeightValues> {
   let h5 = bytes;
   if (isZip(bytes)) {
     const weights = readZip(bytes, what, zipLimits(limits)).get('model.weights.h5');
