@@ -119,3 +119,21 @@ export function readNamedOptimizerState(model: LayersModel, reader: Hdf5Reader, 
   }
   return { iterations: (iterName && reader.readScalar(`optimizer_weights/${iterName}`)) || 0, learningRate: optimizer.learningRate, slots };
 }
+
+/** tf.keras 2's optimizer_weights: '<Opt>/iter:0', then each slot kind for every weight ('Adam/conv2d/kernel/m:0'). */
+export function namedOptimizerWeights(model: LayersModel): { name: string; data: Float32Array | BigInt64Array; shape: number[] }[] | null {
+  const optimizer = model.optimizer;
+  if (!optimizer) return null;
+  const p = plan(optimizer);
+  const prefix = optimizer.className;
+  const out: { name: string; data: Float32Array | BigInt64Array; shape: number[] }[] = [{ name: `${prefix}/iter:0`, data: BigInt64Array.of(BigInt(optimizer.iterations)), shape: [] }];
+  if (!p || optimizer.iterations === 0) return out;
+  const state = optimizer.getState();
+  for (const slot of p.perWeight) {
+    for (const w of model.trainableWeights) {
+      const stored = state.slots[w.name]?.[slot];
+      out.push({ name: `${prefix}/${w.name}/${slot}:0`, data: stored ? Float32Array.from(stored) : new Float32Array(w.value.size), shape: [...w.shape] });
+    }
+  }
+  return out;
+}

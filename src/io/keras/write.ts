@@ -19,7 +19,7 @@ import { writeHdf5 } from './hdf5.js';
 import { keras3LayerPaths, type TargetLayer } from './weights_read.js';
 import { modelLayerRefs } from './read.js';
 import { writeZip } from './zip.js';
-import { optimizerVariables } from './optimizer_state.js';
+import { namedOptimizerWeights, optimizerVariables } from './optimizer_state.js';
 
 export const WRITER_VERSION = `convlab ${CONVLAB_VERSION}`;
 
@@ -201,6 +201,17 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
       if (vars.length > 0) {
         const sub = group.create_group(name);
         vars.forEach((w) => sub.create_dataset({ name: `${w.name.slice(w.name.lastIndexOf('/') + 1)}:0`, data: weightData(w), shape: [...w.shape] }));
+      }
+    }
+    const optimizer = namedOptimizerWeights(model);
+    if (optimizer) {
+      const group = file.create_group('optimizer_weights');
+      group.create_attribute('weight_names', optimizer.map((o) => o.name));
+      for (const o of optimizer) {
+        const parts = o.name.split('/');
+        let at: Group = group;
+        for (const part of parts.slice(0, -1)) at = (at.get(part) as Group | null) ?? at.create_group(part);
+        at.create_dataset({ name: parts[parts.length - 1], data: o.data, shape: o.shape, ...(o.data instanceof BigInt64Array ? { dtype: '<q' } : {}) });
       }
     }
   });
