@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { input, io, layers, loadLayersModel, model as functionalModel, modelFromJSON, ready, setSeed, zoo } from '../../src/index.js';
+import { input, io, layers, loadLayersModel, model as functionalModel, modelFromJSON, ready, sequential, setSeed, zoo } from '../../src/index.js';
 import type { LayersModel } from '../../src/models/layers_model.js';
 import { keras3Config } from '../../src/io/keras/write.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -172,5 +172,56 @@ describe('the browser file picker', () => {
       const back = await loadLayersModel(io.browserFiles([file]));
       assertSameWeights(m, back, `browserFiles .${format}`);
     }
+  });
+});
+
+describe('Keras configs convlab reads beyond its own', () => {
+  /** A .keras zip with config.json changed by `edit`. */
+  async function editedKeras(m: LayersModel, edit: (config: Record<string, any>) => void): Promise<Uint8Array> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const { unzipSync, zipSync, strToU8 } = await import('fflate');
+    const files = unzipSync(await io.toKerasBytes(m, 'keras'));
+    const config = JSON.parse(new TextDecoder().decode(files['config.json']));
+    edit(config);
+    return zipSync({ 'metadata.json': [files['metadata.json'], { level: 0 }], 'config.json': [strToU8(JSON.stringify(config)), { level: 0 }], 'model.weights.h5': [files['model.weights.h5'], { level: 0 }] });
+  }
+
+  it('a data-augmentation Sequential nested in a Sequential is read inline', async () => {
+    const m = sequential({ layers: [layers.randomFlip({ mode: 'horizontal', inputShape: [28, 28, 1] }), layers.conv2d({ filters: 3, kernelSize: 3 }), layers.flatten(), layers.dense({ units: 10 })] });
+    perturbWeights(m);
+    const bytes = await editedKeras(m, (c) => {
+      const [inputLayer, flip, ...rest] = c.config.layers;
+      c.config.layers = [{ module: 'keras', class_name: 'Sequential', config: { name: 'data_augmentation', layers: [inputLayer, flip] }, registered_name: null }, ...rest];
+    });
+    const back = await loadLayersModel(io.fromKerasBytes(bytes));
+    assert.deepEqual(back.layers.map((l) => l.className), ['RandomFlip', 'Conv2D', 'Flatten', 'Dense']);
+    assertSameWeights(m, back, 'nested augmentation');
+    assert.ok(io.loadNotes(back).some((n) => n.includes("nested Sequential 'data_augmentation' was read inline")));
+  });
+
+  it('a nested Sequential in a functional model is read inline, its consumers rewired; one with weights is refused', async () => {
+    await ready();
+    const m = residualModel();
+    perturbWeights(m as never);
+    const wrap = (c: Record<string, any>, index: number, name: string) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+      const layersList = c.config.layers;
+      const inner = layersList[index];
+      layersList[index] = { module: 'keras', class_name: 'Sequential', config: { name, layers: [{ module: 'keras.layers', class_name: inner.class_name, config: inner.config, registered_name: null }] }, registered_name: null, name, inbound_nodes: inner.inbound_nodes };
+      for (const l of layersList) for (const node of l.inbound_nodes ?? []) for (const t of [node.args].flat(3)) if (t?.config?.keras_history?.[0] === inner.name) t.config.keras_history[0] = name;
+      if (c.config.output_layers[0] === inner.name) c.config.output_layers = [name, 0, 0];
+    };
+    const activation = await editedKeras(m, (c) => wrap(c, c.config.layers.findIndex((l: { class_name: string }) => l.class_name === 'Activation'), 'post'));
+    const back = await loadLayersModel(io.fromKerasBytes(activation));
+    const { x } = fashionMnistSample(4);
+    assert.deepEqual(predictData(back as never, x), predictData(m as never, x));
+    const head = await editedKeras(m, (c) => wrap(c, c.config.layers.length - 1, 'head'));
+    await assert.rejects(loadLayersModel(io.fromKerasBytes(head, { name: 'head.keras' })), /layer 'dense.*' of a nested Sequential model has weights/);
+  });
+
+  it('a nested Functional model is refused, saying what convlab reads', async () => {
+    const m = testModels['pool-same']();
+    const bytes = await editedKeras(m, (c) => {
+      c.config.layers[2] = { module: 'keras.src.models.functional', class_name: 'Functional', config: { name: 'backbone', layers: [] }, registered_name: 'Functional' };
+    });
+    await assert.rejects(loadLayersModel(io.fromKerasBytes(bytes)), /layer 'backbone' is a Functional model nested inside the model; convlab reads a nested Sequential of layers without weights/);
   });
 });

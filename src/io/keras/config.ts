@@ -30,7 +30,10 @@ export interface KerasLayerRef {
 export interface ConvertedConfig {
   topology: Record<string, unknown>;
   functional: boolean;
+  /** The model's own layers as Keras lists them (a nested model is one entry). */
   layers: KerasLayerRef[];
+  /** Layers read inline from nested Sequential models. */
+  inlined: string[];
 }
 
 /** Keras 3's {module, class_name, config, registered_name} wrapper, recursively reduced to {class_name, config}. */
@@ -57,8 +60,15 @@ function pythonCodeMessage(what: string, name: string, className: string, kind: 
     'Rebuild the model from standard layers in Python, or load its weights into a convlab model built to the same architecture (model.loadWeights).';
 }
 
+/** The layers of a Sequential model nested as a layer (Keras 2: config {name, layers}; Keras <= 2.1: a list). */
+function nestedLayers(entry: Record<string, unknown>): unknown[] | null {
+  const config = entry.config;
+  if (Array.isArray(config)) return config;
+  return isPlainObject(config) && Array.isArray(config.layers) ? config.layers : null;
+}
+
 /** Refuses a layer whose class convlab lacks, saying why and what it supports. */
-function checkLayerClass(entry: Record<string, unknown>, index: number, what: string): void {
+function checkLayerClass(entry: Record<string, unknown>, index: number, what: string, nested = false): void {
   const className = entry.class_name;
   const config = isPlainObject(entry.config) ? entry.config : {};
   const name = typeof config.name === 'string' ? config.name : typeof entry.name === 'string' ? entry.name : `#${index}`;
@@ -69,8 +79,17 @@ function checkLayerClass(entry: Record<string, unknown>, index: number, what: st
   const module = entry.module;
   const registered = entry.registered_name;
   const custom = (typeof module === 'string' && !module.startsWith('keras')) || (typeof registered === 'string' && registered.includes('>') && !registered.startsWith('Custom>'));
+  // A Sequential nested as a layer (a data_augmentation block) is read inline, one level deep.
+  const inner = className === 'Sequential' && !nested ? nestedLayers(entry) : null;
+  if (inner) {
+    inner.forEach((e, i) => {
+      if (!isPlainObject(e)) throw new ModelFormatError(`${what}: layer ${i} of the nested model '${name}' must be {class_name, config}, received ${describe(e)}`);
+      checkLayerClass(e, i, what, true);
+    });
+    return;
+  }
   if (MODEL_CLASSES.has(className)) {
-    throw new ModelFormatError(`${what}: layer '${name}' is a ${className} model nested inside the model; convlab does not load nested models yet. Flatten it into one model in Python (or rebuild it in convlab and use model.loadWeights).`);
+    throw new ModelFormatError(`${what}: layer '${name}' is a ${className} model nested inside the model; convlab reads a nested Sequential of layers without weights (such as a data-augmentation block), not this. Flatten it into one model in Python (or rebuild it in convlab and use model.loadWeights).`);
   }
   if (className === 'InputLayer' || (Object.hasOwn(layerArgs, className) && Object.hasOwn(layerClasses, className))) return;
   if (custom) throw new ModelFormatError(pythonCodeMessage(what, name, cls, `a custom layer${typeof module === 'string' ? ` from the Python module '${module.slice(0, 80)}'` : ''}`));
@@ -147,17 +166,47 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
   const functional = className !== 'Sequential';
   const refs: KerasLayerRef[] = [];
   const dropped = new Map<string, string[]>();
-  const layers = rawLayers.map((entry, i) => {
+  const layers: Record<string, unknown>[] = [];
+  const inlined: string[] = [];
+  // Functional parents: a nested model's output is its last layer's output after inlining.
+  const renamed = new Map<string, string>();
+  const rename = (nodes: unknown): unknown => (Array.isArray(nodes) ? nodes.map((node) => (Array.isArray(node) ? node.map((ref) => (Array.isArray(ref) && renamed.has(ref[0]) ? [renamed.get(ref[0]), ...ref.slice(1)] : ref)) : node)) : nodes);
+  rawLayers.forEach((entry, i) => {
     const e = unwrapKeras3(entry) as Record<string, unknown>;
     const config = isPlainObject(e.config) ? e.config : {};
     const name = typeof config.name === 'string' ? config.name : typeof e.name === 'string' ? e.name : `layer_${i}`;
+    refs.push({ name, className: e.class_name as string });
+    const inner = e.class_name === 'Sequential' ? nestedLayers(e) : null;
+    if (inner) {
+      let previous: string | null = null;
+      for (const raw of inner) {
+        const ie = raw as Record<string, unknown>;
+        const iconfig = isPlainObject(ie.config) ? ie.config : {};
+        const iname = String(iconfig.name);
+        if (ie.class_name === 'InputLayer') {
+          // Its input shape matters only when the nested model comes first in a Sequential.
+          if (!functional && layers.length === 0) layers.push({ class_name: 'InputLayer', config: { ...iconfig } });
+          continue;
+        }
+        const out: Record<string, unknown> = { class_name: ie.class_name, config: cleanLayerConfig({ ...iconfig }, iname, notes, dropped) };
+        if (functional) {
+          out.name = iname;
+          out.inbound_nodes = previous ? [[[previous, 0, 0, {}]]] : rename(inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`));
+        }
+        layers.push(out);
+        inlined.push(iname);
+        previous = iname;
+      }
+      if (previous) renamed.set(name, previous);
+      notes.push(`the nested Sequential '${name}' was read inline (${inner.length} layers)`);
+      return;
+    }
     const out: Record<string, unknown> = { class_name: e.class_name, config: cleanLayerConfig({ ...config, name }, name, notes, dropped) };
     if (functional) {
       out.name = name;
-      out.inbound_nodes = inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`);
+      out.inbound_nodes = rename(inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`));
     }
-    refs.push({ name, className: e.class_name as string });
-    return out;
+    layers.push(out);
   });
   for (const [what, names] of dropped) {
     const where = names.length === 1 ? `layer '${names[0]}'` : `${names.length} layers (${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''})`;
@@ -176,7 +225,7 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
   const config: Record<string, unknown> = { name: modelName, layers };
   if (functional) {
     config.input_layers = tensorRefs(cfg.input_layers);
-    config.output_layers = tensorRefs(cfg.output_layers);
+    config.output_layers = (rename([tensorRefs(cfg.output_layers)]) as unknown[])[0];
   }
-  return { topology: { class_name: className, config }, functional, layers: refs };
+  return { topology: { class_name: className, config }, functional, layers: refs, inlined };
 }

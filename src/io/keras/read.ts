@@ -15,7 +15,7 @@ import type { ModelArtifacts, WeightSpec } from '../types.js';
 import type { OptimizerState } from '../../optimizers/index.js';
 import { compileArgsFrom, normalizeTrainingConfig } from './compile.js';
 import { readNamedOptimizerState, readOptimizerState } from './optimizer_state.js';
-import { kerasConfigToTopology, type KerasLayerRef } from './config.js';
+import { kerasConfigToTopology, type ConvertedConfig, type KerasLayerRef } from './config.js';
 import { Hdf5Reader, isHdf5 } from './hdf5.js';
 import { readKeras2Weights, readKeras3Weights, weightLayout, type TargetLayer, type WeightValues } from './weights_read.js';
 import { isZip, readZip } from './zip.js';
@@ -83,9 +83,15 @@ function toArtifacts(model: LayersModel, values: WeightValues, topology: Record<
 }
 
 /** Builds the model once (zeros, within a budget the weight bytes bound) to learn its weights' names and shapes. */
-function buildAndRead(topology: Record<string, unknown>, refs: KerasLayerRef[], h5Bytes: number, what: string, limits: LoadLimits, read: (layers: TargetLayer[]) => WeightValues): { model: LayersModel; artifacts: ModelArtifacts } {
+function buildAndRead(converted: ConvertedConfig, h5Bytes: number, what: string, limits: LoadLimits, read: (layers: TargetLayer[]) => WeightValues): { model: LayersModel; artifacts: ModelArtifacts } {
+  const { topology, layers: refs } = converted;
   const budget = new AllocationBudget(Math.ceil(h5Bytes / 4), what);
   const model = topologyToModel(topology, { limits, budget, what });
+  for (const name of converted.inlined) {
+    if (model.layers.find((l) => l.name === name)?.weights.length) {
+      throw new ModelFormatError(`${what}: layer '${name}' of a nested Sequential model has weights; convlab reads nested models without weights only (data augmentation, preprocessing). Flatten the model in Python, or rebuild it in convlab and use model.loadWeights.`);
+    }
+  }
   const values = read(targetLayers(model, refs));
   return { model, artifacts: toArtifacts(model, values, topology, what) };
 }
@@ -113,7 +119,7 @@ async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Pro
   const converted = kerasConfigToTopology(parsed, what, notes);
   const reader = await Hdf5Reader.open(weights, `${what} (model.weights.h5)`);
   try {
-    const { model, artifacts } = buildAndRead(converted.topology, converted.layers, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
+    const { model, artifacts } = buildAndRead(converted, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
     const training = isPlainObject(parsed) ? normalizeTrainingConfig(parsed.compile_config) : undefined;
     const state = optimizerState(model, training, (m) => readOptimizerState(m, reader, notes));
     return { ...artifacts, ...(training ? { trainingConfig: training } : {}), ...(state ? { optimizerState: state } : {}), notes };
@@ -138,7 +144,7 @@ async function fromHdf5(bytes: Uint8Array, what: string, limits: LoadLimits): Pr
     const converted = kerasConfigToTopology(parsed, what, notes);
     const layout = weightLayout(reader, 'model_weights');
     if (!layout) throw new ModelFormatError(`${what} has a model_config but no model_weights group with layer_names`);
-    const { model, artifacts } = buildAndRead(converted.topology, converted.layers, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));
+    const { model, artifacts } = buildAndRead(converted, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));
     const rawTraining = reader.attr(root, 'training_config');
     let training: Record<string, unknown> | undefined;
     if (typeof rawTraining === 'string') training = normalizeTrainingConfig(parseConfigText(rawTraining, `${what} (training_config)`, limits));
