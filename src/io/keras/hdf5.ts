@@ -122,6 +122,9 @@ export class Hdf5Reader {
       throw new ModelFormatError(`${this.what}: weight '${path}' has shape ${JSON.stringify(shape)} in the file but the model needs ${JSON.stringify(expectedShape)}`);
     }
     if (dtype !== 'float32' && dtype !== 'float64') {
+      // Integer scalars are counters (Keras 3 Normalization's int64 count): read as a number.
+      const scalar = shape.length === 0 ? ds.value : null;
+      if (typeof scalar === 'bigint' || typeof scalar === 'number') return Float32Array.of(Number(scalar));
       throw new ModelFormatError(`${this.what}: weight '${path}' is stored as ${JSON.stringify(ds.dtype)}; convlab reads float32 and float64 weights`);
     }
     const value = ds.value;
