@@ -225,3 +225,43 @@ describe('Keras configs convlab reads beyond its own', () => {
     await assert.rejects(loadLayersModel(io.fromKerasBytes(bytes)), /layer 'backbone' is a Functional model nested inside the model; convlab reads a nested Sequential of layers without weights/);
   });
 });
+
+describe('MobileNet-style and ResNet-style blocks in Keras files', () => {
+  /** MobileNetV2's inverted residual: expand 1x1, DepthwiseConv2D, ReLU6, project 1x1, Add. */
+  function mobileNetBlock(): LayersModel {
+    const x = input({ shape: [16, 16, 8], name: 'features' });
+    const expand = layers.conv2d({ filters: 24, kernelSize: 1, useBias: false }).apply(x) as never;
+    const bn1 = layers.batchNormalization().apply(expand) as never;
+    const r1 = layers.reLU({ maxValue: 6 }).apply(bn1) as never;
+    const dw = layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false }).apply(r1) as never;
+    const bn2 = layers.batchNormalization().apply(dw) as never;
+    const r2 = layers.reLU({ maxValue: 6 }).apply(bn2) as never;
+    const project = layers.conv2d({ filters: 8, kernelSize: 1, useBias: false }).apply(r2) as never;
+    const bn3 = layers.batchNormalization().apply(project) as never;
+    const sum = layers.add().apply([x, bn3]) as never;
+    const pooled = layers.globalAveragePooling2d().apply(sum) as never;
+    const out = layers.dense({ units: 10, activation: 'softmax' }).apply(pooled) as never;
+    return functionalModel({ inputs: x, outputs: out, name: 'mobilenet_block' });
+  }
+
+  for (const ext of ['keras', 'h5'] as const) {
+    it(`a MobileNetV2-style block (DepthwiseConv2D, ReLU6, BN, Add) trains a step, round-trips through .${ext} bit-identically and keeps training the same`, async () => {
+      await ready();
+      setSeed(8);
+      const m = mobileNetBlock();
+      m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      const x = new Tensor(Float32Array.from({ length: 8 * 16 * 16 * 8 }, (_, i) => Math.sin(i * 0.37)), [8, 16, 16, 8]);
+      const y = new Tensor(Float32Array.from({ length: 8 }, (_, i) => i % 10), [8]);
+      await m.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, shuffle: false });
+      const file = join(root, `mobilenet.${ext}`);
+      await m.save(file);
+      const back = await loadLayersModel(file);
+      assert.deepEqual(keras3Config(back), keras3Config(m));
+      assertSameWeights(m, back, `mobilenet.${ext}`);
+      assert.deepEqual(predictData(back as never, x), predictData(m as never, x));
+      await m.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, shuffle: false });
+      await back.fit(x, y, { epochs: 1, batchSize: 8, verbose: 0, shuffle: false });
+      assertSameWeights(m, back, `mobilenet.${ext} after another step`);
+    });
+  }
+});

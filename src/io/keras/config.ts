@@ -12,6 +12,8 @@
  */
 import { layerClasses } from '../../layers/index.js';
 import { layerArgs } from '../layer_configs.js';
+// The Keras layers registered beside the original ones (ZeroPadding2D, ReLU, ...).
+import '../layer_configs_keras.js';
 import { ModelFormatError, describe, isPlainObject } from '../limits.js';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
