@@ -127,7 +127,9 @@ export class Hdf5Reader {
       if (typeof scalar === 'bigint' || typeof scalar === 'number') return Float32Array.of(Number(scalar));
       throw new ModelFormatError(`${this.what}: weight '${path}' is stored as ${JSON.stringify(ds.dtype)}; convlab reads float32 and float64 weights`);
     }
-    const value = ds.value;
+    let value = ds.value;
+    // h5wasm reads a scalar dataset as a plain number.
+    if (typeof value === 'number') value = dtype === 'float64' ? Float64Array.of(value) : Float32Array.of(value);
     const n = expectedShape.reduce((p, d) => p * d, 1);
     if (!(value instanceof Float32Array || value instanceof Float64Array) || value.length !== n) {
       throw new ModelFormatError(`${this.what}: weight '${path}' could not be read as ${n} ${dtype} values`);
