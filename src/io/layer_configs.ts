@@ -1,4 +1,4 @@
-import { getInitializer, type Initializer } from '../layers/initializers.js';
+import { VarianceScaling, getInitializer, type Initializer } from '../layers/initializers.js';
 import { zeros, type Tensor } from '../tensor/tensor.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
 
@@ -32,10 +32,17 @@ export class LoadedInitializer implements Initializer {
   init(shape: readonly number[], dtype: 'float32' | 'float64' = 'float32'): Tensor {
     this.budget.take(shape, this.label);
     if (this.budget.fresh) {
+      const c = this.config;
+      if (this.className === 'VarianceScaling') {
+        // Keras <= 2.1 wrote he_normal and friends as VarianceScaling; 'normal' meant truncated.
+        const mode = c.mode === 'fanOut' || c.mode === 'fanAvg' ? c.mode : 'fanIn';
+        const distribution = c.distribution === 'uniform' || c.distribution === 'untruncatedNormal' ? c.distribution : 'truncatedNormal';
+        return new VarianceScaling(typeof c.scale === 'number' && c.scale > 0 ? c.scale : 1, mode, distribution).init(shape, dtype);
+      }
       try {
         return getInitializer(this.className, 'zeros').init(shape, dtype);
       } catch {
-        // An initialiser convlab lacks (VarianceScaling with its own settings, Orthogonal): zeros.
+        // An initialiser convlab lacks (Orthogonal, Identity): zeros.
       }
     }
     return zeros(shape, dtype);

@@ -265,3 +265,20 @@ describe('MobileNet-style and ResNet-style blocks in Keras files', () => {
     });
   }
 });
+
+describe('modelFromJSON initialises as the config says', () => {
+  it("Keras 2.1's VarianceScaling (he_normal) gives weights of the right spread; GlorotUniform too", () => {
+    setSeed(12);
+    const dense = (name: string, init: unknown, input?: number[]) => ({ class_name: 'Dense', config: { name, units: 200, activation: 'relu', use_bias: true, kernel_initializer: init, bias_initializer: { class_name: 'Zeros', config: {} }, ...(input ? { batch_input_shape: input } : {}) } });
+    const json = { class_name: 'Sequential', config: [
+      dense('he', { class_name: 'VarianceScaling', config: { scale: 2.0, mode: 'fan_in', distribution: 'normal', seed: null } }, [null, 400]),
+      dense('glorot', { class_name: 'GlorotUniform', config: { seed: null } }),
+    ] };
+    const m = modelFromJSON(JSON.stringify(json));
+    const std = (d: ArrayLike<number>) => Math.sqrt(Array.from(d).reduce((a, v) => a + v * v, 0) / d.length);
+    const he = std(m.weights[0].value.data);
+    const glorot = std(m.weights[2].value.data);
+    assert.ok(Math.abs(he - Math.sqrt(2 / 400)) < 0.1 * Math.sqrt(2 / 400), `he_normal std ${he}`);
+    assert.ok(Math.abs(glorot - Math.sqrt(2 / 400)) < 0.1 * Math.sqrt(2 / 400), `glorot std ${glorot}`);
+  });
+});
