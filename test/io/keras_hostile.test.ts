@@ -201,4 +201,10 @@ describe('hostile and broken Keras files are refused, naming the file and the pr
       await loadLayersModel(io.fromKerasBytes(good));
     }
   });
+
+  it('a Keras to_json() file given to loadLayersModel points to modelFromJSON', async () => {
+    const file = join(root, 'arch.json');
+    writeFileSync(file, JSON.stringify({ class_name: 'Sequential', config: { name: 'x', layers: [] }, keras_version: '2.2.4' }));
+    await assert.rejects(loadLayersModel(file), /is a Keras model\.to_json\(\) file .*modelFromJSON\(text\)/);
+  });
 });
