@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerConvert } from './commands/convert.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerExplain } from './commands/explain.js';
 import { registerExport } from './commands/export.js';
@@ -46,6 +47,7 @@ export function buildProgram(ctx: Context): Command {
   registerPlot(program, ctx);
   registerExport(program, ctx);
   registerExplain(program, ctx);
+  registerConvert(program, ctx);
   for (const sub of program.commands) sub.exitOverride().showHelpAfterError(`(run convlab ${sub.name()} --help for usage)`);
   return program;
 }

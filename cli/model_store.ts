@@ -5,7 +5,7 @@
  */
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadLayersModel, saveModel as saveLayersModel } from '../src/io/index.js';
+import { isKerasFile, loadLayersModel, loadNotes, saveModel as saveLayersModel } from '../src/io/index.js';
 import type { Sequential } from '../src/models/sequential.js';
 import { writeFileAtomic } from '../src/plots/index.js';
 import { CliError } from './context.js';
@@ -36,11 +36,11 @@ export interface RunMetadata {
 export function modelDir(arg: string): string {
   const resolved = path.resolve(arg);
   if (!existsSync(resolved)) {
-    throw new CliError(`No saved model at '${arg}': expected a directory holding model.json (as written by 'convlab train --out DIR')`);
+    throw new CliError(`No saved model at '${arg}': expected a directory holding model.json (as written by 'convlab train --out DIR'), or a Keras .keras / .h5 file`);
   }
   const dir = statSync(resolved).isDirectory() ? resolved : path.dirname(resolved);
   if (!existsSync(path.join(dir, 'model.json'))) {
-    throw new CliError(`'${arg}' holds no model.json; expected a saved model directory (as written by 'convlab train --out DIR')`);
+    throw new CliError(`'${arg}' holds no model.json and is not a Keras .keras or .h5 file; expected a saved model directory (as written by 'convlab train --out DIR') or a Keras file`);
   }
   return dir;
 }
@@ -50,7 +50,16 @@ export async function saveModel(model: Sequential, dir: string): Promise<void> {
   await saveLayersModel(model, path.resolve(dir));
 }
 
-export async function loadModel(arg: string): Promise<{ model: Sequential; dir: string; metadata: RunMetadata | null }> {
+export async function loadModel(arg: string): Promise<{ model: Sequential; dir: string; metadata: RunMetadata | null; keras?: boolean; notes?: string[] }> {
+  // A Python Keras file (.keras zip or .h5 HDF5), recognised by its first bytes.
+  if (existsSync(arg) && statSync(arg).isFile() && (await isKerasFile(arg))) {
+    try {
+      const model = await loadLayersModel(path.resolve(arg));
+      return { model, dir: path.dirname(path.resolve(arg)), metadata: null, keras: true, notes: loadNotes(model) };
+    } catch (e) {
+      throw new CliError(`Could not load the Keras file '${arg}': ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   const dir = modelDir(arg);
   let model: Sequential;
   try {

@@ -25,7 +25,7 @@ export * as ops from './ops/index.js';
 export { datasets, type LoadedDataset, type LoadOptions, type Cifar10LoadOptions } from './datasets/index.js';
 export type { ImageDatasetOptions, ImageFolderDataset, ImageBatch, ImagePreprocessing, SkippedFile } from './datasets/index.js';
 export type { BatchDataset, DatasetBatch } from './models/batch_dataset.js';
-export { loadLayersModel, saveWeights, loadWeights, ModelFormatError } from './io/index.js';
+export { loadLayersModel, saveWeights, loadWeights, ModelFormatError, modelFromJSON, models } from './io/index.js';
 export * as io from './io/index.js';
 export { zoo, type ZooEntry, type ZooOptions, type TrainDefaults } from './zoo/index.js';
 export { saveTrainingState, loadTrainingState } from './io/index.js';

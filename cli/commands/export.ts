@@ -14,7 +14,7 @@ export function registerExport(program: Command, ctx: Context): void {
   program
     .command('export')
     .description('write a saved model as ONNX (e.g. export runs/lab-cnn --onnx lab-cnn.onnx)')
-    .argument('<model>', 'saved model directory (as written by convlab train --out DIR)')
+    .argument('<model>', 'saved model directory (as written by convlab train --out DIR) or a Keras .keras / .h5 file')
     .requiredOption('--onnx <file>', 'the ONNX file to write')
     .option('--batch-size <n>', 'a fixed batch size for the graph input (default: dynamic)')
     .action(async (modelArg: string, opts: { onnx: string; batchSize?: string }) => {

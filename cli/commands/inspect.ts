@@ -57,7 +57,7 @@ export function registerInspect(program: Command, ctx: Context): void {
   program
     .command('summary')
     .description('print the Keras summary of a zoo model or a saved model (e.g. summary lab-cnn)')
-    .argument('<model>', `zoo model (${zoo.names.join(', ')}) or saved model directory`)
+    .argument('<model>', `zoo model (${zoo.names.join(', ')}), saved model directory or Keras .keras / .h5 file`)
     .action(async (name: string) => {
       const model = await resolveModel(name);
       model.summary((line) => ctx.out(line));

@@ -15,6 +15,7 @@ import { expandImageArgs } from '../image_paths.js';
 import { UnreadableImageError, prepareImage, type InvertMode, type PreparedImage } from '../images.js';
 import { loadModel } from '../model_store.js';
 import { prepareFolderImage } from '../image_folder.js';
+import { parseScale } from '../notebook_data.js';
 import { formatShape, oneOf, positiveInt } from '../options.js';
 
 interface PredictOptions {
@@ -23,6 +24,7 @@ interface PredictOptions {
   invert?: InvertMode;
   json?: boolean;
   csv?: string;
+  scale?: string;
 }
 
 export interface Prediction {
@@ -98,7 +100,8 @@ export async function predict(modelArg: string, args: string[], opts: PredictOpt
     const { file, label } = entry;
     try {
       // A run trained on class folders: read each image as its training images were read.
-      const image = metadata?.imageFolder ? await prepareFolderImage(file, metadata.imageFolder) : await prepareImage(file, shape, opts.invert ?? 'auto', metadata?.pixelScale ?? PIXEL_SCALE);
+      const scale = opts.scale !== undefined ? parseScale(opts.scale) : (metadata?.pixelScale ?? PIXEL_SCALE);
+      const image = metadata?.imageFolder ? await prepareFolderImage(file, metadata.imageFolder) : await prepareImage(file, shape, opts.invert ?? 'auto', scale);
       batch.push({ file, label, image });
     } catch (e) {
       if (!(e instanceof UnreadableImageError)) throw e;
@@ -160,11 +163,12 @@ export function registerPredict(program: Command, ctx: Context): void {
   program
     .command('predict')
     .description('predict the class of images with a saved model: class, confidence and top-3; goes on past unreadable files')
-    .argument('<model>', 'saved model directory (written by convlab train --out)')
+    .argument('<model>', 'saved model directory (written by convlab train --out), or a Python Keras .keras / .h5 file')
     .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, BMP) or directories, searched recursively; resized to the model input (stretched), grey for 1-channel models, pixels / 255')
     .option('-d, --dataset <name>', `class names of ${DATASET_NAMES.join(' | ')} (default: those saved with the model)`)
     .option('--top <k>', 'how many classes to list', positiveInt('--top'))
     .option('--invert <mode>', 'for 1-channel models: auto (invert when the border is light, as Fashion-MNIST has a black background) | yes | no', oneOf('--invert', ['auto', 'yes', 'no'] as const), 'auto')
+    .option('--scale <factor>', 'multiply pixels by this: 1/255 (default) or 1 for models trained on raw 0-255 pixels')
     .option('--json', 'print the results as JSON (unreadable files as {file, error, fileType})')
     .option('--csv <file>', 'also write one row per file to <file>: class, confidence, top-k, or the error')
     .action(async (model: string, images: string[], opts: PredictOptions) => {

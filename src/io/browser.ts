@@ -1,4 +1,6 @@
 import { type LoadLimits, ModelFormatError, resolveLimits } from './limits.js';
+import { fromKerasBytes } from './keras/handler.js';
+import { sniffKerasFile } from './keras/read.js';
 import { artifactsToModelJson, checkShardPath, flattenGroups, parseModelJson } from './model_json.js';
 import { registerScheme } from './router.js';
 import { artifactsInfo, concatWeightData, type IOHandler, type ModelArtifacts, type SaveResult } from './types.js';
@@ -126,8 +128,13 @@ export function browserFiles(files: ArrayLike<File>, options: { limits?: Partial
   return {
     async load(): Promise<ModelArtifacts> {
       const limits = resolveLimits(options.limits);
+      // One Python Keras file (.keras or .h5), recognised by its first bytes.
+      if (list.length === 1 && list[0].size <= limits.maxWeightBytes + limits.maxJsonBytes) {
+        const bytes = new Uint8Array(await list[0].arrayBuffer());
+        if (sniffKerasFile(bytes)) return fromKerasBytes(bytes, { name: list[0].name, limits: options.limits }).load!();
+      }
       const jsonFile = list.find((f) => f.name.toLowerCase().endsWith('.json'));
-      if (!jsonFile) throw new ModelFormatError(`Choose the model's .json file together with its weight files; received ${list.map((f) => f.name).join(', ') || 'no files'}`);
+      if (!jsonFile) throw new ModelFormatError(`Choose the model's .json file together with its weight files, or one Keras .keras or .h5 file; received ${list.map((f) => f.name).join(', ') || 'no files'}`);
       if (jsonFile.size > limits.maxJsonBytes) throw new ModelFormatError(`'${jsonFile.name}' is ${jsonFile.size} bytes, more than the limit of ${limits.maxJsonBytes}`);
       const { json, groups } = parseModelJson(await jsonFile.text(), `'${jsonFile.name}'`, limits);
       const total = groups.reduce((n, g) => n + g.totalBytes, 0);

@@ -14,3 +14,5 @@ export type { HistoryRecord } from './training_state.js';
 export { exportOnnx, type OnnxExportOptions } from './onnx/export.js';
 export { exportOnnxFile } from './onnx/file.js';
 export { indexedDbHandler, downloadsHandler, browserFiles, httpHandler, browserModels } from './browser.js';
+export { fromKerasBytes, toKerasBytes, loadNotes, isKerasFile } from './keras/handler.js';
+export { modelFromJSON, models, type ModelFromJsonOptions } from './keras/from_json.js';

@@ -1,4 +1,4 @@
-import type { Initializer } from '../layers/initializers.js';
+import { VarianceScaling, getInitializer, type Initializer } from '../layers/initializers.js';
 import { zeros, type Tensor } from '../tensor/tensor.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
 
@@ -11,7 +11,8 @@ import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObj
 /** Counts the values the initialisers of a model being loaded may allocate (the manifest's total). */
 export class AllocationBudget {
   private used = 0;
-  constructor(readonly limit: number, readonly what: string) {}
+  /** fresh: initialise weights as the config says (modelFromJSON) instead of zeros to be overwritten. */
+  constructor(readonly limit: number, readonly what: string, readonly fresh = false) {}
   take(shape: readonly number[], weight: string): void {
     const size = shape.reduce((p, d) => p * d, 1);
     this.used += size;
@@ -30,6 +31,20 @@ export class LoadedInitializer implements Initializer {
   constructor(readonly className: string, private readonly config: Record<string, unknown>, private readonly budget: AllocationBudget, private readonly label: string) {}
   init(shape: readonly number[], dtype: 'float32' | 'float64' = 'float32'): Tensor {
     this.budget.take(shape, this.label);
+    if (this.budget.fresh) {
+      const c = this.config;
+      if (this.className === 'VarianceScaling') {
+        // Keras <= 2.1 wrote he_normal and friends as VarianceScaling; 'normal' meant truncated.
+        const mode = c.mode === 'fanOut' || c.mode === 'fanAvg' ? c.mode : 'fanIn';
+        const distribution = c.distribution === 'uniform' || c.distribution === 'untruncatedNormal' ? c.distribution : 'truncatedNormal';
+        return new VarianceScaling(typeof c.scale === 'number' && c.scale > 0 ? c.scale : 1, mode, distribution).init(shape, dtype);
+      }
+      try {
+        return getInitializer(this.className, 'zeros').init(shape, dtype);
+      } catch {
+        // An initialiser convlab lacks (Orthogonal, Identity): zeros.
+      }
+    }
     return zeros(shape, dtype);
   }
   getConfig(): Record<string, unknown> {

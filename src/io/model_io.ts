@@ -2,7 +2,10 @@ import type { LayersModel } from '../models/layers_model.js';
 import type { Sequential } from '../models/sequential.js';
 import type { LayerVariable } from '../layers/layer.js';
 import { AllocationBudget } from './layer_configs.js';
-import { type LoadLimits, ModelFormatError, checkNoForbiddenKeys, resolveLimits } from './limits.js';
+import { type LoadLimits, ModelFormatError, checkNoForbiddenKeys, isPlainObject, resolveLimits } from './limits.js';
+import { compileArgsFrom } from './keras/compile.js';
+import type { OptimizerState } from '../optimizers/index.js';
+import { kerasSaveFormat, saveKerasFile, setLoadNotes } from './keras/handler.js';
 import { resolveHandler } from './router.js';
 import { GENERATED_BY, modelToTopology, topologyToModel } from './topology.js';
 import { artifactsInfo, concatWeightData, LAYERS_MODEL_FORMAT, type IOHandler, type ModelArtifacts, type SaveResult } from './types.js';
@@ -28,8 +31,11 @@ export function modelToArtifacts(model: LayersModel): ModelArtifacts {
   };
 }
 
-/** As TF.js's `model.save(handlerOrUrl)`: 'file://dir' or a plain directory in Node, or any IOHandler. */
+/** As TF.js's `model.save(handlerOrUrl)`: 'file://dir' or a plain directory in Node, or any IOHandler; a path ending in .keras or .h5 writes a Python Keras file. */
 export async function saveModel(model: LayersModel, handlerOrUrl: string | IOHandler): Promise<SaveResult> {
+  // 'model.keras' and 'model.h5' are Python Keras files (Keras 3 zip, Keras 2 HDF5).
+  const kerasFormat = typeof handlerOrUrl === 'string' ? kerasSaveFormat(handlerOrUrl) : null;
+  if (kerasFormat) return saveKerasFile(model, handlerOrUrl as string, kerasFormat);
   const handler = resolveHandler(handlerOrUrl, 'save');
   const artifacts = modelToArtifacts(model);
   const result = await handler.save!(artifacts);
@@ -83,7 +89,29 @@ export function artifactsToModel(artifacts: ModelArtifacts, options: LoadOptions
   if (byName.size > 0) {
     throw new ModelFormatError(`${what}: the weights manifest has ${byName.size} weight(s) that no layer uses: ${[...byName.keys()].slice(0, 8).join(', ')}`);
   }
+  compileFromArtifacts(model, artifacts);
   return model;
+}
+
+/**
+ * As TF.js (and Keras): a model saved with its training configuration comes back compiled, so
+ * fit() continues; what convlab cannot compile is kept as a load note (io.loadNotes(model)).
+ */
+function compileFromArtifacts(model: LayersModel, artifacts: ModelArtifacts): void {
+  const notes = [...((artifacts as { notes?: string[] }).notes ?? [])];
+  if (isPlainObject(artifacts.trainingConfig)) {
+    const args = compileArgsFrom(artifacts.trainingConfig, notes);
+    if (args) {
+      try {
+        model.compile(args);
+        const state = (artifacts as { optimizerState?: OptimizerState }).optimizerState;
+        if (state) model.optimizer!.setState(state);
+      } catch (e) {
+        notes.push(`the training configuration could not be compiled: ${(e as Error).message}`);
+      }
+    }
+  }
+  setLoadNotes(model, notes);
 }
 
 /**

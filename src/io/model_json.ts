@@ -31,6 +31,9 @@ export function parseModelJson(text: string, what: string, limits: LoadLimits): 
 export function checkModelJson(parsed: unknown, what: string, limits: LoadLimits): { json: ModelJSON; groups: CheckedGroup[] } {
   checkNoForbiddenKeys(parsed, what, limits);
   if (!isPlainObject(parsed)) throw new ModelFormatError(`${what} must hold a JSON object with modelTopology and weightsManifest, received ${describe(parsed)}`);
+  if (!isPlainObject(parsed.modelTopology) && typeof parsed.class_name === 'string' && parsed.config !== undefined) {
+    throw new ModelFormatError(`${what} is a Keras model.to_json() file (an architecture without weights); read it with modelFromJSON(text) and load the weights with model.loadWeights(file)`);
+  }
   if (!isPlainObject(parsed.modelTopology)) {
     throw new ModelFormatError(`${what} has no modelTopology object; this is not a TF.js Layers model (a graph model or a weights-only file?)`);
   }

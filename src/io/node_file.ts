@@ -3,6 +3,7 @@ import { type LoadLimits, ModelFormatError, resolveLimits } from './limits.js';
 import { artifactsToModelJson, flattenGroups, parseModelJson } from './model_json.js';
 import { nodeFs, nodePath } from './platform.js';
 import { artifactsInfo, concatWeightData, type IOHandler, type ModelArtifacts, type SaveResult } from './types.js';
+import { loadKerasFile } from './keras/handler.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -117,6 +118,7 @@ export function fileSystem(target: string, options: { limits?: Partial<LoadLimit
   if (path.length === 0) throw new Error(`Expected a directory path after 'file://', received '${target}'`);
   return {
     save: (artifacts) => saveArtifactsToFiles(path, artifacts),
-    load: () => loadArtifactsFromFiles(path, resolveLimits(options.limits)),
+    // A Keras .keras or .h5 file is recognised by its first bytes; anything else is TF.js format.
+    load: async () => (await loadKerasFile(path, resolveLimits(options.limits))) ?? loadArtifactsFromFiles(path, resolveLimits(options.limits)),
   };
 }

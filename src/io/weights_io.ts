@@ -1,5 +1,7 @@
-import type { Sequential } from '../models/sequential.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { LayersModel } from '../models/layers_model.js';
+import { Tensor } from '../tensor/tensor.js';
+import { isKerasFile } from './keras/handler.js';
+import { readKerasWeightsFor } from './keras/read.js';
 import { readFileLimited, writeFileAtomic } from './atomic_file.js';
 import { type LoadLimits, ModelFormatError, describe, isPlainObject, parseJsonSafely, resolveLimits } from './limits.js';
 import { weightsInSaveOrder } from './model_io.js';
@@ -18,7 +20,7 @@ import { checkWeightDataLength, checkWeightSpecs, encodeWeights, readWeight } fr
 export const WEIGHTS_JSON = 'weights.json';
 const WEIGHTS_SHARD = 'weights.bin';
 
-export async function saveWeights(model: Sequential, target: string | IOHandler): Promise<SaveResult> {
+export async function saveWeights(model: LayersModel, target: string | IOHandler): Promise<SaveResult> {
   const { specs, data } = encodeWeights(weightsInSaveOrder(model).map((w) => ({ name: w.name, tensor: w.value })));
   const artifacts: ModelArtifacts = { weightSpecs: specs, weightData: data, format: 'weights-manifest' };
   if (typeof target !== 'string' || (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(target) && !target.startsWith('file://'))) {
@@ -79,9 +81,32 @@ export interface LoadWeightsReport {
   unused: string[];
 }
 
-/** Reads weights into an existing, built model; nothing is changed unless every check passes. */
-export async function loadWeights(model: Sequential, source: string | IOHandler, options: LoadWeightsOptions = {}): Promise<LoadWeightsReport> {
+/** A Keras weights file (.weights.h5, Keras 2 save_weights, .h5, .keras) given as a path or bytes, else null. */
+async function kerasWeightsSource(source: string | IOHandler | Uint8Array, limits: LoadLimits): Promise<{ bytes: Uint8Array; what: string } | null> {
+  if (source instanceof Uint8Array) return { bytes: source, what: 'loadWeights: the Keras file' };
+  if (typeof source !== 'string' || (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(source) && !source.startsWith('file://'))) return null;
+  const path = filePathOf(source);
+  if (!isNode() || !(await isKerasFile(path))) return null;
+  return { bytes: await readFileLimited(path, limits.maxWeightBytes + limits.maxJsonBytes, 'loadWeights'), what: `loadWeights: '${path}'` };
+}
+
+/**
+ * Reads weights into an existing, built model; nothing is changed unless every check passes.
+ * Python Keras weight files are recognised by content and matched as Keras matches them (by layer
+ * order, or by Keras 3's layer paths); `by`, `strict` and `skipMismatch` apply to TF.js-format weights.
+ */
+export async function loadWeights(model: LayersModel, source: string | IOHandler | Uint8Array, options: LoadWeightsOptions = {}): Promise<LoadWeightsReport> {
   const limits = resolveLimits(options.limits);
+  const keras = await kerasWeightsSource(source, limits);
+  if (keras) {
+    if ((model as { built?: boolean }).built === false) throw new Error(`loadWeights: model '${model.name}' is not built; give its first layer an inputShape or call build() first`);
+    const values = await readKerasWeightsFor(model, keras.bytes, keras.what, limits);
+    const variables = model.weights;
+    for (const v of variables) if (!values.has(v.name)) throw new ModelFormatError(`${keras.what}: no weights for '${v.name}'`);
+    for (const v of variables) v.assign(new Tensor(Float32Array.from(values.get(v.name)!), [...v.shape]));
+    return { loaded: variables.map((v) => v.name), skipped: [], unused: [] };
+  }
+  if (source instanceof Uint8Array) throw new ModelFormatError('loadWeights: the bytes given are not a Keras weights file (zip or HDF5)');
   let artifacts: ModelArtifacts;
   if (typeof source === 'string' && (source.startsWith('file://') || !/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(source))) {
     const fs = await nodeFs('loadWeights');
@@ -95,7 +120,7 @@ export async function loadWeights(model: Sequential, source: string | IOHandler,
   const { specs, totalBytes } = checkWeightSpecs(artifacts.weightSpecs ?? [], 'loadWeights', limits);
   const data = concatWeightData(artifacts.weightData);
   checkWeightDataLength(totalBytes, data, 'loadWeights');
-  if (!model.built) throw new Error(`loadWeights: model '${model.name}' is not built; give its first layer an inputShape or call build() first`);
+  if ((model as { built?: boolean }).built === false) throw new Error(`loadWeights: model '${model.name}' is not built; give its first layer an inputShape or call build() first`);
   const variables = weightsInSaveOrder(model);
   const byOrder = options.by === 'order';
   const strict = options.strict ?? true;

@@ -193,6 +193,16 @@ export abstract class LayersModel {
     return saveModel(this, handlerOrUrl);
   }
 
+  /**
+   * As Keras's `model.load_weights(path)`: weights from a Python Keras file (.weights.h5, a
+   * Keras 2 save_weights .h5, a full .h5 or .keras; recognised by content, also as bytes) or a
+   * convlab/TF.js weights directory. Nothing changes unless every weight fits.
+   */
+  async loadWeights(source: string | IOHandler | Uint8Array, options?: import('../io/weights_io.js').LoadWeightsOptions): Promise<import('../io/weights_io.js').LoadWeightsReport> {
+    const { loadWeights } = await import('../io/weights_io.js');
+    return loadWeights(this, source, options);
+  }
+
   countParams(): number {
     return this.layers.reduce((n, l) => n + l.countParams(), 0);
   }
