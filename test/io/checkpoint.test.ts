@@ -17,8 +17,8 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Run { proc: ChildProcess; output: string[]; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }
 
-function startChild(args: string[]): Run {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { cwd: join(here, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(args: string[], env: Record<string, string> = {}): Run {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { cwd: join(here, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const output: string[] = [];
   proc.stdout!.on('data', (d) => output.push(String(d)));
   proc.stderr!.on('data', (d) => output.push(String(d)));
@@ -37,10 +37,10 @@ async function runToEnd(args: string[]): Promise<string> {
  * Loads the checkpoint over and over while the child trains: every load must succeed (or find
  * no checkpoint yet). Stops when `until` says so; returns the number of successful loads.
  */
-async function pollLoads(dir: string, done: () => boolean): Promise<{ loads: number; generations: Set<number> }> {
+async function pollLoads(dir: string, done: (loads: number) => boolean): Promise<{ loads: number; generations: Set<number> }> {
   let loads = 0;
   const generations = new Set<number>();
-  while (!done()) {
+  while (!done(loads)) {
     if (existsSync(join(dir, 'training_state.json'))) {
       const state = await loadTrainingState(dir, null, { restoreRandom: false });
       await loadLayersModel(dir);
@@ -71,7 +71,9 @@ describe('checkpoints survive SIGKILL and resume exactly', () => {
     const run = startChild([dir, join(root, 'unused'), '3:4']);
     let exited = false;
     void run.exit.then(() => { exited = true; });
-    const polling = pollLoads(dir, () => exited || run.output.join('').includes('HANG'));
+    // Past HANG the child waits to be killed: polling goes on until one load has happened, so a
+    // parent that got no CPU while the child trained (a busy machine) still checks a load.
+    const polling = pollLoads(dir, (loads) => exited || (run.output.join('').includes('HANG') && loads > 0));
     const { loads } = await polling;
     assert.ok(run.output.join('').includes('HANG'), `child did not reach the hang point:\n${run.output.join('')}`);
     run.proc.kill('SIGKILL');
@@ -93,7 +95,8 @@ describe('checkpoints survive SIGKILL and resume exactly', () => {
   it('killed at arbitrary moments (also during saves) twice, then resumed: same final weights', async () => {
     const dir = join(root, 'crashy');
     for (const killAtGeneration of [2, 4]) {
-      const run = startChild([dir, join(root, 'unused2')]);
+      // 20 ms after each batch: the kill must come before the run ends, even when this process is starved.
+      const run = startChild([dir, join(root, 'unused2')], { CHILD_BATCH_DELAY_MS: '20' });
       let exited = false;
       void run.exit.then(() => { exited = true; });
       let seen = 0;

@@ -4,7 +4,8 @@
  * It resumes from <checkpointDir> when a training state is there, trains with a ModelCheckpoint
  * that saves the full training state every epoch, and saves the final model to <finalDir>.
  * With hangAt it prints HANG and stops making progress at that batch (mid-epoch), so the parent
- * can SIGKILL it at a known point.
+ * can SIGKILL it at a known point. CHILD_BATCH_DELAY_MS=n waits n ms after each batch, so that
+ * a parent starved of CPU on a busy machine still sees the checkpoints appear before the end.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { ModelCheckpoint, Random, Tensor, layers, loadTrainingState, sequential,
 const [dir, finalDir, hangAt] = process.argv.slice(2);
 const [hangEpoch, hangBatch] = hangAt ? hangAt.split(':').map(Number) : [-1, -1];
 const EPOCHS = 6;
+const batchDelay = Number(process.env.CHILD_BATCH_DELAY_MS ?? 0);
 
 setSeed(1234);
 const model = sequential({ layers: [
@@ -51,6 +53,7 @@ await model.fit(new Tensor(x, [n, 10, 10, 1]), new Tensor(y, [n]), {
     {
       onEpochBegin: (epoch) => { epochNow = epoch; },
       onBatchEnd: async (batch) => {
+        if (batchDelay > 0) await new Promise((r) => setTimeout(r, batchDelay));
         if (epochNow === hangEpoch && batch === hangBatch) {
           process.stdout.write('HANG\n');
           await new Promise(() => setInterval(() => undefined, 1000));
