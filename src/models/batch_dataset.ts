@@ -6,16 +6,15 @@
  */
 import { runStep, toHeap } from '../kernels/arena.js';
 import { noGrad } from '../autograd/tape.js';
-import { CallbackList, toCallback } from '../callbacks/callback.js';
-import { History } from '../callbacks/history.js';
-import { Progbar, ProgbarLogger, defaultSink } from '../callbacks/progbar.js';
+import type { History } from '../callbacks/history.js';
+import { Progbar, defaultSink } from '../callbacks/progbar.js';
 import { ready as backendReady } from '../kernels/registry.js';
 import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchOf, inputFloatDType, targetBatchOf } from './data.js';
 import type { Compiled, LayersModel } from './layers_model.js';
 import { moveWeightsToArena } from './resident.js';
-import { checkLabels, evaluateBatch, fusedLoss, logsOf, makeEvaluator, requireCompiled, trainStep, yieldToEventLoop, type EvaluateArgs, type FitArgs } from './training.js';
+import { checkLabels, evaluateBatch, fitCallbacks, fusedLoss, logsOf, makeEvaluator, requireCompiled, trainStep, yieldToEventLoop, type EvaluateArgs, type FitArgs } from './training.js';
 
 export interface DatasetBatch {
   xs: Tensor;
@@ -106,14 +105,7 @@ export async function fitDataset(model: LayersModel, ds: BatchDataset, args: Fit
   const val = args.validationData ?? null;
   const steps = Math.ceil(ds.count / ds.batchSize);
 
-  const history = new History();
-  model.history = history;
-  const user = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-  const progbar = verbose > 0 ? [new ProgbarLogger(verbose, args.progressSink ?? defaultSink())] : [];
-  const list = new CallbackList([...progbar, ...user.map(toCallback), history]);
-  list.setModel(model);
-  const metricNames = ['loss', ...compiled.metricIds, ...(val ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
-  list.setParams({ epochs, initialEpoch, steps, samples: ds.count, batchSize: ds.batchSize, verbose, metrics: metricNames });
+  const { history, list } = fitCallbacks(model, compiled, args, { epochs, initialEpoch, steps, samples: ds.count, batchSize: ds.batchSize, verbose, validating: val !== null });
   const yieldEvery = args.yieldEvery ?? 'auto';
   let lastYield = Date.now();
   model.stopTraining = false;

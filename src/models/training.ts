@@ -192,6 +192,28 @@ function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: T
   };
 }
 
+/**
+ * The History and callback list of one fit, tensors or dataset alike: Keras's order (the progress
+ * bar first, the History last, so it records what callbacks add, such as lr), with fit's params.
+ */
+export function fitCallbacks(
+  model: LayersModel,
+  compiled: Compiled,
+  args: FitArgs,
+  p: { epochs: number; initialEpoch: number; steps: number; samples: number; batchSize: number; verbose: 0 | 1 | 2; validating: boolean },
+): { history: History; list: CallbackList } {
+  const history = new History();
+  model.history = history;
+  const user = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  const progbar = p.verbose > 0 ? [new ProgbarLogger(p.verbose, args.progressSink ?? defaultSink())] : [];
+  const list = new CallbackList([...progbar, ...user.map(toCallback), history]);
+  list.setModel(model);
+  const metrics = ['loss', ...compiled.metricIds, ...(p.validating ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
+  const { validating: _, ...params } = p;
+  list.setParams({ ...params, metrics });
+  return { history, list };
+}
+
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
@@ -220,16 +242,8 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
   const steps = Math.ceil(n / batchSize);
   const floatDType = inputFloatDType(x);
 
-  const history = new History();
-  model.history = history;
-  const user = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-  // Keras's order: the progress bar first, the History last, so it records what callbacks add (lr).
-  const progbar = verbose > 0 ? [new ProgbarLogger(verbose, args.progressSink ?? defaultSink())] : [];
-  const list = new CallbackList([...progbar, ...user.map(toCallback), history]);
-  list.setModel(model);
   const valDataset = isBatchDataset(args.validationData) ? args.validationData : null;
-  const metricNames = ['loss', ...compiled.metricIds, ...(val || valDataset ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
-  list.setParams({ epochs, initialEpoch, steps, samples: n, batchSize, verbose, metrics: metricNames });
+  const { history, list } = fitCallbacks(model, compiled, args, { epochs, initialEpoch, steps, samples: n, batchSize, verbose, validating: Boolean(val || valDataset) });
 
   const yieldEvery = args.yieldEvery ?? 'auto';
   let lastYield = Date.now();
