@@ -5,7 +5,8 @@
  * clear errors, the cache, and fit/evaluate/predict on a dataset.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -233,6 +234,28 @@ test('a decode thread that dies fails its batch with the reason, and a new threa
     assert.deepEqual(Array.from(after.ok), [1, 0]);
     assert.equal(after.failures[0].reason, 'unreadable');
   } finally {
+    await pool.close();
+  }
+});
+
+test('a batch whose thread gives no answer (a file that never delivers: a FIFO) fails after the batch time-out, naming the file, and the next batch decodes', { skip: process.platform !== 'linux' }, async () => {
+  const { DecodePool } = await import('../../src/datasets/image_folder/pool.js');
+  const dir = join(root, 'pool-stall');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'a.png'), await png(10, 10, 1));
+  const fifo = join(dir, 'stuck.png');
+  execFileSync('mkfifo', [fifo]);
+  const pool = new DecodePool(1, 1500);
+  const spec = { height: 4, width: 4, channels: 3 as const, interpolation: 'bilinear' as const, cropToAspectRatio: false };
+  try {
+    const started = Date.now();
+    await assert.rejects(pool.decode([fifo], spec), /a decode thread stopped: no answer within 1\.5 s for a batch of 1 starting with '.*stuck\.png'; the thread was replaced/);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    const after = await pool.decode([join(dir, 'a.png')], spec);
+    assert.deepEqual(Array.from(after.ok), [1]);
+  } finally {
+    // Release the read blocked on the FIFO: a writer that opens and closes it gives end of file.
+    closeSync(openSync(fifo, constants.O_RDWR));
     await pool.close();
   }
 });

@@ -39,15 +39,26 @@ export async function decodeBatch(request: BatchRequest): Promise<BatchResult> {
 
 type Worker = import('node:worker_threads').Worker;
 
-/** Worker threads, each decoding one batch at a time; requests queue when all are busy. */
+/** How long one batch may take in a decode thread before the thread is replaced and the batch fails. */
+export const DEFAULT_BATCH_TIMEOUT_MS = 300_000;
+
+/**
+ * Worker threads, each decoding one batch at a time; requests queue when all are busy. A batch
+ * whose thread gives no answer within `batchTimeoutMs` (a decoder stuck on a file, a path on a
+ * file system that stopped answering) fails naming its first file, and the thread is replaced:
+ * training never waits forever on a batch.
+ */
 export class DecodePool {
   private workers: { worker: Worker; busy: boolean }[] | null = null;
   private readonly queue: { request: BatchRequest; resolve: (r: BatchResult) => void; reject: (e: Error) => void }[] = [];
-  private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: number }>();
+  private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: number; timer: NodeJS.Timeout }>();
   private nextId = 0;
   private closed = false;
 
-  constructor(readonly threads: number) {}
+  constructor(
+    readonly threads: number,
+    readonly batchTimeoutMs = DEFAULT_BATCH_TIMEOUT_MS,
+  ) {}
 
   async decode(paths: string[], spec: DecodeSpec): Promise<BatchResult> {
     if (this.closed) throw new Error('imageDatasetFromDirectory: the dataset was closed; create it again to read more batches');
@@ -91,13 +102,21 @@ export class DecodePool {
       if (w.busy) continue;
       const job = this.queue.shift()!;
       w.busy = true;
-      this.pending.set(job.request.id, { resolve: job.resolve, reject: job.reject, slot });
+      const { paths } = job.request;
+      // A ref'd timer: while a batch is out, the process waits for it (the threads are unref'd).
+      const timer = setTimeout(() => {
+        const worker = w.worker;
+        this.fail(slot, worker, new Error(`no answer within ${(this.batchTimeoutMs / 1000).toFixed(1)} s for a batch of ${paths.length} starting with '${paths[0]}'; the thread was replaced`));
+        void worker.terminate();
+      }, this.batchTimeoutMs);
+      this.pending.set(job.request.id, { resolve: job.resolve, reject: job.reject, slot, timer });
       w.worker.postMessage(job.request);
     }
   }
 
   private finish(slot: number, result: BatchResult): void {
     const job = this.pending.get(result.id);
+    if (job) clearTimeout(job.timer);
     this.pending.delete(result.id);
     this.workers![slot].busy = false;
     // Typed arrays arrive as plain Uint8Arrays over their transferred buffers.
@@ -115,6 +134,7 @@ export class DecodePool {
     const message = `imageDatasetFromDirectory: a decode thread stopped: ${error.message}`;
     for (const [id, job] of this.pending) {
       if (job.slot !== slot) continue;
+      clearTimeout(job.timer);
       this.pending.delete(id);
       job.reject(new Error(message));
     }
@@ -132,6 +152,11 @@ export class DecodePool {
     const workers = this.workers ?? [];
     this.workers = null;
     for (const { reject } of this.queue.splice(0)) reject(new Error('imageDatasetFromDirectory: the dataset was closed'));
+    for (const job of this.pending.values()) {
+      clearTimeout(job.timer);
+      job.reject(new Error('imageDatasetFromDirectory: the dataset was closed'));
+    }
+    this.pending.clear();
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 }
