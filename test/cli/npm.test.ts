@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from './helpers.js';
@@ -38,6 +38,14 @@ test('npx convlab prints no npm warning', { skip: built }, () => {
     assert.doesNotMatch(r.stderr, /^npm (warn|WARN|error|ERR)/m, `npx ${args.join(' ')} printed:\n${r.stderr}`);
     assert.equal(r.stderr, '', `npx ${args.join(' ')} printed on stderr:\n${r.stderr}`);
   }
+});
+
+test('the built CLI is executable by itself, not only through npm\'s bin links', { skip: built }, () => {
+  // npx runs the project's bin through a cache entry keyed by the project's path; a fresh clone in
+  // a path used before meets the old entry, whose link does not chmod the new file again, and sh
+  // answered "convlab: Permission denied". The build sets the mode itself.
+  const mode = statSync(path.join(repoRoot, 'dist', 'cli', 'convlab.js')).mode;
+  assert.equal(mode & 0o111, 0o111, `dist/cli/convlab.js has mode ${(mode & 0o777).toString(8)}`);
 });
 
 test('the same with npm 10, when CONVLAB_NPM10 names its npm-cli.js', { skip: built || (!process.env.CONVLAB_NPM10 && 'set CONVLAB_NPM10=/path/to/npm@10/bin/npm-cli.js to check npm 10') }, () => {
