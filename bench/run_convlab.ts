@@ -7,8 +7,9 @@ import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads, testing, wasmInfo } from '../src/kernels/wasm/index.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 import { setSeed } from '../src/utils/random.js';
-import { cifarCnnBn } from '../src/zoo/cifar.js';
-import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult, type SteadyTiming } from './common.js';
+import { cifarCnn, cifarCnnBn } from '../src/zoo/cifar.js';
+import { cifarVgg, fashionVgg } from '../src/zoo/recipes.js';
+import { BIG_INFER_CASES, BIG_MODELS, BIG_TRAIN_CASES, CONV_CASES, GEMM_N, batchClock, bigInferKey, bigTrainKey, imagesIn, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, rowWanted, timeRepeats, type BigModel, type Measurement, type ModelName, type RunnerResult, type SteadyTiming } from './common.js';
 
 export function buildModel(name: ModelName): Sequential {
   if (name === 'lab') {
@@ -31,6 +32,30 @@ export function buildModel(name: ModelName): Sequential {
       layers.flatten(),
       layers.dense({ units: 120, activation: 'relu' }),
       layers.dense({ units: 84, activation: 'relu' }),
+      layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+}
+
+/** The zoo's model for a bench row; 'cifar-vgg-noaug' is cifar-vgg without its two augmentation layers. */
+export function buildBigModel(name: BigModel): Sequential {
+  if (name === 'cifar-cnn') return cifarCnn();
+  if (name === 'fashion-vgg') return fashionVgg();
+  if (name === 'cifar-vgg') return cifarVgg();
+  // src/zoo/recipes.ts's vggStages without RandomFlip and RandomTranslation.
+  const stage = (filters: number, first = false) => [
+    layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, ...(first ? { inputShape: [32, 32, 3] } : {}) }),
+    layers.batchNormalization(),
+    layers.activation({ activation: 'relu' }),
+  ];
+  return sequential({
+    name: 'cifar_vgg_noaug',
+    layers: [
+      ...stage(32, true), layers.maxPooling2d({ poolSize: 2 }),
+      ...stage(64), layers.maxPooling2d({ poolSize: 2 }),
+      ...stage(128), layers.maxPooling2d({ poolSize: 2 }),
+      ...stage(256),
+      layers.globalAveragePooling2d(),
       layers.dense({ units: 10, activation: 'softmax' }),
     ],
   });
@@ -88,6 +113,7 @@ function fitSteps(model: Sequential, batch: number, imageShape: [number, number,
 }
 
 for (const { model: name, batch } of TRAIN_CASES) {
+  if (!rowWanted(`train ${name} batch ${batch}`)) continue;
   setSeed(1);
   const model = buildModel(name);
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
@@ -102,7 +128,7 @@ for (const { model: name, batch } of TRAIN_CASES) {
   }
 }
 
-if (args.system === 'wasm' && args.threads > 1) {
+if (args.system === 'wasm' && args.threads > 1 && rowWanted('train cifar_cnn_bn')) {
   // The same pairs on a larger model, the Keras CIFAR-10 CNN with BatchNormalization (1.25 M
   // parameters, 32x32x3 inputs cut from the same synthetic pixels): at batch 32 its kernels are
   // large enough that the threads' per-kernel hand-offs, which bound the small models, matter less.
@@ -115,6 +141,7 @@ if (args.system === 'wasm' && args.threads > 1) {
 }
 
 for (const name of ['lab', 'lenet'] as const) {
+  if (!rowWanted(`predict ${name} batch ${INFER_BATCH}`)) continue;
   setSeed(1);
   const model = buildModel(name);
   const values = await timeRepeats((steps) => {
@@ -124,10 +151,37 @@ for (const name of ['lab', 'lenet'] as const) {
   measurements.push({ key: `predict ${name} batch ${INFER_BATCH}`, unit: 'samples/s', values });
 }
 
+for (const { model: name, batch } of BIG_TRAIN_CASES) {
+  const key = bigTrainKey(name, batch);
+  if (!rowWanted(key)) continue;
+  const { imageShape, params } = BIG_MODELS[name];
+  setSeed(1);
+  const model = buildBigModel(name);
+  if (model.countParams() !== params) throw new Error(`bench: ${name} has ${model.countParams()} parameters, expected ${params}`);
+  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+  const maxUnits = Math.floor(Math.min(imagesIn(data.x.length, imageShape), data.count) / batch);
+  const values = await timeRepeats(fitSteps(model, batch, imageShape), batch, { quick: args.quick, maxUnits, minUnits: Math.min(3, maxUnits) });
+  measurements.push({ key, unit: 'samples/s', values });
+}
+
+for (const name of BIG_INFER_CASES) {
+  const key = bigInferKey(name);
+  if (!rowWanted(key)) continue;
+  const { imageShape } = BIG_MODELS[name];
+  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
+  setSeed(1);
+  const model = buildBigModel(name);
+  const values = await timeRepeats((steps) => {
+    const n = steps * INFER_BATCH;
+    model.predict(tensor(data.x.subarray(0, n * pixels), [n, ...imageShape]), { batchSize: INFER_BATCH });
+  }, INFER_BATCH, { quick: args.quick, maxUnits: Math.floor(imagesIn(data.x.length, imageShape) / INFER_BATCH) });
+  measurements.push({ key, unit: 'samples/s', values });
+}
+
 const k = kernels();
 /** A float array in the backend's memory where it has some (the wasm arena), else on the heap. */
 const resident = (length: number): Float32Array => k.arena?.allocFloat32(length) ?? new Float32Array(length);
-{
+if (rowWanted(`GEMM ${GEMM_N}x${GEMM_N}x${GEMM_N}`)) {
   const n = GEMM_N;
   // The operands live in the backend's memory, as TF.js's tensors live in its backend (the wasm
   // backend's arena; the heap for the reference); the product is copied out, as dataSync does.
@@ -144,6 +198,7 @@ const resident = (length: number): Float32Array => k.arena?.allocFloat32(length)
   if (mark !== undefined) k.arena?.end(mark);
 }
 for (const cc of CONV_CASES) {
+  if (!rowWanted(cc.key)) continue;
   // As for GEMM: input and filter in the backend's memory, the output copied out.
   const mark = k.arena?.begin();
   const info = conv2dInfo(cc.x, cc.w, [1, 1], cc.padding, [1, 1]);
