@@ -2,64 +2,14 @@
  * Benchmark runner for convlab (one backend and thread count per process), started by
  * bench/index.ts: node --import tsx bench/run_convlab.ts --system reference|wasm --threads N --data FILE [--quick]
  */
-import { layers, sequential, setBackend, tensor, type Sequential } from '../src/index.js';
+import { setBackend, tensor, type Sequential } from '../src/index.js';
 import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads, testing, wasmInfo } from '../src/kernels/wasm/index.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 import { setSeed } from '../src/utils/random.js';
-import { cifarCnn, cifarCnnBn } from '../src/zoo/cifar.js';
-import { cifarVgg, fashionVgg } from '../src/zoo/recipes.js';
-import { BIG_INFER_CASES, BIG_MODELS, BIG_TRAIN_CASES, CONV_CASES, GEMM_N, batchClock, bigInferKey, bigTrainKey, imagesIn, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, rowWanted, timeRepeats, type BigModel, type Measurement, type ModelName, type RunnerResult, type SteadyTiming } from './common.js';
-
-export function buildModel(name: ModelName): Sequential {
-  if (name === 'lab') {
-    return sequential({
-      layers: [
-        layers.conv2d({ filters: 5, kernelSize: 3, activation: 'relu', padding: 'same', inputShape: [28, 28, 1] }),
-        layers.maxPooling2d({ poolSize: 2 }),
-        layers.flatten(),
-        layers.dense({ units: 120, activation: 'relu' }),
-        layers.dense({ units: 10, activation: 'softmax' }),
-      ],
-    });
-  }
-  return sequential({
-    layers: [
-      layers.conv2d({ filters: 6, kernelSize: 5, activation: 'relu', padding: 'same', inputShape: [28, 28, 1] }),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu', padding: 'valid' }),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.flatten(),
-      layers.dense({ units: 120, activation: 'relu' }),
-      layers.dense({ units: 84, activation: 'relu' }),
-      layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
-
-/** The zoo's model for a bench row; 'cifar-vgg-noaug' is cifar-vgg without its two augmentation layers. */
-export function buildBigModel(name: BigModel): Sequential {
-  if (name === 'cifar-cnn') return cifarCnn();
-  if (name === 'fashion-vgg') return fashionVgg();
-  if (name === 'cifar-vgg') return cifarVgg();
-  // src/zoo/recipes.ts's vggStages without RandomFlip and RandomTranslation.
-  const stage = (filters: number, first = false) => [
-    layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, ...(first ? { inputShape: [32, 32, 3] } : {}) }),
-    layers.batchNormalization(),
-    layers.activation({ activation: 'relu' }),
-  ];
-  return sequential({
-    name: 'cifar_vgg_noaug',
-    layers: [
-      ...stage(32, true), layers.maxPooling2d({ poolSize: 2 }),
-      ...stage(64), layers.maxPooling2d({ poolSize: 2 }),
-      ...stage(128), layers.maxPooling2d({ poolSize: 2 }),
-      ...stage(256),
-      layers.globalAveragePooling2d(),
-      layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
+import { cifarCnnBn } from '../src/zoo/cifar.js';
+import { buildBigModel, buildModel } from './convlab_models.js';
+import { BIG_INFER_CASES, BIG_MODELS, BIG_TRAIN_CASES, CONV_CASES, GEMM_N, batchClock, bigInferKey, bigTrainKey, imagesIn, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, rowWanted, timeRepeats, type Measurement, type RunnerResult, type SteadyTiming } from './common.js';
 
 /**
  * Thread scaling from alternating pairs in this one process: one thread then N, N then one, and
