@@ -7,6 +7,7 @@ import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { sliceEnd, sliceStart } from './simd';
+import { setWinogradEnabled } from './winograd';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -36,6 +37,11 @@ const F_OFFSET: usize = 256;
 
 @inline function D(p: usize, i: i32): f64 {
   return load<f64>(p + F_OFFSET + (<usize>i << 3));
+}
+
+/** Turns the Winograd convolutions off (0) or on for this instance: for one-thread measurements only. */
+export function setWinograd(on: i32): void {
+  setWinogradEnabled(on != 0);
 }
 
 export function heapBase(): usize {

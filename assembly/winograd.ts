@@ -27,8 +27,19 @@ const MIN_CHANNELS: i32 = 16;
 /** Floats of transformed input and output per chunk (2 MiB). */
 const CHUNK_FLOATS: i32 = 512 * 1024;
 
+/**
+ * Off only for measurements that compare against the im2col path (setWinograd in index.ts). A
+ * module-instance global: with worker threads each worker has its own, so it is for one-thread
+ * engines.
+ */
+let enabled: bool = true;
+
+export function setWinogradEnabled(on: bool): void {
+  enabled = on;
+}
+
 @inline export function winogradApplies(c: ConvInfo): bool {
-  return c.kh == 3 && c.kw == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1 &&
+  return enabled && c.kh == 3 && c.kw == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1 &&
     c.ci >= MIN_CHANNELS && c.co >= MIN_CHANNELS && (c.ci & 3) == 0 && (c.co & 3) == 0;
 }
 
