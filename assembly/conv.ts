@@ -4,7 +4,7 @@ import { MR } from './pack';
 import { at, copyFloats, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
-import { winogradApplies, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes } from './winograd';
+import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes } from './winograd';
 
 /*
  * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
@@ -36,13 +36,13 @@ function baseScratchBytes(kkci: i32, co: i32): i32 {
 
 /**
  * baseScratchBytes, and past it the Winograd kernels' transforms where a 3x3 convolution with
- * these channel counts may take them (the geometry is not known here, so any kkci = 9·ci does).
+ * these channel counts may take them (the geometry is not known here: any kkci = 9·ci whose
+ * channel counts qualify gets the room).
  */
 export function convScratchBytes(kkci: i32, co: i32): i32 {
   const base = baseScratchBytes(kkci, co);
-  if (kkci % 9 != 0) return base;
-  const ci = kkci / 9;
-  return base + winogradScratchBytes(ci, co);
+  if (kkci % 9 != 0 || !winogradChannels(kkci / 9, co)) return base;
+  return base + winogradScratchBytes(kkci / 9, co);
 }
 
 /** Where the Winograd kernels' scratch starts in a thread's (or share's) scratch. */

@@ -38,9 +38,13 @@ export function setWinogradEnabled(on: bool): void {
   enabled = on;
 }
 
+/** The channel counts the kernels take (both at least MIN_CHANNELS, multiples of four). */
+@inline export function winogradChannels(ci: i32, co: i32): bool {
+  return ci >= MIN_CHANNELS && co >= MIN_CHANNELS && (ci & 3) == 0 && (co & 3) == 0;
+}
+
 @inline export function winogradApplies(c: ConvInfo): bool {
-  return enabled && c.kh == 3 && c.kw == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1 &&
-    c.ci >= MIN_CHANNELS && c.co >= MIN_CHANNELS && (c.ci & 3) == 0 && (c.co & 3) == 0;
+  return enabled && c.kh == 3 && c.kw == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1 && winogradChannels(c.ci, c.co);
 }
 
 @inline function chunkTiles(maxc: i32): i32 {
