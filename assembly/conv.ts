@@ -4,7 +4,8 @@ import { MR } from './pack';
 import { at, copyFloats, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
-import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes } from './winograd';
+import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes, winogradTile } from './winograd';
+import { winograd4BackpropFilter, winograd4BackpropInput, winograd4Conv2d, winograd4ScratchBytes } from './winograd4';
 
 /*
  * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
@@ -42,7 +43,7 @@ function baseScratchBytes(kkci: i32, co: i32): i32 {
 export function convScratchBytes(kkci: i32, co: i32): i32 {
   const base = baseScratchBytes(kkci, co);
   if (kkci % 9 != 0 || !winogradChannels(kkci / 9, co)) return base;
-  return base + winogradScratchBytes(kkci / 9, co);
+  return base + max(winogradScratchBytes(kkci / 9, co), winograd4ScratchBytes(kkci / 9, co));
 }
 
 /** Where the Winograd kernels' scratch starts in a thread's (or share's) scratch. */
@@ -175,7 +176,8 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
     return;
   }
   if (winogradApplies(c)) {
-    winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    else winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
   if (isPointwise(c)) {
@@ -196,7 +198,8 @@ export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo,
   const kkci = depth(c);
   if (winogradApplies(c)) {
     // Tiles of dx split across threads: each writes only its own pixels.
-    winogradBackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4BackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
+    else winogradBackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
   const b0 = sliceStart(c.batch, 1, tid, nt);
@@ -240,7 +243,8 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
     return;
   }
   if (winogradApplies(c)) {
-    winogradBackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4BackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
+    else winogradBackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
   memory.fill(target, 0, <usize>(kkci * c.co) << 2);

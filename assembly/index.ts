@@ -7,7 +7,7 @@ import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { sliceEnd, sliceStart } from './simd';
-import { setWinogradEnabled } from './winograd';
+import { setWinogradTile } from './winograd';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -39,9 +39,9 @@ const F_OFFSET: usize = 256;
   return load<f64>(p + F_OFFSET + (<usize>i << 3));
 }
 
-/** Turns the Winograd convolutions off (0) or on for this instance: for one-thread measurements only. */
-export function setWinograd(on: i32): void {
-  setWinogradEnabled(on != 0);
+/** Winograd output tiles of 4 (the default), 2 or 0 (off) for this instance: for one-thread measurements only. */
+export function setWinograd(tile: i32): void {
+  setWinogradTile(tile);
 }
 
 export function heapBase(): usize {

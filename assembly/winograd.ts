@@ -28,14 +28,19 @@ const MIN_CHANNELS: i32 = 16;
 const CHUNK_FLOATS: i32 = 512 * 1024;
 
 /**
- * Off only for measurements that compare against the im2col path (setWinograd in index.ts). A
- * module-instance global: with worker threads each worker has its own, so it is for one-thread
- * engines.
+ * Output tile size of the Winograd convolutions: 4 (F(4x4, 3x3), winograd4.ts, the default), 2
+ * (F(2x2, 3x3), this file) or 0 (off: im2col). Changed only by measurements that compare them
+ * (setWinograd in index.ts). A module-instance global: with worker threads each worker has its
+ * own, so it is for one-thread engines.
  */
-let enabled: bool = true;
+let tile: i32 = 4;
 
-export function setWinogradEnabled(on: bool): void {
-  enabled = on;
+export function setWinogradTile(t: i32): void {
+  tile = t == 0 || t == 2 ? t : 4;
+}
+
+@inline export function winogradTile(): i32 {
+  return tile;
 }
 
 /** The channel counts the kernels take (both at least MIN_CHANNELS, multiples of four). */
@@ -44,7 +49,7 @@ export function setWinogradEnabled(on: bool): void {
 }
 
 @inline export function winogradApplies(c: ConvInfo): bool {
-  return enabled && c.kh == 3 && c.kw == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1 && winogradChannels(c.ci, c.co);
+  return tile != 0 && c.kh == 3 && c.kw == 3 && c.sh == 1 && c.sw == 1 && c.dh == 1 && c.dw == 1 && winogradChannels(c.ci, c.co);
 }
 
 @inline function chunkTiles(maxc: i32): i32 {

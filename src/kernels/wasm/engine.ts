@@ -29,8 +29,8 @@ interface KernelExports {
   gemmScratchBytes(): number;
   convScratchBytes(kkci: number, co: number): number;
   zero(ptr: number, bytes: number): void;
-  /** Winograd convolutions off (0) or on, in this instance only (workers keep theirs). */
-  setWinograd(on: number): void;
+  /** Winograd output tile 4, 2 or 0 (off), in this instance only (workers keep theirs). */
+  setWinograd(tile: number): void;
 }
 
 const PARAMS_BYTES = QUEUE_SLOTS * SLOT_BYTES;
