@@ -7,7 +7,7 @@ import { Random } from '../../src/utils/random.js';
 import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 
 /*
- * The Winograd F(2x2, 3x3) kernels (assembly/winograd.ts) take 3x3 stride-1 convolutions with
+ * The Winograd F(4x4, 3x3) and F(2x2, 3x3) kernels (assembly/winograd4.ts, winograd.ts) take 3x3 stride-1 convolutions with
  * at least 16 input and output channels, both multiples of 4. Forward, input gradient and
  * filter gradient must equal the reference on the cases the tiling makes hard: odd and tiny
  * sizes (tiles past the edge), 'same' and 'valid' padding, batch 1, more tiles than one chunk
@@ -31,7 +31,14 @@ function check(c: Conv2DInfo, rng: Random): void {
   ref.conv2dBackpropInput(dy, w, dx, c);
   ref.conv2dBackpropFilter(x, dy, dw, c);
   const label = `${c.batch}x${c.inHeight}x${c.inWidth}x${c.inChannels} -> ${c.outHeight}x${c.outWidth}x${c.outChannels} pad ${c.padTop},${c.padLeft}`;
-  for (const { name, engine } of engines) {
+  // F(4x4, 3x3), the default, on every engine; F(2x2, 3x3) on the one-thread engines (the tile
+  // is an instance setting, and workers keep the default).
+  const runs = [
+    ...engines.map(({ name, engine }) => ({ name: `${name}, F(4x4)`, engine, tile: 4 })),
+    ...engines.filter(({ engine }) => engine.numThreads === 1).map(({ name, engine }) => ({ name: `${name}, F(2x2)`, engine, tile: 2 })),
+  ];
+  for (const { name, engine, tile } of runs) {
+    engine.exports.setWinograd(tile);
     const k = createWasmKernels(engine);
     const y2 = new Float32Array(ySize).fill(NaN);
     const dx2 = new Float32Array(xSize).fill(NaN);
@@ -42,10 +49,11 @@ function check(c: Conv2DInfo, rng: Random): void {
     assertClose(y2, y, `conv2d ${label} (${name})`);
     assertClose(dx2, dx, `conv2dBackpropInput ${label} (${name})`);
     assertClose(dw2, dw, `conv2dBackpropFilter ${label} (${name})`);
+    engine.exports.setWinograd(4);
   }
 }
 
-describe('Winograd F(2x2, 3x3) convolutions equal the reference (relative 1e-4)', () => {
+describe('Winograd F(4x4, 3x3) and F(2x2, 3x3) convolutions equal the reference (relative 1e-4)', () => {
   it('40 random geometries: sizes 1-11 (odd included), same and valid, batch 1-3, 16-48 channels', () => {
     const rng = new Random(17);
     let tested = 0;
