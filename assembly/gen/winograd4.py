@@ -75,6 +75,22 @@ def filt_body():
         for j in range(6): L.append(f"      store<f32>(at(u, {i*6+j} * block + o), {slin([(G[j][c], f't{i}{c}') for c in range(3)])});")
     return "\n".join(L)
 
+def vfilt_body():
+    L=[]
+    for i in range(6):
+        for c in range(3): L.append(f"      const t{i}{c} = {vlin([(G[i][r], f'g{r}{c}') for r in range(3)])};")
+    for i in range(6):
+        for j in range(6): L.append(f"      const u{i}{j} = {vlin([(G[j][c], f't{i}{c}') for c in range(3)])};")
+    return "\n".join(L)
+def vfilt_stores(flip):
+    L=[]
+    for i in range(6):
+        for j in range(6):
+            if not flip: L.append(f"      v128.store(o + {i*6+j} * bs, u{i}{j});")
+            else:
+                for l in range(4): L.append(f"      store<f32>(o + {i*6+j} * bs + {l} * ls, f32x4.extract_lane(u{i}{j}, {l}));")
+    return "\n".join(L)
+vb=vfilt_body(); vc=constdecl()
 ib=input_body(); ic=constdecl()
 ob=output_body(); oc=constdecl()
 db=dy_body(); dc=constdecl()
@@ -83,8 +99,10 @@ gb=filt_body()
 loads="\n".join(f"      const d{r}{c} = ok{r}r && ok{c}c ? v128.load(p + {r} * rs + {c} * cs) : zero;" for r in range(6) for c in range(6))
 rowok="\n".join(f"    const ok{r}r = ih + {r} >= 0 && ih + {r} < h;\n    const ok{r}c = iw + {r} >= 0 && iw + {r} < w;" for r in range(6))
 outok="\n".join(f"    const ok{a}{b} = y0 + {a} < oh && x0 + {b} < ow;" for a in range(4) for b in range(4))
+vgl="\n".join(f"      const g{r}{c} = v128.load(p + {3*r+c} * ps);" for r in range(3) for c in range(3))
+vglf="\n".join(f"      const g{r}{c} = v128.load(p + {8-(3*r+c)} * ps);" for r in range(3) for c in range(3))
 gl="\n".join(f"      const g{r}{c} = load<f32>(at(w, (flip ? {8-(3*r+c)} : {3*r+c}) * plane + base));" for r in range(3) for c in range(3))
 src=open(os.path.join(here, 'winograd4.template')).read()
-for k,v in {'@INPUT_CONSTS@':ic,'@INPUT_BODY@':ib,'@OUTPUT_CONSTS@':oc,'@OUTPUT_BODY@':ob,'@DY_CONSTS@':dc,'@DY_BODY@':db,'@FOUT_CONSTS@':fc,'@FOUT_BODY@':fb,'@FILTER_BODY@':gb,'@LOADS@':loads,'@ROWOK@':rowok,'@OUTOK@':outok,'@GLOADS@':gl}.items():
+for k,v in {'@INPUT_CONSTS@':ic,'@INPUT_BODY@':ib,'@OUTPUT_CONSTS@':oc,'@OUTPUT_BODY@':ob,'@DY_CONSTS@':dc,'@DY_BODY@':db,'@FOUT_CONSTS@':fc,'@FOUT_BODY@':fb,'@FILTER_BODY@':gb,'@LOADS@':loads,'@ROWOK@':rowok,'@OUTOK@':outok,'@GLOADS@':gl,'@VFILTER_CONSTS@':vc,'@VFILTER_BODY@':vb,'@VGLOADS@':vgl,'@VGLOADS_FLIP@':vglf,'@VSTORES@':vfilt_stores(False),'@VSTORES_FLIP@':vfilt_stores(True)}.items():
     src=src.replace(k,v)
 open(os.path.join(here, '..', 'winograd4.ts'), 'w').write(src)
