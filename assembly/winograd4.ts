@@ -31,26 +31,22 @@ export function winograd4ScratchBytes(ci: i32, co: i32): i32 {
 }
 
 /**
- * U[ξ][a][c] = (G g Gᵀ)[ξ], as winograd.ts transformFilter, four channels at a time along the
- * filter's contiguous axis (its output channels): forward, those are U's c and the stores are
- * whole vectors; for the input gradient (the filter turned 180°, channels swapped) they are U's
- * a, stored lane by lane. With big filters on small images (128 → 256 channels on 4x4 images)
- * a scalar transform cost about as much as the GEMMs.
+ * U[ξ][i][o] = (G g Gᵀ)[ξ] for the filter's (in i, out o) pair, four output channels at a time
+ * (the filter's contiguous axis); for the input gradient g is turned 180°, and the GEMM reads U
+ * transposed through its strides (its packing absorbs them), so the layout stays [ξ][i][o].
  */
 function transformFilter(w: usize, ci: i32, co: i32, flip: bool, u: usize): void {
-  const cin = flip ? co : ci;
-  const cout = flip ? ci : co;
   const ps = <usize>(ci * co) << 2;
-  const bs = <usize>(cin * cout) << 2;
+  const bs = ps;
   const k1_24 = f32x4.splat(0.041666666666666664);
   const k1_12 = f32x4.splat(0.08333333333333333);
   const k1_6 = f32x4.splat(0.16666666666666666);
   const k1_4 = f32x4.splat(0.25);
-  if (!flip) {
-    for (let a = 0; a < ci; a++) {
-      for (let c = 0; c < co; c += 4) {
-        const p = w + (<usize>(a * co + c) << 2);
-        const o = u + (<usize>(a * cout + c) << 2);
+  for (let a = 0; a < ci; a++) {
+    for (let c = 0; c < co; c += 4) {
+      const p = w + (<usize>(a * co + c) << 2);
+      const o = u + (<usize>(a * co + c) << 2);
+      if (!flip) {
       const g00 = v128.load(p + 0 * ps);
       const g01 = v128.load(p + 1 * ps);
       const g02 = v128.load(p + 2 * ps);
@@ -150,15 +146,7 @@ function transformFilter(w: usize, ci: i32, co: i32, flip: bool, u: usize): void
       v128.store(o + 33 * bs, u53);
       v128.store(o + 34 * bs, u54);
       v128.store(o + 35 * bs, u55);
-      }
-    }
-    return;
-  }
-  const ls = <usize>cout << 2;
-  for (let a = 0; a < co; a += 4) {
-    for (let c = 0; c < ci; c++) {
-      const p = w + (<usize>(c * co + a) << 2);
-      const o = u + (<usize>(a * cout + c) << 2);
+      } else {
       const g00 = v128.load(p + 8 * ps);
       const g01 = v128.load(p + 7 * ps);
       const g02 = v128.load(p + 6 * ps);
@@ -222,150 +210,43 @@ function transformFilter(w: usize, ci: i32, co: i32, flip: bool, u: usize): void
       const u53 = f32x4.add(f32x4.add(f32x4.mul(k1_24, t50), f32x4.mul(k1_12, t51)), f32x4.mul(k1_6, t52));
       const u54 = f32x4.add(f32x4.sub(f32x4.mul(k1_24, t50), f32x4.mul(k1_12, t51)), f32x4.mul(k1_6, t52));
       const u55 = t52;
-      store<f32>(o + 0 * bs + 0 * ls, f32x4.extract_lane(u00, 0));
-      store<f32>(o + 0 * bs + 1 * ls, f32x4.extract_lane(u00, 1));
-      store<f32>(o + 0 * bs + 2 * ls, f32x4.extract_lane(u00, 2));
-      store<f32>(o + 0 * bs + 3 * ls, f32x4.extract_lane(u00, 3));
-      store<f32>(o + 1 * bs + 0 * ls, f32x4.extract_lane(u01, 0));
-      store<f32>(o + 1 * bs + 1 * ls, f32x4.extract_lane(u01, 1));
-      store<f32>(o + 1 * bs + 2 * ls, f32x4.extract_lane(u01, 2));
-      store<f32>(o + 1 * bs + 3 * ls, f32x4.extract_lane(u01, 3));
-      store<f32>(o + 2 * bs + 0 * ls, f32x4.extract_lane(u02, 0));
-      store<f32>(o + 2 * bs + 1 * ls, f32x4.extract_lane(u02, 1));
-      store<f32>(o + 2 * bs + 2 * ls, f32x4.extract_lane(u02, 2));
-      store<f32>(o + 2 * bs + 3 * ls, f32x4.extract_lane(u02, 3));
-      store<f32>(o + 3 * bs + 0 * ls, f32x4.extract_lane(u03, 0));
-      store<f32>(o + 3 * bs + 1 * ls, f32x4.extract_lane(u03, 1));
-      store<f32>(o + 3 * bs + 2 * ls, f32x4.extract_lane(u03, 2));
-      store<f32>(o + 3 * bs + 3 * ls, f32x4.extract_lane(u03, 3));
-      store<f32>(o + 4 * bs + 0 * ls, f32x4.extract_lane(u04, 0));
-      store<f32>(o + 4 * bs + 1 * ls, f32x4.extract_lane(u04, 1));
-      store<f32>(o + 4 * bs + 2 * ls, f32x4.extract_lane(u04, 2));
-      store<f32>(o + 4 * bs + 3 * ls, f32x4.extract_lane(u04, 3));
-      store<f32>(o + 5 * bs + 0 * ls, f32x4.extract_lane(u05, 0));
-      store<f32>(o + 5 * bs + 1 * ls, f32x4.extract_lane(u05, 1));
-      store<f32>(o + 5 * bs + 2 * ls, f32x4.extract_lane(u05, 2));
-      store<f32>(o + 5 * bs + 3 * ls, f32x4.extract_lane(u05, 3));
-      store<f32>(o + 6 * bs + 0 * ls, f32x4.extract_lane(u10, 0));
-      store<f32>(o + 6 * bs + 1 * ls, f32x4.extract_lane(u10, 1));
-      store<f32>(o + 6 * bs + 2 * ls, f32x4.extract_lane(u10, 2));
-      store<f32>(o + 6 * bs + 3 * ls, f32x4.extract_lane(u10, 3));
-      store<f32>(o + 7 * bs + 0 * ls, f32x4.extract_lane(u11, 0));
-      store<f32>(o + 7 * bs + 1 * ls, f32x4.extract_lane(u11, 1));
-      store<f32>(o + 7 * bs + 2 * ls, f32x4.extract_lane(u11, 2));
-      store<f32>(o + 7 * bs + 3 * ls, f32x4.extract_lane(u11, 3));
-      store<f32>(o + 8 * bs + 0 * ls, f32x4.extract_lane(u12, 0));
-      store<f32>(o + 8 * bs + 1 * ls, f32x4.extract_lane(u12, 1));
-      store<f32>(o + 8 * bs + 2 * ls, f32x4.extract_lane(u12, 2));
-      store<f32>(o + 8 * bs + 3 * ls, f32x4.extract_lane(u12, 3));
-      store<f32>(o + 9 * bs + 0 * ls, f32x4.extract_lane(u13, 0));
-      store<f32>(o + 9 * bs + 1 * ls, f32x4.extract_lane(u13, 1));
-      store<f32>(o + 9 * bs + 2 * ls, f32x4.extract_lane(u13, 2));
-      store<f32>(o + 9 * bs + 3 * ls, f32x4.extract_lane(u13, 3));
-      store<f32>(o + 10 * bs + 0 * ls, f32x4.extract_lane(u14, 0));
-      store<f32>(o + 10 * bs + 1 * ls, f32x4.extract_lane(u14, 1));
-      store<f32>(o + 10 * bs + 2 * ls, f32x4.extract_lane(u14, 2));
-      store<f32>(o + 10 * bs + 3 * ls, f32x4.extract_lane(u14, 3));
-      store<f32>(o + 11 * bs + 0 * ls, f32x4.extract_lane(u15, 0));
-      store<f32>(o + 11 * bs + 1 * ls, f32x4.extract_lane(u15, 1));
-      store<f32>(o + 11 * bs + 2 * ls, f32x4.extract_lane(u15, 2));
-      store<f32>(o + 11 * bs + 3 * ls, f32x4.extract_lane(u15, 3));
-      store<f32>(o + 12 * bs + 0 * ls, f32x4.extract_lane(u20, 0));
-      store<f32>(o + 12 * bs + 1 * ls, f32x4.extract_lane(u20, 1));
-      store<f32>(o + 12 * bs + 2 * ls, f32x4.extract_lane(u20, 2));
-      store<f32>(o + 12 * bs + 3 * ls, f32x4.extract_lane(u20, 3));
-      store<f32>(o + 13 * bs + 0 * ls, f32x4.extract_lane(u21, 0));
-      store<f32>(o + 13 * bs + 1 * ls, f32x4.extract_lane(u21, 1));
-      store<f32>(o + 13 * bs + 2 * ls, f32x4.extract_lane(u21, 2));
-      store<f32>(o + 13 * bs + 3 * ls, f32x4.extract_lane(u21, 3));
-      store<f32>(o + 14 * bs + 0 * ls, f32x4.extract_lane(u22, 0));
-      store<f32>(o + 14 * bs + 1 * ls, f32x4.extract_lane(u22, 1));
-      store<f32>(o + 14 * bs + 2 * ls, f32x4.extract_lane(u22, 2));
-      store<f32>(o + 14 * bs + 3 * ls, f32x4.extract_lane(u22, 3));
-      store<f32>(o + 15 * bs + 0 * ls, f32x4.extract_lane(u23, 0));
-      store<f32>(o + 15 * bs + 1 * ls, f32x4.extract_lane(u23, 1));
-      store<f32>(o + 15 * bs + 2 * ls, f32x4.extract_lane(u23, 2));
-      store<f32>(o + 15 * bs + 3 * ls, f32x4.extract_lane(u23, 3));
-      store<f32>(o + 16 * bs + 0 * ls, f32x4.extract_lane(u24, 0));
-      store<f32>(o + 16 * bs + 1 * ls, f32x4.extract_lane(u24, 1));
-      store<f32>(o + 16 * bs + 2 * ls, f32x4.extract_lane(u24, 2));
-      store<f32>(o + 16 * bs + 3 * ls, f32x4.extract_lane(u24, 3));
-      store<f32>(o + 17 * bs + 0 * ls, f32x4.extract_lane(u25, 0));
-      store<f32>(o + 17 * bs + 1 * ls, f32x4.extract_lane(u25, 1));
-      store<f32>(o + 17 * bs + 2 * ls, f32x4.extract_lane(u25, 2));
-      store<f32>(o + 17 * bs + 3 * ls, f32x4.extract_lane(u25, 3));
-      store<f32>(o + 18 * bs + 0 * ls, f32x4.extract_lane(u30, 0));
-      store<f32>(o + 18 * bs + 1 * ls, f32x4.extract_lane(u30, 1));
-      store<f32>(o + 18 * bs + 2 * ls, f32x4.extract_lane(u30, 2));
-      store<f32>(o + 18 * bs + 3 * ls, f32x4.extract_lane(u30, 3));
-      store<f32>(o + 19 * bs + 0 * ls, f32x4.extract_lane(u31, 0));
-      store<f32>(o + 19 * bs + 1 * ls, f32x4.extract_lane(u31, 1));
-      store<f32>(o + 19 * bs + 2 * ls, f32x4.extract_lane(u31, 2));
-      store<f32>(o + 19 * bs + 3 * ls, f32x4.extract_lane(u31, 3));
-      store<f32>(o + 20 * bs + 0 * ls, f32x4.extract_lane(u32, 0));
-      store<f32>(o + 20 * bs + 1 * ls, f32x4.extract_lane(u32, 1));
-      store<f32>(o + 20 * bs + 2 * ls, f32x4.extract_lane(u32, 2));
-      store<f32>(o + 20 * bs + 3 * ls, f32x4.extract_lane(u32, 3));
-      store<f32>(o + 21 * bs + 0 * ls, f32x4.extract_lane(u33, 0));
-      store<f32>(o + 21 * bs + 1 * ls, f32x4.extract_lane(u33, 1));
-      store<f32>(o + 21 * bs + 2 * ls, f32x4.extract_lane(u33, 2));
-      store<f32>(o + 21 * bs + 3 * ls, f32x4.extract_lane(u33, 3));
-      store<f32>(o + 22 * bs + 0 * ls, f32x4.extract_lane(u34, 0));
-      store<f32>(o + 22 * bs + 1 * ls, f32x4.extract_lane(u34, 1));
-      store<f32>(o + 22 * bs + 2 * ls, f32x4.extract_lane(u34, 2));
-      store<f32>(o + 22 * bs + 3 * ls, f32x4.extract_lane(u34, 3));
-      store<f32>(o + 23 * bs + 0 * ls, f32x4.extract_lane(u35, 0));
-      store<f32>(o + 23 * bs + 1 * ls, f32x4.extract_lane(u35, 1));
-      store<f32>(o + 23 * bs + 2 * ls, f32x4.extract_lane(u35, 2));
-      store<f32>(o + 23 * bs + 3 * ls, f32x4.extract_lane(u35, 3));
-      store<f32>(o + 24 * bs + 0 * ls, f32x4.extract_lane(u40, 0));
-      store<f32>(o + 24 * bs + 1 * ls, f32x4.extract_lane(u40, 1));
-      store<f32>(o + 24 * bs + 2 * ls, f32x4.extract_lane(u40, 2));
-      store<f32>(o + 24 * bs + 3 * ls, f32x4.extract_lane(u40, 3));
-      store<f32>(o + 25 * bs + 0 * ls, f32x4.extract_lane(u41, 0));
-      store<f32>(o + 25 * bs + 1 * ls, f32x4.extract_lane(u41, 1));
-      store<f32>(o + 25 * bs + 2 * ls, f32x4.extract_lane(u41, 2));
-      store<f32>(o + 25 * bs + 3 * ls, f32x4.extract_lane(u41, 3));
-      store<f32>(o + 26 * bs + 0 * ls, f32x4.extract_lane(u42, 0));
-      store<f32>(o + 26 * bs + 1 * ls, f32x4.extract_lane(u42, 1));
-      store<f32>(o + 26 * bs + 2 * ls, f32x4.extract_lane(u42, 2));
-      store<f32>(o + 26 * bs + 3 * ls, f32x4.extract_lane(u42, 3));
-      store<f32>(o + 27 * bs + 0 * ls, f32x4.extract_lane(u43, 0));
-      store<f32>(o + 27 * bs + 1 * ls, f32x4.extract_lane(u43, 1));
-      store<f32>(o + 27 * bs + 2 * ls, f32x4.extract_lane(u43, 2));
-      store<f32>(o + 27 * bs + 3 * ls, f32x4.extract_lane(u43, 3));
-      store<f32>(o + 28 * bs + 0 * ls, f32x4.extract_lane(u44, 0));
-      store<f32>(o + 28 * bs + 1 * ls, f32x4.extract_lane(u44, 1));
-      store<f32>(o + 28 * bs + 2 * ls, f32x4.extract_lane(u44, 2));
-      store<f32>(o + 28 * bs + 3 * ls, f32x4.extract_lane(u44, 3));
-      store<f32>(o + 29 * bs + 0 * ls, f32x4.extract_lane(u45, 0));
-      store<f32>(o + 29 * bs + 1 * ls, f32x4.extract_lane(u45, 1));
-      store<f32>(o + 29 * bs + 2 * ls, f32x4.extract_lane(u45, 2));
-      store<f32>(o + 29 * bs + 3 * ls, f32x4.extract_lane(u45, 3));
-      store<f32>(o + 30 * bs + 0 * ls, f32x4.extract_lane(u50, 0));
-      store<f32>(o + 30 * bs + 1 * ls, f32x4.extract_lane(u50, 1));
-      store<f32>(o + 30 * bs + 2 * ls, f32x4.extract_lane(u50, 2));
-      store<f32>(o + 30 * bs + 3 * ls, f32x4.extract_lane(u50, 3));
-      store<f32>(o + 31 * bs + 0 * ls, f32x4.extract_lane(u51, 0));
-      store<f32>(o + 31 * bs + 1 * ls, f32x4.extract_lane(u51, 1));
-      store<f32>(o + 31 * bs + 2 * ls, f32x4.extract_lane(u51, 2));
-      store<f32>(o + 31 * bs + 3 * ls, f32x4.extract_lane(u51, 3));
-      store<f32>(o + 32 * bs + 0 * ls, f32x4.extract_lane(u52, 0));
-      store<f32>(o + 32 * bs + 1 * ls, f32x4.extract_lane(u52, 1));
-      store<f32>(o + 32 * bs + 2 * ls, f32x4.extract_lane(u52, 2));
-      store<f32>(o + 32 * bs + 3 * ls, f32x4.extract_lane(u52, 3));
-      store<f32>(o + 33 * bs + 0 * ls, f32x4.extract_lane(u53, 0));
-      store<f32>(o + 33 * bs + 1 * ls, f32x4.extract_lane(u53, 1));
-      store<f32>(o + 33 * bs + 2 * ls, f32x4.extract_lane(u53, 2));
-      store<f32>(o + 33 * bs + 3 * ls, f32x4.extract_lane(u53, 3));
-      store<f32>(o + 34 * bs + 0 * ls, f32x4.extract_lane(u54, 0));
-      store<f32>(o + 34 * bs + 1 * ls, f32x4.extract_lane(u54, 1));
-      store<f32>(o + 34 * bs + 2 * ls, f32x4.extract_lane(u54, 2));
-      store<f32>(o + 34 * bs + 3 * ls, f32x4.extract_lane(u54, 3));
-      store<f32>(o + 35 * bs + 0 * ls, f32x4.extract_lane(u55, 0));
-      store<f32>(o + 35 * bs + 1 * ls, f32x4.extract_lane(u55, 1));
-      store<f32>(o + 35 * bs + 2 * ls, f32x4.extract_lane(u55, 2));
-      store<f32>(o + 35 * bs + 3 * ls, f32x4.extract_lane(u55, 3));
+      v128.store(o + 0 * bs, u00);
+      v128.store(o + 1 * bs, u01);
+      v128.store(o + 2 * bs, u02);
+      v128.store(o + 3 * bs, u03);
+      v128.store(o + 4 * bs, u04);
+      v128.store(o + 5 * bs, u05);
+      v128.store(o + 6 * bs, u10);
+      v128.store(o + 7 * bs, u11);
+      v128.store(o + 8 * bs, u12);
+      v128.store(o + 9 * bs, u13);
+      v128.store(o + 10 * bs, u14);
+      v128.store(o + 11 * bs, u15);
+      v128.store(o + 12 * bs, u20);
+      v128.store(o + 13 * bs, u21);
+      v128.store(o + 14 * bs, u22);
+      v128.store(o + 15 * bs, u23);
+      v128.store(o + 16 * bs, u24);
+      v128.store(o + 17 * bs, u25);
+      v128.store(o + 18 * bs, u30);
+      v128.store(o + 19 * bs, u31);
+      v128.store(o + 20 * bs, u32);
+      v128.store(o + 21 * bs, u33);
+      v128.store(o + 22 * bs, u34);
+      v128.store(o + 23 * bs, u35);
+      v128.store(o + 24 * bs, u40);
+      v128.store(o + 25 * bs, u41);
+      v128.store(o + 26 * bs, u42);
+      v128.store(o + 27 * bs, u43);
+      v128.store(o + 28 * bs, u44);
+      v128.store(o + 29 * bs, u45);
+      v128.store(o + 30 * bs, u50);
+      v128.store(o + 31 * bs, u51);
+      v128.store(o + 32 * bs, u52);
+      v128.store(o + 33 * bs, u53);
+      v128.store(o + 34 * bs, u54);
+      v128.store(o + 35 * bs, u55);
+      }
     }
   }
 }
@@ -632,14 +513,15 @@ function transformOutput(m: usize, count: i32, cout: i32, th: i32, tw: i32, t0: 
   }
 }
 
-function convolveTiles(src: usize, h: i32, w: i32, cin: i32, u: usize, dst: usize, oh: i32, ow: i32, cout: i32, pt: i32, pl: i32, t0: i32, t1: i32, gemmScratch: usize, vBuf: usize, mBuf: usize, chunk: i32): void {
+/** rsB, csB: U[ξ]'s strides as the GEMM's (cin x cout) B (cout, 1 forward; 1, cin turned for the input gradient). */
+function convolveTiles(src: usize, h: i32, w: i32, cin: i32, u: usize, rsB: i32, csB: i32, dst: usize, oh: i32, ow: i32, cout: i32, pt: i32, pl: i32, t0: i32, t1: i32, gemmScratch: usize, vBuf: usize, mBuf: usize, chunk: i32): void {
   const th = (oh + 3) >> 2;
   const tw = (ow + 3) >> 2;
   for (let t = t0; t < t1; t += chunk) {
     const count = min(chunk, t1 - t);
     transformInput(src, h, w, cin, pt, pl, th, tw, t, count, vBuf);
     for (let xi = 0; xi < 36; xi++) {
-      gemm(at(vBuf, xi * count * cin), cin, 1, at(u, xi * cin * cout), cout, 1, at(mBuf, xi * count * cout), cout, cin, 0, count, 0, cout, false, gemmScratch);
+      gemm(at(vBuf, xi * count * cin), cin, 1, at(u, xi * cin * cout), rsB, csB, at(mBuf, xi * count * cout), cout, cin, 0, count, 0, cout, false, gemmScratch);
     }
     transformOutput(mBuf, count, cout, th, tw, t, dst, oh, ow);
   }
@@ -665,7 +547,7 @@ export function winograd4Conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid
   const vBuf = u + (<usize>(36 * c.ci * c.co) << 2);
   const mBuf = vBuf + (<usize>(36 * chunk * maxc) << 2);
   transformFilter(w, c.ci, c.co, false, u);
-  convolveTiles(x, c.h, c.w, c.ci, u, out, c.oh, c.ow, c.co, c.pt, c.pl, t0, t1, gemmScratch, vBuf, mBuf, chunk);
+  convolveTiles(x, c.h, c.w, c.ci, u, c.co, 1, out, c.oh, c.ow, c.co, c.pt, c.pl, t0, t1, gemmScratch, vBuf, mBuf, chunk);
 }
 
 export function winograd4BackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, gemmScratch: usize, wino: usize): void {
@@ -679,7 +561,7 @@ export function winograd4BackpropInput(dy: usize, w: usize, dx: usize, c: ConvIn
   const vBuf = u + (<usize>(36 * c.ci * c.co) << 2);
   const mBuf = vBuf + (<usize>(36 * chunk * maxc) << 2);
   transformFilter(w, c.ci, c.co, true, u);
-  convolveTiles(dy, c.oh, c.ow, c.co, u, dx, c.h, c.w, c.ci, 2 - c.pt, 2 - c.pl, t0, t1, gemmScratch, vBuf, mBuf, chunk);
+  convolveTiles(dy, c.oh, c.ow, c.co, u, 1, c.co, dx, c.h, c.w, c.ci, 2 - c.pt, 2 - c.pl, t0, t1, gemmScratch, vBuf, mBuf, chunk);
 }
 
 /** Q[ξ][t - t0][c] = (A y Aᵀ)[ξ] for the 4x4 dy blocks of tiles [t0, t0 + count), zero past the output's edge. */
