@@ -104,6 +104,7 @@ for (const name of ['lab', 'lenet'] as const) {
 for (const { model: name, batch } of BIG_TRAIN_CASES) {
   const key = bigTrainKey(name, batch);
   if (!rowWanted(key)) continue;
+  if (slow) continue;
   const { imageShape, params } = BIG_MODELS[name];
   setSeed(1);
   const model = buildBigModel(name);
@@ -116,7 +117,7 @@ for (const { model: name, batch } of BIG_TRAIN_CASES) {
 
 for (const name of BIG_INFER_CASES) {
   const key = bigInferKey(name);
-  if (!rowWanted(key)) continue;
+  if (!rowWanted(key) || slow) continue;
   const { imageShape } = BIG_MODELS[name];
   const pixels = imageShape[0] * imageShape[1] * imageShape[2];
   setSeed(1);
@@ -169,6 +170,6 @@ const result: RunnerResult = {
   system: args.system === 'wasm' ? `convlab wasm ${args.threads}T` : 'convlab reference',
   version: 'convlab 0.1.0',
   measurements,
-  notes: args.system === 'wasm' ? [`wasm build: ${info.relaxedSimd ? 'relaxed SIMD (FMA)' : 'portable SIMD'}, ${info.sharedMemory ? 'shared' : 'private'} memory, ${info.threads} thread(s)`] : [],
+  notes: [...(args.system === 'wasm' ? [`wasm build: ${info.relaxedSimd ? 'relaxed SIMD (FMA)' : 'portable SIMD'}, ${info.sharedMemory ? 'shared' : 'private'} memory, ${info.threads} thread(s)`] : []), ...(slow ? ['reference: the real-size models\' rows skipped (seconds per step)'] : [])],
 };
 process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
