@@ -4,6 +4,8 @@ import { MR } from './pack';
 import { at, copyFloats, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
+import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes, winogradTile } from './winograd';
+import { winograd4BackpropFilter, winograd4BackpropInput, winograd4Conv2d, winograd4ScratchBytes } from './winograd4';
 
 /*
  * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
@@ -27,10 +29,26 @@ function chunkRows(kkci: i32): i32 {
 }
 
 /** Per-thread scratch bytes: GEMM packing, one column chunk, one partial filter gradient. */
-export function convScratchBytes(kkci: i32, co: i32): i32 {
+function baseScratchBytes(kkci: i32, co: i32): i32 {
   const cols = max(max(COLS_BUDGET, MR * kkci) * 4, directScratchBytes(kkci, co));
   const bytes = GEMM_SCRATCH + cols + kkci * co * 4;
   return (bytes + 63) & ~63;
+}
+
+/**
+ * baseScratchBytes, and past it the Winograd kernels' transforms where a 3x3 convolution with
+ * these channel counts may take them (the geometry is not known here: any kkci = 9·ci whose
+ * channel counts qualify gets the room).
+ */
+export function convScratchBytes(kkci: i32, co: i32): i32 {
+  const base = baseScratchBytes(kkci, co);
+  if (kkci % 9 != 0 || !winogradChannels(kkci / 9, co)) return base;
+  return base + max(winogradScratchBytes(kkci / 9, co), winograd4ScratchBytes(kkci / 9, co));
+}
+
+/** Where the Winograd kernels' scratch starts in a thread's (or share's) scratch. */
+@inline function winogradScratch(scratch: usize, c: ConvInfo): usize {
+  return scratch + <usize>baseScratchBytes(depth(c), c.co);
 }
 
 /** Few channels: direct loops beat im2col + GEMM (see direct.ts). */
@@ -157,6 +175,11 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
     directConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
     return;
   }
+  if (winogradApplies(c)) {
+    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    else winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    return;
+  }
   if (isPointwise(c)) {
     gemm(x, c.ci, 1, w, c.co, 1, out, c.co, kkci, r0, r1, 0, c.co, false, scratch);
     return;
@@ -173,6 +196,12 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
 /** Whole images are split across threads, because col2im scatters within an image. */
 export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
   const kkci = depth(c);
+  if (winogradApplies(c)) {
+    // Tiles of dx split across threads: each writes only its own pixels.
+    if (winogradTile() == 4) winograd4BackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
+    else winogradBackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
+    return;
+  }
   const b0 = sliceStart(c.batch, 1, tid, nt);
   const b1 = sliceEnd(c.batch, 1, tid, nt);
   if (b1 <= b0) return;
@@ -211,6 +240,11 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
   }
   if (isDirect(c)) {
     directFilterGrad(x, dy, target, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
+  if (winogradApplies(c)) {
+    if (winogradTile() == 4) winograd4BackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
+    else winogradBackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
   memory.fill(target, 0, <usize>(kkci * c.co) << 2);

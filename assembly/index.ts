@@ -8,6 +8,7 @@ import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
+import { setWinogradTile } from './winograd';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -37,6 +38,11 @@ const F_OFFSET: usize = 256;
 
 @inline function D(p: usize, i: i32): f64 {
   return load<f64>(p + F_OFFSET + (<usize>i << 3));
+}
+
+/** Winograd output tiles of 4 (the default), 2 or 0 (off) for this instance: for one-thread measurements only. */
+export function setWinograd(tile: i32): void {
+  setWinogradTile(tile);
 }
 
 export function heapBase(): usize {

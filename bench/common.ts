@@ -38,6 +38,46 @@ export const TRAIN_CASES: { model: ModelName; batch: number }[] = [
 
 export const INFER_BATCH = 128;
 
+/**
+ * The real-size models (issue #17): the recipes' networks (src/zoo/recipes.ts) and the Keras
+ * example CIFAR-10 CNN (src/zoo/cifar.ts), trained with Adam at their recipes' batch sizes on
+ * the synthetic pixels cut into 32x32x3 (or 28x28x1) images. Every runner builds the same
+ * network and checks its parameter count (as Keras's summary counts it) against `params`.
+ */
+export type BigModel = 'cifar-vgg' | 'cifar-vgg-noaug' | 'fashion-vgg' | 'cifar-cnn';
+
+export const BIG_MODELS: Record<BigModel, { label: string; imageShape: [number, number, number]; params: number }> = {
+  'cifar-vgg': { label: 'cifar-vgg with augmentation', imageShape: [32, 32, 3], params: 392_426 },
+  'cifar-vgg-noaug': { label: 'cifar-vgg without augmentation', imageShape: [32, 32, 3], params: 392_426 },
+  'fashion-vgg': { label: 'fashion-vgg (flips)', imageShape: [28, 28, 1], params: 391_850 },
+  'cifar-cnn': { label: 'cifar-cnn', imageShape: [32, 32, 3], params: 1_250_858 },
+};
+
+export const BIG_TRAIN_CASES: { model: BigModel; batch: number }[] = [
+  { model: 'cifar-vgg-noaug', batch: 64 },
+  { model: 'cifar-vgg', batch: 64 },
+  { model: 'fashion-vgg', batch: 128 },
+  { model: 'cifar-cnn', batch: 64 },
+];
+
+/** Inference rows (augmentation is the identity at inference, so cifar-vgg has one). */
+export const BIG_INFER_CASES: BigModel[] = ['cifar-vgg', 'fashion-vgg', 'cifar-cnn'];
+
+export const bigTrainKey = (model: BigModel, batch: number): string => `train ${BIG_MODELS[model].label} batch ${batch}`;
+export const bigInferKey = (model: BigModel): string => `predict ${model} batch ${INFER_BATCH}`;
+
+/** How many whole images of `shape` the data file's pixels hold (the images are cut from them). */
+export const imagesIn = (pixels: number, shape: readonly number[]): number => Math.floor(pixels / (shape[0] * shape[1] * shape[2]));
+
+/**
+ * `--only TEXT`: run only the rows whose key contains TEXT (a smoke test of one row); every row
+ * when absent.
+ */
+export function rowWanted(key: string): boolean {
+  const i = process.argv.indexOf('--only');
+  return i < 0 || key.includes(process.argv[i + 1]);
+}
+
 /** Forward-conv shapes of both models at batch 32: [x NHWC, filter HWIO, padding]. */
 export const CONV_CASES: { key: string; x: number[]; w: number[]; padding: 'same' | 'valid' }[] = [
   { key: 'conv lab 28x28x1 -> 5 (3x3 same), batch 32', x: [32, 28, 28, 1], w: [3, 3, 1, 5], padding: 'same' },

@@ -3,7 +3,11 @@
  * shapes on every system in one run, on the same data, and writes docs/benchmarks.md and
  * docs/benchmarks.json. Run it on a quiet machine, under the CPU lock:
  *
- *   flock /tmp/convlab-cpu.lock npm run bench [-- [--quick] [--systems wasm1,wasmN,tfjs-wasm] [--repeats 9]]
+ *   bash bench/setup.sh     # once: PyTorch (Debian's python3-torch) with OpenBLAS, checked
+ *   flock /tmp/convlab-cpu.lock npm run bench [-- [--quick] [--systems wasm1,wasmN,tfjs-wasm] [--repeats 9] [--only TEXT]]
+ *
+ * --only TEXT runs only the rows whose name contains TEXT (a smoke test of one row); like --quick,
+ * it writes its report to a temporary folder unless --out names one.
  *
  * Each system runs in its own process (bench/run_convlab.ts, bench/run_tfjs.ts,
  * bench/run_torch.py) so that no runtime's warm state or threads affect another's figures.
@@ -22,9 +26,12 @@ const quick = process.argv.includes('--quick');
 const repeatsIndex = process.argv.indexOf('--repeats');
 const repeats = repeatsIndex >= 0 ? Number(process.argv[repeatsIndex + 1]) : quick ? 2 : 5;
 if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, received ${process.argv[repeatsIndex + 1]}`);
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? ['--only', process.argv[onlyIndex + 1]] : [];
 const outIndex = process.argv.indexOf('--out');
-const outDir = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]) : quick ? mkdtempSync(path.join(os.tmpdir(), 'convlab-bench-')) : path.join(root, 'docs');
+const outDir = outIndex >= 0 ? path.resolve(process.argv[outIndex + 1]) : quick || onlyIndex >= 0 ? mkdtempSync(path.join(os.tmpdir(), 'convlab-bench-')) : path.join(root, 'docs');
 const systemsIndex = process.argv.indexOf('--systems');
+
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 
 interface SystemSpec {
@@ -43,8 +50,21 @@ const SYSTEMS: SystemSpec[] = [
   { id: 'torch', command: '/usr/bin/python3', args: ['bench/run_torch.py'] },
 ];
 
+/**
+ * The environment of a runner. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE may be set on this kind of
+ * machine (older OpenBLAS builds crash on its processors without them); they pin OpenBLAS to a
+ * slower kernel, so PyTorch runs without both (the runner reports which kernel OpenBLAS picked).
+ */
+function runnerEnv(id: string): NodeJS.ProcessEnv {
+  if (id !== 'torch') return process.env;
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 function torchAvailable(): string | null {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: runnerEnv('torch') });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
@@ -67,7 +87,7 @@ const wanted = systemsIndex >= 0 ? process.argv[systemsIndex + 1].split(',') : S
 const notes: string[] = [];
 if (quick && systemsIndex < 0) notes.push('quick mode: tfjs cpu skipped (seconds per step); 2 short repeats per figure');
 const torchVersion = torchAvailable();
-if (!torchVersion && wanted.includes('torch')) notes.push('PyTorch skipped: /usr/bin/python3 cannot import torch (install Debian\'s python3-torch to include it)');
+if (!torchVersion && wanted.includes('torch')) notes.push('PyTorch skipped: /usr/bin/python3 cannot import torch (run `bash bench/setup.sh` to install Debian\'s python3-torch with OpenBLAS)');
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'convlab-bench-data-'));
 const dataFile = path.join(tmp, 'data.bin');
@@ -80,7 +100,7 @@ try {
     if (!wanted.includes(spec.id) || (spec.id === 'torch' && !torchVersion)) continue;
     process.stderr.write(`bench: ${spec.id} ...\n`);
     const t = performance.now();
-    const r = spawnSync(spec.command, [...spec.args, '--data', dataFile, '--repeats', String(repeats), ...(quick ? ['--quick'] : [])], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 30 * 60_000 });
+    const r = spawnSync(spec.command, [...spec.args, '--data', dataFile, '--repeats', String(repeats), ...(quick ? ['--quick'] : []), ...only], { cwd: root, env: runnerEnv(spec.id), encoding: 'utf8', maxBuffer: 64 << 20, timeout: 30 * 60_000 });
     const line = r.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
     if (r.status !== 0 || !line) {
       notes.push(`${spec.id} failed (exit ${r.status}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' / ')}`);
@@ -98,6 +118,7 @@ const options = [
   ...(quick ? ['--quick'] : []),
   ...(systemsIndex >= 0 ? ['--systems', wanted.join(',')] : []),
   ...(repeatsIndex >= 0 ? ['--repeats', String(repeats)] : []),
+  ...only,
 ];
 const report: Report = {
   date: started.toISOString(),

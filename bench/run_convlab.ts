@@ -2,40 +2,15 @@
  * Benchmark runner for convlab (one backend and thread count per process), started by
  * bench/index.ts: node --import tsx bench/run_convlab.ts --system reference|wasm --threads N --data FILE [--quick]
  */
-import { layers, sequential, setBackend, tensor, type Sequential } from '../src/index.js';
+import { setBackend, tensor, type Sequential } from '../src/index.js';
 import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads, testing, wasmInfo } from '../src/kernels/wasm/index.js';
 import { checkFinite } from '../src/models/input_checks.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 import { setSeed } from '../src/utils/random.js';
 import { cifarCnnBn } from '../src/zoo/cifar.js';
-import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult, type SteadyTiming } from './common.js';
-
-export function buildModel(name: ModelName): Sequential {
-  if (name === 'lab') {
-    return sequential({
-      layers: [
-        layers.conv2d({ filters: 5, kernelSize: 3, activation: 'relu', padding: 'same', inputShape: [28, 28, 1] }),
-        layers.maxPooling2d({ poolSize: 2 }),
-        layers.flatten(),
-        layers.dense({ units: 120, activation: 'relu' }),
-        layers.dense({ units: 10, activation: 'softmax' }),
-      ],
-    });
-  }
-  return sequential({
-    layers: [
-      layers.conv2d({ filters: 6, kernelSize: 5, activation: 'relu', padding: 'same', inputShape: [28, 28, 1] }),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu', padding: 'valid' }),
-      layers.maxPooling2d({ poolSize: 2 }),
-      layers.flatten(),
-      layers.dense({ units: 120, activation: 'relu' }),
-      layers.dense({ units: 84, activation: 'relu' }),
-      layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-}
+import { buildBigModel, buildModel } from './convlab_models.js';
+import { BIG_INFER_CASES, BIG_MODELS, BIG_TRAIN_CASES, CONV_CASES, GEMM_N, batchClock, bigInferKey, bigTrainKey, imagesIn, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, rowWanted, timeRepeats, type Measurement, type RunnerResult, type SteadyTiming } from './common.js';
 
 /**
  * Thread scaling from alternating pairs in this one process: one thread then N, N then one, and
@@ -89,6 +64,7 @@ function fitSteps(model: Sequential, batch: number, imageShape: [number, number,
 }
 
 for (const { model: name, batch } of TRAIN_CASES) {
+  if (!rowWanted(`train ${name} batch ${batch}`)) continue;
   setSeed(1);
   const model = buildModel(name);
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
@@ -103,7 +79,7 @@ for (const { model: name, batch } of TRAIN_CASES) {
   }
 }
 
-if (args.system === 'wasm' && args.threads > 1) {
+if (args.system === 'wasm' && args.threads > 1 && rowWanted('train cifar_cnn_bn')) {
   // The same pairs on a larger model, the Keras CIFAR-10 CNN with BatchNormalization (1.25 M
   // parameters, 32x32x3 inputs cut from the same synthetic pixels): at batch 32 its kernels are
   // large enough that the threads' per-kernel hand-offs, which bound the small models, matter less.
@@ -116,6 +92,7 @@ if (args.system === 'wasm' && args.threads > 1) {
 }
 
 for (const name of ['lab', 'lenet'] as const) {
+  if (!rowWanted(`predict ${name} batch ${INFER_BATCH}`)) continue;
   setSeed(1);
   const model = buildModel(name);
   const values = await timeRepeats((steps) => {
@@ -125,7 +102,35 @@ for (const name of ['lab', 'lenet'] as const) {
   measurements.push({ key: `predict ${name} batch ${INFER_BATCH}`, unit: 'samples/s', values });
 }
 
-{
+for (const { model: name, batch } of BIG_TRAIN_CASES) {
+  const key = bigTrainKey(name, batch);
+  if (!rowWanted(key)) continue;
+  if (slow) continue;
+  const { imageShape, params } = BIG_MODELS[name];
+  setSeed(1);
+  const model = buildBigModel(name);
+  if (model.countParams() !== params) throw new Error(`bench: ${name} has ${model.countParams()} parameters, expected ${params}`);
+  model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+  const maxUnits = Math.floor(Math.min(imagesIn(data.x.length, imageShape), data.count) / batch);
+  const values = await timeRepeats(fitSteps(model, batch, imageShape), batch, { quick: args.quick, maxUnits, minUnits: Math.min(3, maxUnits) });
+  measurements.push({ key, unit: 'samples/s', values });
+}
+
+for (const name of BIG_INFER_CASES) {
+  const key = bigInferKey(name);
+  if (!rowWanted(key) || slow) continue;
+  const { imageShape } = BIG_MODELS[name];
+  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
+  setSeed(1);
+  const model = buildBigModel(name);
+  const values = await timeRepeats((steps) => {
+    const n = steps * INFER_BATCH;
+    model.predict(tensor(data.x.subarray(0, n * pixels), [n, ...imageShape]), { batchSize: INFER_BATCH });
+  }, INFER_BATCH, { quick: args.quick, maxUnits: Math.floor(imagesIn(data.x.length, imageShape) / INFER_BATCH) });
+  measurements.push({ key, unit: 'samples/s', values });
+}
+
+if (rowWanted('input check for NaN/Infinity (28x28 float32)')) {
   // The cost of fit/evaluate/predict's one pass over float inputs for NaN and ±Infinity
   // (checkFinite), in samples checked per second: compare with the training rows above. uint8
   // pixels, as the datasets load, are not checked at all.
@@ -139,7 +144,7 @@ for (const name of ['lab', 'lenet'] as const) {
 const k = kernels();
 /** A float array in the backend's memory where it has some (the wasm arena), else on the heap. */
 const resident = (length: number): Float32Array => k.arena?.allocFloat32(length) ?? new Float32Array(length);
-{
+if (rowWanted(`GEMM ${GEMM_N}x${GEMM_N}x${GEMM_N}`)) {
   const n = GEMM_N;
   // The operands live in the backend's memory, as TF.js's tensors live in its backend (the wasm
   // backend's arena; the heap for the reference); the product is copied out, as dataSync does.
@@ -156,6 +161,7 @@ const resident = (length: number): Float32Array => k.arena?.allocFloat32(length)
   if (mark !== undefined) k.arena?.end(mark);
 }
 for (const cc of CONV_CASES) {
+  if (!rowWanted(cc.key)) continue;
   // As for GEMM: input and filter in the backend's memory, the output copied out.
   const mark = k.arena?.begin();
   const info = conv2dInfo(cc.x, cc.w, [1, 1], cc.padding, [1, 1]);
@@ -176,6 +182,6 @@ const result: RunnerResult = {
   system: args.system === 'wasm' ? `convlab wasm ${args.threads}T` : 'convlab reference',
   version: 'convlab 0.1.0',
   measurements,
-  notes: args.system === 'wasm' ? [`wasm build: ${info.relaxedSimd ? 'relaxed SIMD (FMA)' : 'portable SIMD'}, ${info.sharedMemory ? 'shared' : 'private'} memory, ${info.threads} thread(s)`] : [],
+  notes: [...(args.system === 'wasm' ? [`wasm build: ${info.relaxedSimd ? 'relaxed SIMD (FMA)' : 'portable SIMD'}, ${info.sharedMemory ? 'shared' : 'private'} memory, ${info.threads} thread(s)`] : []), ...(slow ? ['reference: the real-size models\' rows skipped (seconds per step)'] : [])],
 };
 process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);

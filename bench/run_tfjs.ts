@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { CONV_CASES, GEMM_N, batchClock, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
+import { BIG_INFER_CASES, BIG_MODELS, BIG_TRAIN_CASES, CONV_CASES, GEMM_N, batchClock, bigInferKey, bigTrainKey, imagesIn, INFER_BATCH, TRAIN_CASES, convFlops, parseArgs, readData, rowWanted, timeRepeats, type Measurement, type ModelName, type RunnerResult } from './common.js';
+import { buildBigModel } from './tfjs_models.js';
 import { conv2dInfo } from '../src/ops/conv_util.js';
 
 interface KernelArgs {
@@ -87,6 +88,7 @@ const slow = args.system === 'cpu';
 const measurements: Measurement[] = [];
 
 for (const { model: name, batch } of TRAIN_CASES) {
+  if (!rowWanted(`train ${name} batch ${batch}`)) continue;
   if (slow && batch > 32) {
     notes.push(`tfjs cpu: train ${name} batch ${batch} skipped (too slow to repeat: a step takes seconds)`);
     continue;
@@ -108,6 +110,7 @@ for (const { model: name, batch } of TRAIN_CASES) {
 }
 
 for (const name of ['lab', 'lenet'] as const) {
+  if (!rowWanted(`predict ${name} batch ${INFER_BATCH}`)) continue;
   const model = buildModel(name);
   const values = await timeRepeats((steps) => {
     const n = steps * INFER_BATCH;
@@ -120,7 +123,51 @@ for (const name of ['lab', 'lenet'] as const) {
   model.dispose();
 }
 
-{
+for (const { model: name, batch } of BIG_TRAIN_CASES) {
+  const key = bigTrainKey(name, batch);
+  if (!rowWanted(key)) continue;
+  if (slow) {
+    notes.push(`tfjs cpu: ${key} skipped (too slow to repeat)`);
+    continue;
+  }
+  const { imageShape, params } = BIG_MODELS[name];
+  const model = buildBigModel(name);
+  if (model.countParams() !== params) throw new Error(`bench: TF.js ${name} has ${model.countParams()} parameters, expected ${params}`);
+  model.compile({ optimizer: tf.train.adam(0.001), loss: 'sparseCategoricalCrossentropy' });
+  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
+  const maxUnits = Math.floor(Math.min(imagesIn(data.x.length, imageShape), data.count) / batch);
+  const values = await timeRepeats(async (steps) => {
+    const n = steps * batch;
+    const xs = tf.tensor4d(data.x.subarray(0, n * pixels), [n, ...imageShape]);
+    const ys = tf.tensor1d(data.y.subarray(0, n), 'float32');
+    const clock = batchClock();
+    await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0, callbacks: { onBatchEnd: clock.onBatchEnd } });
+    xs.dispose();
+    ys.dispose();
+    return clock.timing();
+  }, batch, { quick: args.quick, maxUnits, minUnits: Math.min(3, maxUnits) });
+  measurements.push({ key, unit: 'samples/s', values });
+  model.dispose();
+}
+
+for (const name of BIG_INFER_CASES) {
+  const key = bigInferKey(name);
+  if (!rowWanted(key) || slow) continue;
+  const { imageShape } = BIG_MODELS[name];
+  const pixels = imageShape[0] * imageShape[1] * imageShape[2];
+  const model = buildBigModel(name);
+  const values = await timeRepeats((steps) => {
+    const n = steps * INFER_BATCH;
+    tf.tidy(() => {
+      const out = model.predict(tf.tensor4d(data.x.subarray(0, n * pixels), [n, ...imageShape]), { batchSize: INFER_BATCH }) as tf.Tensor;
+      out.dataSync();
+    });
+  }, INFER_BATCH, { quick: args.quick, maxUnits: Math.floor(imagesIn(data.x.length, imageShape) / INFER_BATCH) });
+  measurements.push({ key, unit: 'samples/s', values });
+  model.dispose();
+}
+
+if (rowWanted(`GEMM ${GEMM_N}x${GEMM_N}x${GEMM_N}`)) {
   const n = GEMM_N;
   const a = tf.randomUniform([n, n]);
   const b = tf.randomUniform([n, n]);
@@ -130,6 +177,7 @@ for (const name of ['lab', 'lenet'] as const) {
   measurements.push({ key: `GEMM ${n}x${n}x${n}`, unit: 'GFLOP/s', values });
 }
 for (const cc of CONV_CASES) {
+  if (!rowWanted(cc.key)) continue;
   const x = tf.tensor4d(data.x.subarray(0, cc.x.reduce((p, d) => p * d, 1)), cc.x as [number, number, number, number]);
   const w = tf.randomUniform(cc.w as [number, number, number, number]) as tf.Tensor4D;
   const values = await timeRepeats((units) => {

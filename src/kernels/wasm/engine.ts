@@ -29,6 +29,8 @@ interface KernelExports {
   gemmScratchBytes(): number;
   convScratchBytes(kkci: number, co: number): number;
   zero(ptr: number, bytes: number): void;
+  /** Winograd output tile 4, 2 or 0 (off), in this instance only (workers keep theirs). */
+  setWinograd(tile: number): void;
 }
 
 const PARAMS_BYTES = QUEUE_SLOTS * SLOT_BYTES;
@@ -138,6 +140,8 @@ export class WasmEngine {
     this.threads = 1;
     this.params = this.slots;
     if (wanted > 1) {
+      // Workers start with the default Winograd tile; this instance must cut tiles as they do.
+      this.exports.setWinograd(4);
       const queue = { ctrlIndex: this.control >> 2, slotsAt: this.slots, headersIndex: this.headers >> 2 };
       this.pool = await ThreadPool.start(this.module, this.memory, queue, wanted - 1);
       this.threads = wanted;

@@ -93,6 +93,16 @@ export function wasmInfo(): { started: boolean; relaxedSimd: boolean; sharedMemo
 
 /** Hooks for tests of failure handling; not part of the public API. */
 export const testing = {
+  /**
+   * The Winograd 3x3 convolutions' output tile: 4 (F(4x4, 3x3), the default), 2 (F(2x2, 3x3)) or
+   * 0 (off: im2col), to compare them. Workers keep their own setting, so this refuses engines
+   * with workers.
+   */
+  setWinograd: (tile: 0 | 2 | 4): void => {
+    if (!engine) throw new Error('wasm backend: testing.setWinograd needs a started engine');
+    if (engine.numThreads > 1) throw new Error(`wasm backend: testing.setWinograd works on one thread only (the engine has ${engine.numThreads})`);
+    engine.exports.setWinograd(tile);
+  },
   terminateWorker: (index: number): void => engine?.terminateWorkerForTesting(index),
   setJobTimeout: (ms: number): void => {
     ThreadPool.jobTimeoutMs = ms;
