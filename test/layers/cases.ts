@@ -63,15 +63,17 @@ export const layerCases: LayerCase[] = [
 ];
 
 /** Activations as Dense's activation, each compared with TF.js where it has the same name. */
-export const activationCases: { name: string; tfjs: boolean }[] = [
+export const activationCases: { name: string; tfjs: boolean; kerasFormats?: ('keras' | 'h5')[] }[] = [
   { name: 'relu6', tfjs: true },
   { name: 'swish', tfjs: true },
   { name: 'silu', tfjs: false },
   { name: 'gelu', tfjs: true },
   // TF.js writes 'gelu_new' and reads it back as 'geluNew', which it does not know: it cannot load its own file.
   { name: 'gelu_new', tfjs: false },
-  { name: 'hardSigmoid', tfjs: true },
-  { name: 'hard_sigmoid', tfjs: false },
+  // clip(0.2x + 0.5): Keras 2's hard_sigmoid, which Keras 3 lacks (.keras refuses it); relu6(x + 3) / 6 is Keras 3's, which Keras 2 lacks.
+  { name: 'hardSigmoid', tfjs: true, kerasFormats: ['h5'] },
+  { name: 'hard_sigmoid', tfjs: false, kerasFormats: ['h5'] },
+  { name: 'hardSigmoidKeras3', tfjs: false, kerasFormats: ['keras'] },
   { name: 'selu', tfjs: true },
   { name: 'softplus', tfjs: true },
   { name: 'softsign', tfjs: true },

@@ -287,6 +287,7 @@ export function kerasActivation(e: Exporter, name: string, base: string): boolea
     case 'softsign': e.value = e.g.node('Softsign', [x], base); return true;
     case 'exponential': e.value = e.g.node('Exp', [x], base); return true;
     case 'hardSigmoid': e.value = e.g.node('HardSigmoid', [x], base, { alpha: { float: 0.2 }, beta: { float: 0.5 } }); return true;
+    case 'hardSigmoidKeras3': e.value = e.g.node('HardSigmoid', [x], base, { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }); return true;
     case 'swish': e.value = e.g.node('Mul', [x, e.g.node('Sigmoid', [x], base)], base); return true;
     case 'gelu': {
       const erf = e.g.node('Erf', [e.g.node('Mul', [x, c('inv_sqrt2', Math.SQRT1_2)], base)], base);
