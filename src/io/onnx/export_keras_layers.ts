@@ -8,7 +8,7 @@ import type { AttrValue } from './graph.js';
  * ConvTranspose, pooling, Resize) switch the layout with e.toNCHW(); anything whose result
  * depends on Keras's axis order (Reshape, Permute, Softmax, PReLU's alpha, normalisations)
  * switches back with e.toNHWC() first. 1-D layers transpose [N, L, C] ↔ [N, C, L] around
- * their op. Merge layers are not here: ONNX export takes Sequential models.
+ * their op. Merge layers are in export_graph.ts, with the Functional graph walk.
  */
 
 type AnyLayer = Layer & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
