@@ -211,14 +211,16 @@ export const kerasLayerExporters: Record<string, LayerExport> = {
       w[((i * f + o) * kh + y) * kw + x] = k.data[((y * kw + x) * f + o) * c + i];
     }
     const out = layer.computeOutputShape(inShape) as number[];
-    // The pads of the convolution this one transposes; a negative end becomes output_padding.
-    const info = conv2dInfo([s[0] ?? 1, out[1], out[2], f], k.shape, layer.strides, layer.padding, [1, 1]);
+    const dilations: [number, number] = layer.dilationRate;
+    // The pads of the convolution this one transposes (TensorFlow's, from the output size, which
+    // Keras's output_padding set); a negative end becomes ONNX's output_padding.
+    const info = conv2dInfo([s[0] ?? 1, out[1], out[2], f], k.shape, layer.strides, layer.padding, dilations);
     const begin = [info.padTop, info.padLeft];
-    const end = [0, 1].map((a) => layer.strides[a] * (s[a + 1] - 1) + k.shape[a] - out[a + 1] - begin[a]);
+    const end = [0, 1].map((a) => layer.strides[a] * (s[a + 1] - 1) + (k.shape[a] - 1) * dilations[a] + 1 - out[a + 1] - begin[a]);
     const inputs = [e.value, e.g.constant(`${layer.name}/kernel`, [c, f, kh, kw], w)];
     addBias(e, layer, inputs);
     e.value = e.g.node('ConvTranspose', inputs, layer.name, {
-      kernel_shape: [kh, kw], strides: [...layer.strides], pads: [...begin, ...end.map((v) => Math.max(v, 0))], output_padding: end.map((v) => Math.max(-v, 0)),
+      kernel_shape: [kh, kw], strides: [...layer.strides], dilations: [...dilations], pads: [...begin, ...end.map((v) => Math.max(v, 0))], output_padding: end.map((v) => Math.max(-v, 0)),
     });
     activationAfter(e, layer);
   },
