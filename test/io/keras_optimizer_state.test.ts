@@ -196,6 +196,21 @@ describe('Keras <= 2.2 numbered optimizer weights, by position', () => {
   });
 });
 
+describe('SGD without momentum', () => {
+  for (const ext of ['keras', 'h5']) it(`keeps its iteration count through .${ext} (Keras saves no slots for it), without a note`, async () => {
+    await ready();
+    const model = small();
+    model.compile({ optimizer: new SGD({ learningRate: 0.05 }), loss: 'sparseCategoricalCrossentropy' });
+    const x = randomInput([4, 6, 6, 1], 13);
+    await model.fit(x, labels(4, 4), { epochs: 3, batchSize: 2, verbose: 0, shuffle: false });
+    const file = join(root, `sgd-plain.${ext}`);
+    await model.save(file);
+    const back = await loadLayersModel(file);
+    assert.equal(back.optimizer?.iterations, 6);
+    assert.ok(!io.loadNotes(back).some((n) => n.startsWith('optimizer state')), io.loadNotes(back).join('; '));
+  });
+});
+
 describe('RMSprop with momentum', () => {
   it('is Keras 3\'s update: ms = rho ms + (1 - rho) g², mom = momentum mom + lr g / sqrt(ms + eps), w -= mom (two steps by hand)', async () => {
     await ready();

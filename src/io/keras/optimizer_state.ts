@@ -29,7 +29,8 @@ function plan(optimizer: Optimizer): SlotPlan | null {
   // Keras builds RMSprop's velocities for every weight, then its momentums (when momentum > 0).
   if (name === 'RMSprop') return { perWeight: (optimizer.getConfig().momentum as number) > 0 ? ['rms', 'momentum'] : ['rms'], grouped: true };
   // Keras's SGD momentum buffer is convlab's velocity: v = momentum * v - lr * g; w += v.
-  if (name === 'SGD' && (optimizer.getConfig().momentum as number) > 0) return { perWeight: ['momentum'], grouped: true };
+  // Without momentum Keras's SGD has no slots, only the iteration count.
+  if (name === 'SGD') return { perWeight: (optimizer.getConfig().momentum as number) > 0 ? ['momentum'] : [], grouped: true };
   return null;
 }
 
@@ -71,9 +72,10 @@ export function readOptimizerState(model: LayersModel, reader: Hdf5Reader, notes
   const vars = reader.group('optimizer/vars');
   if (!optimizer || !vars) return null;
   const count = reader.keys(vars).length;
-  if (count <= 2) return null;
   const p = plan(optimizer);
   const pairs = p ? order(model, p) : [];
+  // Two variables (iteration, learning rate) and no slots: an optimizer saved before its first step.
+  if (count < 2 || (count === 2 && pairs.length > 0)) return null;
   if (!p || count !== pairs.length + 2) {
     notes.push(`optimizer state: the file holds ${count} ${optimizer.className} variables, convlab expects ${pairs.length + 2}; training continues with fresh optimizer slots`);
     return null;
