@@ -52,6 +52,7 @@ function optimizerFrom(value: unknown, notes: string[]): Optimizer | null {
     case 'sgd':
       return new SGD({ learningRate: lr, momentum: num(c, 'momentum'), nesterov: c.nesterov === true, weightDecay: num(c, 'weight_decay') });
     case 'rmsprop':
+      if (c.centered === true) notes.push('optimizer: RMSprop centered=True is not in convlab; training continues uncentered');
       return new RMSprop({ learningRate: lr, rho: num(c, 'rho', 'decay'), momentum: num(c, 'momentum'), epsilon: num(c, 'epsilon') });
     default:
       notes.push(`optimizer '${value.class_name.slice(0, 40)}' is not in convlab (it has SGD, Adam, AdamW, RMSprop); the model is not compiled`);

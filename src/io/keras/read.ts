@@ -15,6 +15,7 @@ import type { ModelArtifacts, WeightSpec } from '../types.js';
 import type { OptimizerState } from '../../optimizers/index.js';
 import { compileArgsFrom, normalizeTrainingConfig } from './compile.js';
 import { readNamedOptimizerState, readOptimizerState } from './optimizer_state.js';
+import { kerasMajor, looksLikeKeras3, readActivationsForVersion } from './activation_versions.js';
 import { kerasConfigToTopology, type ConvertedConfig, type KerasLayerRef } from './config.js';
 import { Hdf5Reader, isHdf5 } from './hdf5.js';
 import { readKeras2Weights, readKeras3Weights, weightLayout, type TargetLayer, type WeightValues } from './weights_read.js';
@@ -117,6 +118,8 @@ async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Pro
   const parsed = parseConfigText(new TextDecoder().decode(configBytes), `${what} (config.json)`, limits);
   const notes: string[] = [];
   const converted = kerasConfigToTopology(parsed, what, notes);
+  // .keras is Keras 3's format: its 'hard_sigmoid' is relu6(x + 3) / 6.
+  readActivationsForVersion(converted.topology, true);
   const reader = await Hdf5Reader.open(weights, `${what} (model.weights.h5)`);
   try {
     const { model, artifacts } = buildAndRead(converted, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
@@ -142,6 +145,9 @@ async function fromHdf5(bytes: Uint8Array, what: string, limits: LoadLimits): Pr
     const parsed = parseConfigText(modelConfig, `${what} (model_config)`, limits);
     const notes: string[] = [];
     const converted = kerasConfigToTopology(parsed, what, notes);
+    // Keras 3 writes .h5 files too (keras_version '3.x'); their 'hard_sigmoid' is Keras 3's.
+    const major = kerasMajor(reader.attr(root, 'keras_version'));
+    readActivationsForVersion(converted.topology, major !== null ? major >= 3 : looksLikeKeras3(parsed));
     const layout = weightLayout(reader, 'model_weights');
     if (!layout) throw new ModelFormatError(`${what} has a model_config but no model_weights group with layer_names`);
     const { model, artifacts } = buildAndRead(converted, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));

@@ -20,6 +20,7 @@ import { keras3LayerPaths, type TargetLayer } from './weights_read.js';
 import { modelLayerRefs } from './read.js';
 import { writeZip } from './zip.js';
 import { namedOptimizerWeights, optimizerVariables } from './optimizer_state.js';
+import { writeActivationsForVersion } from './activation_versions.js';
 
 export const WRITER_VERSION = `convlab ${CONVLAB_VERSION}`;
 
@@ -100,6 +101,7 @@ export function keras3Config(model: LayersModel): Record<string, unknown> {
       return { module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: inputShape }, name: l.name, inbound_nodes: [{ args, kwargs: {} }] };
     });
     const last = model.graph()[model.graph().length - 1].layer.name;
+    writeActivationsForVersion(layers, 3);
     return {
       module: 'keras.src.models.functional', class_name: 'Functional',
       config: { name: model.name, trainable: true, layers, input_layers: [model.input.name, 0, 0], output_layers: [last, 0, 0] },
@@ -112,6 +114,7 @@ export function keras3Config(model: LayersModel): Record<string, unknown> {
     const built = model.layers[i].builtInputShape;
     layers.push({ module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: built ? shapeOf(built) : null } });
   }
+  writeActivationsForVersion(layers, 3);
   return {
     module: 'keras', class_name: 'Sequential',
     config: { name: model.name, trainable: true, dtype: POLICY('float32'), layers, build_input_shape: inputShape },
@@ -179,6 +182,7 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
     const config = { batch_input_shape: first.config.batch_input_shape, dtype: first.config.dtype ?? 'float32', sparse: false, ragged: false, name: `${first.config.name}_input` };
     modelConfig.config = { ...topology.config, layers: [{ class_name: 'InputLayer', config }, ...topology.config.layers] };
   }
+  writeActivationsForVersion(modelConfig, 2);
   const training = trainingConfig(model);
   const layerNames: string[] = model instanceof Functional ? [model.input.name, ...model.layers.map((l) => l.name)] : model.layers.map((l) => l.name);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
