@@ -53,7 +53,7 @@ function targetLayers(model: LayersModel, refs: readonly KerasLayerRef[]): Targe
 /** The layers of a convlab model as Keras lists them (Functional models list their InputLayer first). */
 export function modelLayerRefs(model: LayersModel): TargetLayer[] {
   const layers: TargetLayer[] = model.layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights }));
-  if (model instanceof Functional) layers.unshift({ name: model.input.name, className: 'InputLayer', weights: [] });
+  if (model instanceof Functional) layers.unshift(...model.inputs.map((t) => ({ name: t.name, className: 'InputLayer', weights: [] })));
   return layers;
 }
 

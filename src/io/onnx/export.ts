@@ -187,6 +187,8 @@ function pool(e: Exporter, layer: Layer & Record<string, any>, inShape: Symbolic
 
 /** The model as ONNX protobuf bytes, checkable with onnxruntime or `onnx.checker`. */
 export function exportOnnx(model: Sequential, options: OnnxExportOptions = {}): Uint8Array {
+  const graph = model as unknown as { multiIO?: boolean; inputs: unknown[]; outputs: unknown[] };
+  if (graph.multiIO) throw new Error(`ONNX export: model '${model.name}' has ${graph.inputs.length} inputs and ${graph.outputs.length} outputs; convlab exports models with one input and one output to ONNX (save it as .keras, .h5 or in the TF.js format instead)`);
   if (!model.built) throw new Error(`ONNX export: model '${model.name}' is not built; give its first layer an inputShape`);
   const inputShape = model.inputShape;
   if (inputShape.slice(1).some((d) => d === null)) throw new Error(`ONNX export: the input shape ${JSON.stringify(inputShape)} must be fully known apart from the batch axis`);
