@@ -196,4 +196,24 @@ describe('multi-input, multi-output functional models', () => {
     const a = input({ shape: [2], name: 'only' });
     assert.throws(() => model({ inputs: a, outputs: [layers.dense({ units: 1 }).apply(a), a] }), /output 'only' is an input itself/);
   });
+
+  it('lists layers in Keras and TF.js order: by depth, then by when a walk from the outputs reaches them', async () => {
+    await tfReady();
+    // y1 <- a <- x and y2 <- b2 <- b1 <- x: a depth-first walk meets a first, Keras puts b1 first.
+    const build = <T>(dense: (name: string) => (t: T) => T, x: T, make: (y1: T, y2: T) => unknown) => {
+      const y1 = dense('y1')(dense('a')(x));
+      const y2 = dense('y2')(dense('b2')(dense('b1')(x)));
+      return make(y1, y2);
+    };
+    const x = input({ shape: [3], name: 'x' });
+    const ours = build((name) => (t) => layers.dense({ units: 2, name }).apply(t), x, (y1, y2) => model({ inputs: x, outputs: [y1, y2] })) as Functional;
+    const tx = tfjs.input({ shape: [3], name: 'x' });
+    const theirs = build((name) => (t: tfjs.SymbolicTensor) => tfjs.layers.dense({ units: 2, name }).apply(t) as tfjs.SymbolicTensor, tx, (y1, y2) => tfjs.model({ inputs: tx, outputs: [y1, y2] })) as tfjs.LayersModel;
+    const expected = theirs.layers.filter((l) => l.getClassName() !== 'InputLayer').map((l) => l.name);
+    assert.deepEqual(expected, ['b1', 'a', 'b2', 'y1', 'y2']);
+    assert.deepEqual(ours.layers.map((l) => l.name), expected);
+    const loaded = await inTfjs(ours);
+    // TF.js makes the names of variables unique within its session (b1/kernel_1).
+    assert.deepEqual(loaded.getWeights().map((w) => w.name.replace(/_\d+$/, '')), ours.weights.map((w) => w.name));
+  });
 });

@@ -3,6 +3,7 @@ import { formatSymbolic, uniqueName } from '../layers/layer.js';
 import { SymbolicTensor } from '../layers/symbolic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
+import { kerasOrder } from './graph_order.js';
 import { LayersModel } from './layers_model.js';
 import { summaryTable } from './summary.js';
 
@@ -97,7 +98,9 @@ export class Functional extends LayersModel {
     for (const t of this.outputs) {
       if (t.producer === null) throw new Error(`model: output '${t.name}' is an input itself; add at least one layer after it`);
     }
-    this.nodes = topologicalNodes(this.inputs, this.outputs);
+    // Checked in walk order, then listed (and run) in Keras's layer order (src/models/graph_order.ts).
+    const byOutput = new Map(topologicalNodes(this.inputs, this.outputs).map((n) => [n.output.id, n]));
+    this.nodes = kerasOrder(this.outputs).map((t) => byOutput.get(t.id)!);
     this.layers = [...new Set(this.nodes.map((n) => n.layer))];
     this.consumed = new Set(this.nodes.flatMap((n) => n.inputs.map((t) => t.id)));
   }
