@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tfjs from '@tensorflow/tfjs';
-import { Adam, Functional, SGD, input, layers, loadLayersModel, model, setSeed, tensor, Tensor, type Optimizer } from '../src/index.js';
+import { Adam, Functional, SGD, input, sequential, layers, loadLayersModel, model, setSeed, tensor, Tensor, type Optimizer } from '../src/index.js';
 import { Random } from '../src/utils/random.js';
 import { tfjs as tfReady } from './io/helpers/tfjs.js';
 import { data, twoByTwo } from './helpers/multi_io.js';
@@ -192,6 +192,8 @@ describe('multi-input, multi-output functional models', () => {
     assert.throws(() => m.input, /Model 'mio' has 2 inputs \(image, vector\); use model.inputs/);
     assert.throws(() => m.output, /Model 'mio' has 2 outputs \(cls, reg\); use model.outputs/);
     assert.throws(() => m.call(d.image), /has 2 inputs and 2 outputs; run it with model.predict or model.callAll/);
+    const seq = sequential({ layers: [layers.dense({ units: 1, inputShape: [2] })], name: 'seq' });
+    assert.throws(() => seq.compile({ optimizer: 'sgd', loss: { out: 'mse' } }), /compile: model 'seq' \(Sequential\) has one output; give loss as one name or function/);
     assert.throws(() => model({ inputs: [input({ shape: [2], name: 'a' })], outputs: [] }), /expected outputs to be a symbolic tensor or a non-empty list/);
     const a = input({ shape: [2], name: 'only' });
     assert.throws(() => model({ inputs: a, outputs: [layers.dense({ units: 1 }).apply(a), a] }), /output 'only' is an input itself/);

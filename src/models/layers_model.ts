@@ -100,7 +100,11 @@ export abstract class LayersModel {
       throw new Error('compile: expected { optimizer, loss, metrics? }, e.g. { optimizer: "adam", loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] }');
     }
     const optimizer = resolveOptimizer(args.optimizer);
-    if (isGraphModel(this) && (this.outputs.length > 1 || typeof args.loss === 'object' || args.lossWeights !== undefined || (typeof args.metrics === 'object' && !(Array.isArray(args.metrics) && args.metrics.every((m) => typeof m === 'string'))))) {
+    const perOutputArgs = typeof args.loss === 'object' || args.lossWeights !== undefined || (typeof args.metrics === 'object' && !(Array.isArray(args.metrics) && args.metrics.every((m) => typeof m === 'string')));
+    if (perOutputArgs && !isGraphModel(this)) {
+      throw new Error(`compile: model '${this.name}' (${this.className}) has one output; give loss as one name or function and metrics as a list of names, received loss ${JSON.stringify(args.loss)}${args.lossWeights !== undefined ? ` and lossWeights ${JSON.stringify(args.lossWeights)}` : ''}`);
+    }
+    if (isGraphModel(this) && (this.outputs.length > 1 || perOutputArgs)) {
       const outputs = compileOutputs(this, args);
       const only = outputs.length === 1 && outputs[0].weight === 1 ? outputs[0] : null;
       const lossFn: LossFn = only ? only.lossFn : () => { throw new Error(`Model '${this.name}' has several outputs (or loss weights); its loss is computed per output`); };
@@ -196,6 +200,8 @@ export abstract class LayersModel {
   }
 
   /** One batch, as `model.predictOnBatch`. */
+  predictOnBatch(x: Tensor): Tensor;
+  predictOnBatch(x: TensorSet): Tensor | Tensor[];
   predictOnBatch(x: TensorSet): Tensor | Tensor[] {
     if (usesMultiPath(this, x)) return predictMulti(this, x, { batchSize: Number.MAX_SAFE_INTEGER, checkFinite: false });
     this.checkInput(x as Tensor);
