@@ -215,6 +215,16 @@ describe('multi-input, multi-output functional models', () => {
     assert.deepEqual(expected, ['b1', 'a', 'b2', 'y1', 'y2']);
     assert.deepEqual(ours.layers.map((l) => l.name), expected);
     const loaded = await inTfjs(ours);
+    // The written config lists InputLayers where TF.js (and Keras) list them.
+    setSeed(16);
+    const mio = twoByTwo();
+    const written: string[] = [];
+    await mio.save({ save: async (a: { modelTopology: { config: { layers: Array<{ name: string }> } } }) => { written.push(...a.modelTopology.config.layers.map((l) => l.name)); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; } } as never);
+    assert.deepEqual(written, ['image', 'conv', 'vector', 'gap', 'vec_dense', 'join', 'cls', 'reg']);
+    assert.deepEqual((await inTfjs(mio)).layers.map((l) => l.name), written);
+    const lines: string[] = [];
+    mio.summary((l) => lines.push(l));
+    assert.deepEqual(lines.filter((l) => /^ \w+ \([A-Z]\w*\)/.test(l)).map((l) => l.trim().split(' ')[0]), written);
     // TF.js makes the names of variables unique within its session (b1/kernel_1).
     assert.deepEqual(loaded.getWeights().map((w) => w.name.replace(/_\d+$/, '')), ours.weights.map((w) => w.name));
   });

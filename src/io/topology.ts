@@ -1,6 +1,7 @@
 import { layerClasses, type Layer } from '../layers/index.js';
 import type { SymbolicTensor } from '../layers/symbolic.js';
 import { Functional, input } from '../models/functional.js';
+import { kerasOrderWithInputs } from '../models/graph_order.js';
 import type { LayersModel } from '../models/layers_model.js';
 import { Sequential } from '../models/sequential.js';
 import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_configs.js';
@@ -32,16 +33,18 @@ export function modelToTopology(model: LayersModel): Record<string, unknown> {
 function functionalToTopology(model: Functional): Record<string, unknown> {
   const nodes = model.graph();
   const seen = new Set<string>();
-  const layers: Record<string, unknown>[] = model.inputs.map((t) => ({
-    class_name: 'InputLayer',
-    name: t.name,
-    config: toPythonic({ batchInputShape: t.shape, dtype: 'float32', sparse: false, name: t.name }),
-    inbound_nodes: [],
-  }));
-  for (const node of nodes) {
+  const byOutput = new Map(nodes.map((n) => [n.output.id, n]));
+  const layers: Record<string, unknown>[] = [];
+  // Layers in Keras's order, InputLayers where Keras lists them (as TF.js and Keras write configs).
+  for (const t of kerasOrderWithInputs(model.inputs, model.outputs)) {
+    const node = byOutput.get(t.id);
+    if (!node) {
+      layers.push({ class_name: 'InputLayer', name: t.name, config: toPythonic({ batchInputShape: t.shape, dtype: 'float32', sparse: false, name: t.name }), inbound_nodes: [] });
+      continue;
+    }
     if (seen.has(node.layer.name)) throw new Error(`Cannot save model '${model.name}': layer '${node.layer.name}' is applied more than once (shared layers are not saved yet)`);
     seen.add(node.layer.name);
-    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, 0, 0, {}]);
+    const sources = node.inputs.map((i) => [i.producer ? i.producer.layer.name : i.name, 0, 0, {}]);
     layers.push({ class_name: node.layer.className, name: node.layer.name, config: toPythonic(node.layer.getConfig()), inbound_nodes: [sources] });
   }
   return {

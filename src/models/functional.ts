@@ -3,7 +3,7 @@ import { formatSymbolic, uniqueName } from '../layers/layer.js';
 import { SymbolicTensor } from '../layers/symbolic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
-import { kerasOrder } from './graph_order.js';
+import { kerasOrder, kerasOrderWithInputs } from './graph_order.js';
 import { LayersModel } from './layers_model.js';
 import { summaryTable } from './summary.js';
 
@@ -194,15 +194,13 @@ export class Functional extends LayersModel {
   }
 
   summary(printFn: (line: string) => void = console.log): void {
-    const rows = [
-      ...this.inputs.map((t) => ({ label: `${t.name} (InputLayer)`, shape: formatSymbolic(t.shape), params: 0, connectedTo: '' })),
-      ...this.nodes.map((n) => ({
-        label: `${n.output.name} (${n.layer.className})`,
-        shape: formatSymbolic(n.output.shape),
-        params: n.layer.countParams(),
-        connectedTo: n.inputs.map((t) => t.name).join(', '),
-      })),
-    ];
+    const nodes = new Map(this.nodes.map((n) => [n.output.id, n]));
+    // As Keras: InputLayers listed where Keras's layer order puts them.
+    const rows = kerasOrderWithInputs(this.inputs, this.outputs).map((t) => {
+      const n = nodes.get(t.id);
+      if (!n) return { label: `${t.name} (InputLayer)`, shape: formatSymbolic(t.shape), params: 0, connectedTo: '' };
+      return { label: `${n.output.name} (${n.layer.className})`, shape: formatSymbolic(n.output.shape), params: n.layer.countParams(), connectedTo: n.inputs.map((i) => i.name).join(', ') };
+    });
     for (const line of summaryTable(this.name, rows, this.layers)) printFn(line);
   }
 }

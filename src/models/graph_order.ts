@@ -9,8 +9,11 @@
  */
 import type { SymbolicTensor } from '../layers/symbolic.js';
 
-/** The tensors `outputs` depend on, layer outputs only, in Keras's layer order. */
-export function kerasOrder(outputs: readonly SymbolicTensor[]): SymbolicTensor[] {
+/**
+ * The tensors `outputs` depend on in Keras's layer order: layer outputs only, or with the model
+ * inputs where Keras lists their InputLayers (in summaries, configs and .h5 layer_names).
+ */
+export function kerasOrder(outputs: readonly SymbolicTensor[], withInputs = false): SymbolicTensor[] {
   const firstSeen = new Map<number, number>();
   const postOrder: SymbolicTensor[] = [];
   const finished = new Set<number>();
@@ -31,6 +34,13 @@ export function kerasOrder(outputs: readonly SymbolicTensor[]): SymbolicTensor[]
     for (const parent of t.producer?.inputs ?? []) depth.set(parent.id, Math.max(depth.get(parent.id) ?? 0, d + 1));
   }
   return postOrder
-    .filter((t) => t.producer !== null)
+    .filter((t) => withInputs || t.producer !== null)
     .sort((a, b) => depth.get(b.id)! - depth.get(a.id)! || firstSeen.get(a.id)! - firstSeen.get(b.id)!);
+}
+
+/** Inputs and layer outputs as Keras lists them; inputs no output depends on come first, as in Keras. */
+export function kerasOrderWithInputs(inputs: readonly SymbolicTensor[], outputs: readonly SymbolicTensor[]): SymbolicTensor[] {
+  const order = kerasOrder(outputs, true);
+  const reached = new Set(order.map((t) => t.id));
+  return [...inputs.filter((t) => !reached.has(t.id)), ...order];
 }

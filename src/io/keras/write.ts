@@ -186,7 +186,7 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
     modelConfig.config = { ...topology.config, layers: [{ class_name: 'InputLayer', config }, ...topology.config.layers] };
   }
   const training = trainingConfig(model);
-  const layerNames: string[] = model instanceof Functional ? [...model.inputs.map((t) => t.name), ...model.layers.map((l) => l.name)] : model.layers.map((l) => l.name);
+  const layerNames: string[] = model instanceof Functional ? modelLayerRefs(model).map((l) => l.name) : model.layers.map((l) => l.name);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   return writeHdf5((file) => {
     file.create_attribute('backend', 'tensorflow');
