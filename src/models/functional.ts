@@ -98,10 +98,9 @@ export class Functional extends LayersModel {
     for (const t of this.outputs) {
       if (t.producer === null) throw new Error(`model: output '${t.name}' is an input itself; add at least one layer after it`);
     }
-    // Checked in walk order, then listed (and run) in Keras's layer order (src/models/graph_order.ts).
-    const byOutput = new Map(topologicalNodes(this.inputs, this.outputs).map((n) => [n.output.id, n]));
-    this.nodes = kerasOrder(this.outputs).map((t) => byOutput.get(t.id)!);
-    this.layers = [...new Set(this.nodes.map((n) => n.layer))];
+    this.nodes = topologicalNodes(this.inputs, this.outputs);
+    // Run in walk order, as always; listed (weights, files) in Keras's order (src/models/graph_order.ts).
+    this.layers = [...new Set(kerasOrder(this.outputs).map((t) => t.producer!.layer))];
     this.consumed = new Set(this.nodes.flatMap((n) => n.inputs.map((t) => t.id)));
   }
 

@@ -1,11 +1,11 @@
 /**
  * The order in which Keras (tf.keras 2's _map_graph_network, Keras 3's map_graph) and TF.js list a
  * functional model's layers: by depth, the layers furthest from the outputs first, layers of equal
- * depth in the order a depth-first walk from the outputs first reaches them. It is a topological
- * order, so convlab also runs the graph in it. Model.layers, getWeights() and the weight order in
- * saved files follow it; in particular Keras 3 names a layer's weights in a .keras file by its
- * position among layers of its class in this order (layers/dense, layers/dense_1, ...), so a file
- * convlab writes lists them where Keras will look for them.
+ * depth in the order a depth-first walk from the outputs first reaches them. Model.layers,
+ * getWeights() and the weight order in saved files follow it; the graph still runs in walk order,
+ * so dropout layers draw their random numbers in the same order as before. Keras 3 names a layer's
+ * weights in a .keras file by its position among the layers of its class in this order
+ * (layers/dense, layers/dense_1, ...), so files convlab writes put them where Keras looks.
  */
 import type { SymbolicTensor } from '../layers/symbolic.js';
 
