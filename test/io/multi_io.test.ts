@@ -157,6 +157,11 @@ describe('multi-input, multi-output models in files', () => {
         input_layers: [['img', 0, 0], ['meta', 0, 0]],
         output_layers: [['cls', 0, 0], ['reg', 0, 0]],
       },
+      training_config: {
+        loss: ['sparse_categorical_crossentropy', 'mse'], loss_weights: [1.0, 0.5], weighted_metrics: null,
+        metrics: [[{ class_name: 'MeanMetricWrapper', config: { name: 'accuracy', dtype: 'float32', fn: 'sparse_categorical_accuracy' } }], []],
+        optimizer_config: { class_name: 'Custom>Adam', config: { name: 'Adam', learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false } },
+      },
     };
   }
 
@@ -169,7 +174,8 @@ describe('multi-input, multi-output models in files', () => {
       assert.deepEqual(m.outputNames, ['cls', 'reg']);
       assert.deepEqual(m.layers.map((l) => l.name), ['d_img', 'cat', 'cls', 'reg']);
       assert.deepEqual(m.outputs.map((t) => t.shape), [[null, 2], [null, 1]]);
-      if (label === 'Keras 3') assert.deepEqual(m.compiled?.perOutput?.map((o) => [o.name, o.lossName, o.weight, o.metricIds]), [['cls', 'sparseCategoricalCrossentropy', 1, ['accuracy']], ['reg', 'meanSquaredError', 0.5, []]]);
+      // Keras 3: {output: ...} objects; tf.keras 2: lists in output order, metrics as MeanMetricWrapper objects.
+      assert.deepEqual(m.compiled?.perOutput?.map((o) => [o.name, o.lossName, o.weight, o.metricIds]), [['cls', 'sparseCategoricalCrossentropy', 1, ['accuracy']], ['reg', 'meanSquaredError', 0.5, []]]);
       // Predictions are the graph's: cls and reg from the same concatenation.
       const img = new Tensor(new Float32Array([0.5, -1, 2, 0.25]), [1, 4]);
       const meta = new Tensor(new Float32Array([1, -0.5]), [1, 2]);
