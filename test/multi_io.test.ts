@@ -189,8 +189,8 @@ describe('multi-input, multi-output functional models', () => {
     await assert.rejects(m.fit([d.image, d.vector], [d.cls, d.reg], { verbose: 0, validationSplit: 0.9 }), /validationSplit 0.9 leaves no training samples out of 4/);
     const dataset = { count: 1, batchSize: 1, batches: async function* () { yield { xs: d.image, ys: d.cls }; } };
     await assert.rejects(m.fit(dataset, { verbose: 0 }), /fit: model 'mio' has 2 inputs and 2 outputs; datasets give one input and one target per batch/);
-    assert.throws(() => m.input, /Model 'mio' has 2 inputs \(image, vector\); use model.inputs/);
-    assert.throws(() => m.output, /Model 'mio' has 2 outputs \(cls, reg\); use model.outputs/);
+    assert.throws(() => m.input, /Model 'mio' has 2 inputs \(image, vector\); this needs a model with one input \(model.inputs lists them\)/);
+    assert.throws(() => m.output, /Model 'mio' has 2 outputs \(cls, reg\); this needs a model with one output \(model.outputs lists them\)/);
     assert.throws(() => m.call(d.image), /has 2 inputs and 2 outputs; run it with model.predict or model.callAll/);
     const seq = sequential({ layers: [layers.dense({ units: 1, inputShape: [2] })], name: 'seq' });
     assert.throws(() => seq.compile({ optimizer: 'sgd', loss: { out: 'mse' } }), /compile: model 'seq' \(Sequential\) has one output; give loss as one name or function/);

@@ -111,13 +111,13 @@ export class Functional extends LayersModel {
 
   /** The one input (TF.js's model.input); a model with several has model.inputs instead. */
   get input(): SymbolicTensor {
-    if (this.inputs.length !== 1) throw new Error(`Model '${this.name}' has ${this.inputs.length} inputs (${this.inputNames.join(', ')}); use model.inputs`);
+    if (this.inputs.length !== 1) throw new Error(`Model '${this.name}' has ${this.inputs.length} inputs (${this.inputNames.join(', ')}); this needs a model with one input (model.inputs lists them)`);
     return this.inputs[0];
   }
 
   /** The one output (TF.js's model.output); a model with several has model.outputs instead. */
   get output(): SymbolicTensor {
-    if (this.outputs.length !== 1) throw new Error(`Model '${this.name}' has ${this.outputs.length} outputs (${this.outputNames.join(', ')}); use model.outputs`);
+    if (this.outputs.length !== 1) throw new Error(`Model '${this.name}' has ${this.outputs.length} outputs (${this.outputNames.join(', ')}); this needs a model with one output (model.outputs lists them)`);
     return this.outputs[0];
   }
 
