@@ -17,6 +17,7 @@ import { batchOf, checkSameLength, inputFloatDType, targetBatchOf } from './data
 import { checkInputs } from './input_checks.js';
 import { moveWeightsToArena } from './resident.js';
 import type { Compiled, LayersModel } from './layers_model.js';
+import type { TensorSet } from './multi_io.js';
 import { evaluateDatasetInto, isBatchDataset, type BatchDataset } from './batch_dataset.js';
 
 export interface FitArgs {
@@ -24,8 +25,11 @@ export interface FitArgs {
   batchSize?: number;
   verbose?: 0 | 1 | 2;
   validationSplit?: number;
-  /** [x, y] tensors, or a dataset such as imageDatasetFromDirectory's (evaluated each epoch). */
-  validationData?: [Tensor, Tensor] | BatchDataset;
+  /**
+   * [x, y] tensors, or a dataset such as imageDatasetFromDirectory's (evaluated each epoch); for
+   * several inputs or outputs, [xs, ys] with arrays or {name: tensor} objects.
+   */
+  validationData?: [Tensor, Tensor] | [TensorSet, TensorSet] | BatchDataset;
   shuffle?: boolean;
   callbacks?: (Callback | CallbackHooks)[] | Callback | CallbackHooks;
   initialEpoch?: number;
@@ -178,7 +182,7 @@ export function evaluateModel(model: LayersModel, x: Tensor, y: Tensor, args: Ev
 function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: Tensor; val: [Tensor, Tensor] | null } {
   if (isBatchDataset(args.validationData)) return { x, y, val: null };
   if (args.validationData) {
-    const [vx, vy] = args.validationData;
+    const [vx, vy] = args.validationData as [Tensor, Tensor];
     checkSameLength(vx, vy, 'fit (validationData)');
     checkInputs([[vx, 'x'], [vy, 'y']], 'fit (validationData)', args.checkFinite);
     return { x, y, val: [vx, vy] };
