@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tfjs from '@tensorflow/tfjs';
-import { Adam, Functional, SGD, input, sequential, layers, loadLayersModel, model, setSeed, tensor, Tensor, type Optimizer } from '../src/index.js';
+import { Adam, Callback, Functional, SGD, input, sequential, layers, loadLayersModel, model, setSeed, tensor, Tensor, type Optimizer } from '../src/index.js';
 import { Random } from '../src/utils/random.js';
 import { tfjs as tfReady } from './io/helpers/tfjs.js';
 import { data, twoByTwo } from './helpers/multi_io.js';
@@ -126,6 +126,14 @@ describe('multi-input, multi-output functional models', () => {
     assert.deepEqual(Object.keys(h.history).sort(), ['accuracy', 'loss']);
     assert.ok(m.predict(x) instanceof Tensor);
     assert.equal(m.evaluate(x, y, { verbose: 0 }).length, 2);
+    // validationSplit takes the last samples of every input and target, as Keras does.
+    const probe = new Callback();
+    const split = await m.fit({ a: x[0], b: x[1] }, y, { epochs: 1, verbose: 0, validationSplit: 0.5, callbacks: [probe] });
+    const samples = probe.params.samples;
+    assert.deepEqual(Object.keys(split.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+    assert.equal(samples, 2);
+    const lastTwo = m.evaluate([x[0].reshape([4, 3]), x[1]].map((t) => new Tensor((t.data as Float32Array).slice(t.size / 2), [2, t.shape[1]])), tensor([0, 1], [2]), { verbose: 0 });
+    assert.ok(Math.abs(lastTwo[0] - (split.history.val_loss as number[])[0]) < 1e-6);
   });
 
   it('convlab loads a multi-input, multi-output model saved by TF.js and predicts the same', async () => {
