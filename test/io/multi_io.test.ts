@@ -197,6 +197,15 @@ describe('multi-input, multi-output models in files', () => {
     });
   }
 
+  it('reads Keras 3 inputs and outputs given as dicts, in sorted key order', () => {
+    const json = keras3Json() as { config: Record<string, unknown> };
+    json.config.input_layers = { meta: ['meta', 0, 0], image: ['img', 0, 0] };
+    json.config.output_layers = { b_reg: ['reg', 0, 0], a_cls: ['cls', 0, 0] };
+    const m = modelFromJSON<Functional>(JSON.stringify(json), { compile: false });
+    assert.deepEqual(m.inputNames, ['img', 'meta']);
+    assert.deepEqual(m.outputNames, ['cls', 'reg']);
+  });
+
   it('refuses what it cannot read, saying why', () => {
     const noInput = keras3Json() as { config: { input_layers: unknown } };
     noInput.config.input_layers = [['img', 0, 0], ['nothing', 0, 0]];
