@@ -236,4 +236,36 @@ describe('multi-input, multi-output functional models', () => {
     // TF.js makes the names of variables unique within its session (b1/kernel_1).
     assert.deepEqual(loaded.getWeights().map((w) => w.name.replace(/_\d+$/, '')), ours.weights.map((w) => w.name));
   });
+
+  it('an output that another layer also reads is trained on its probabilities, and callbacks can stop training', async () => {
+    setSeed(17);
+    const x = input({ shape: [4], name: 'x' });
+    const probs = layers.dense({ units: 3, activation: 'softmax', name: 'probs' }).apply(x);
+    const score = layers.dense({ units: 1, name: 'score' }).apply(probs);
+    const m = model({ inputs: x, outputs: [probs, score] });
+    m.compile({ optimizer: new SGD({ learningRate: 0.1 }), loss: ['sparseCategoricalCrossentropy', 'mse'] });
+    const rng = new Random(5);
+    const xs = tensor(Float32Array.from({ length: 24 }, () => rng.uniform(-2, 2)), [6, 4]);
+    const labels = tensor([0, 1, 2, 0, 1, 2], [6]);
+    const targets = tensor(Float32Array.from({ length: 6 }, () => rng.uniform(0, 1)), [6, 1]);
+    const [p, sc] = m.predict(xs) as Tensor[];
+    const w = m.getLayer('score').getWeights().map((t) => t.data);
+    let ce = 0;
+    let se = 0;
+    for (let i = 0; i < 6; i++) {
+      ce -= Math.log(p.data[i * 3 + labels.data[i]]);
+      const expected = w[1][0] + [0, 1, 2].reduce((sum, j) => sum + p.data[i * 3 + j] * w[0][j], 0);
+      assert.ok(Math.abs(sc.data[i] - expected) < 1e-6, `score ${i}: ${sc.data[i]} vs ${expected}`);
+      se += (sc.data[i] - targets.data[i]) ** 2;
+    }
+    const [total, probsLoss, scoreLoss] = m.evaluate(xs, [labels, targets], { verbose: 0 });
+    assert.ok(Math.abs(probsLoss - ce / 6) < 1e-5 && Math.abs(scoreLoss - se / 6) < 1e-5 && Math.abs(total - probsLoss - scoreLoss) < 1e-5);
+    let batches = 0;
+    const h = await m.fit(xs, { probs: labels, score: targets }, {
+      epochs: 3, batchSize: 2, verbose: 0,
+      callbacks: { onBatchEnd: (_b: number, logs?: Record<string, number>) => { batches++; assert.ok(logs && 'probs_loss' in logs && 'score_loss' in logs); if (batches === 2) m.stopTraining = true; } },
+    });
+    assert.equal(batches, 2);
+    assert.equal((h.history.loss as number[]).length, 1);
+  });
 });
