@@ -7,6 +7,7 @@
  * and the CLI share one path from there on.
  */
 import { Functional } from '../../models/functional.js';
+import { kerasOrderWithInputs } from '../../models/graph_order.js';
 import type { LayersModel } from '../../models/layers_model.js';
 import { AllocationBudget } from '../layer_configs.js';
 import { type LoadLimits, ModelFormatError, describe, isPlainObject, parseJsonSafely } from '../limits.js';
@@ -51,11 +52,16 @@ function targetLayers(model: LayersModel, refs: readonly KerasLayerRef[]): Targe
   return refs.map((r) => ({ ...r, weights: byName.get(r.name)?.weights ?? [] }));
 }
 
-/** The layers of a convlab model as Keras lists them (Functional models list their InputLayer first). */
+/** The layers of a convlab model as Keras lists them (Functional models with their InputLayers). */
 export function modelLayerRefs(model: LayersModel): TargetLayer[] {
-  const layers: TargetLayer[] = model.layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights }));
-  if (model instanceof Functional) layers.unshift({ name: model.input.name, className: 'InputLayer', weights: [] });
-  return layers;
+  if (model instanceof Functional) {
+    // InputLayers where Keras lists them among the layers.
+    return kerasOrderWithInputs(model.inputs, model.outputs).map((t) => {
+      const layer = t.producer?.layer;
+      return layer ? { name: layer.name, className: layer.className, weights: layer.weights } : { name: t.name, className: 'InputLayer', weights: [] };
+    });
+  }
+  return model.layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights }));
 }
 
 function parseConfigText(text: string, what: string, limits: LoadLimits): unknown {

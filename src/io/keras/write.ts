@@ -21,6 +21,7 @@ import { modelLayerRefs } from './read.js';
 import { writeZip } from './zip.js';
 import { namedOptimizerWeights, optimizerVariables } from './optimizer_state.js';
 import { writeActivationsForVersion } from './activation_versions.js';
+import { kerasPerOutputCompile } from './multi_io.js';
 
 export const WRITER_VERSION = `convlab ${CONVLAB_VERSION}`;
 
@@ -57,7 +58,8 @@ function shapeOf(s: readonly (number | null)[]): (number | null)[] {
 /** Keras 3's compile_config, when the model is compiled with something Keras has. */
 function compileConfig(model: LayersModel): Record<string, unknown> | null {
   const c = model.compiled;
-  if (!c || !c.lossName) return null;
+  const perOutput = c ? kerasPerOutputCompile(c) : null;
+  if (!c || (!c.lossName && !perOutput)) return null;
   const o = c.optimizer;
   const cfg = o.getConfig() as Record<string, number | boolean>;
   const base = { name: o.className.toLowerCase(), learning_rate: o.learningRate, weight_decay: null as number | null, clipnorm: null, global_clipnorm: null, clipvalue: null, use_ema: false, ema_momentum: 0.99, ema_overwrite_frequency: null, loss_scale_factor: null, gradient_accumulation_steps: null };
@@ -71,14 +73,19 @@ function compileConfig(model: LayersModel): Record<string, unknown> | null {
   } else return null;
   return {
     optimizer: { module: 'keras.optimizers', class_name: o.className, config, registered_name: null },
-    loss: toSnakeCase(c.lossName),
-    loss_weights: null,
-    metrics: c.metricIds.length > 0 ? c.metricIds : null,
+    loss: perOutput ? perOutput.loss : toSnakeCase(c.lossName!),
+    loss_weights: perOutput ? perOutput.loss_weights : null,
+    metrics: perOutput ? perOutput.metrics : c.metricIds.length > 0 ? c.metricIds : null,
     weighted_metrics: null,
     run_eagerly: false,
     steps_per_execution: 1,
     jit_compile: false,
   };
+}
+
+/** Keras 3 writes one input or output as ['name', 0, 0] and several as [['a', 0, 0], ['b', 0, 0]]. */
+function keras3Refs(names: string[]): unknown[] {
+  return names.length === 1 ? [names[0], 0, 0] : names.map((n) => [n, 0, 0]);
 }
 
 type TopologyLayer = { class_name: string; config: Record<string, unknown>; name?: string };
@@ -100,11 +107,10 @@ export function keras3Config(model: LayersModel): Record<string, unknown> {
       const inputShape = node.inputs.length === 1 ? shapeOf(node.inputs[0].shape) : node.inputs.map((t) => shapeOf(t.shape));
       return { module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: inputShape }, name: l.name, inbound_nodes: [{ args, kwargs: {} }] };
     });
-    const last = model.graph()[model.graph().length - 1].layer.name;
     writeActivationsForVersion(layers, 3);
     return {
       module: 'keras.src.models.functional', class_name: 'Functional',
-      config: { name: model.name, trainable: true, layers, input_layers: [model.input.name, 0, 0], output_layers: [last, 0, 0] },
+      config: { name: model.name, trainable: true, layers, input_layers: keras3Refs(model.inputs.map((t) => t.name)), output_layers: keras3Refs(model.outputs.map((t) => t.producer!.layer.name)) },
       registered_name: 'Functional', build_config: { input_shape: null }, compile_config: compile,
     };
   }
@@ -169,7 +175,7 @@ function trainingConfig(model: LayersModel): Record<string, unknown> | null {
   const specific: Record<string, string[]> = { Adam: ['beta_1', 'beta_2', 'epsilon', 'amsgrad'], AdamW: ['weight_decay', 'beta_1', 'beta_2', 'epsilon', 'amsgrad'], SGD: ['momentum', 'nesterov'], RMSprop: ['rho', 'momentum', 'epsilon', 'centered'] };
   const config: Record<string, unknown> = { name: opt.class_name, learning_rate: c.learning_rate, decay: 0.0 };
   for (const key of specific[opt.class_name] ?? []) config[key] = c[key];
-  return { loss: compile.loss, metrics: compile.metrics, weighted_metrics: null, loss_weights: null, optimizer_config: { class_name: opt.class_name, config } };
+  return { loss: compile.loss, metrics: compile.metrics, weighted_metrics: null, loss_weights: compile.loss_weights, optimizer_config: { class_name: opt.class_name, config } };
 }
 
 /** A Keras 2 `.h5` file's bytes. */
@@ -184,7 +190,7 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
   }
   writeActivationsForVersion(modelConfig, 2);
   const training = trainingConfig(model);
-  const layerNames: string[] = model instanceof Functional ? [model.input.name, ...model.layers.map((l) => l.name)] : model.layers.map((l) => l.name);
+  const layerNames: string[] = model instanceof Functional ? modelLayerRefs(model).map((l) => l.name) : model.layers.map((l) => l.name);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   return writeHdf5((file) => {
     file.create_attribute('backend', 'tensorflow');

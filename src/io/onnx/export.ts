@@ -211,6 +211,8 @@ export function exportLayer(e: Exporter, layer: Layer, inShape: SymbolicShape): 
 
 /** The model (Sequential, or a Functional graph with merge layers) as ONNX protobuf bytes, checkable with onnxruntime or `onnx.checker`. */
 export function exportOnnx(model: LayersModel, options: OnnxExportOptions = {}): Uint8Array {
+  const graph = model as unknown as { multiIO?: boolean; inputs: unknown[]; outputs: unknown[] };
+  if (graph.multiIO) throw new Error(`ONNX export: model '${model.name}' has ${graph.inputs.length} inputs and ${graph.outputs.length} outputs; convlab exports models with one input and one output to ONNX (save it as .keras, .h5 or in the TF.js format instead)`);
   // A Functional model is built by construction; a Sequential once its input shape is known.
   if (!(model instanceof Functional) && !(model as Sequential).built) throw new Error(`ONNX export: model '${model.name}' is not built; give its first layer an inputShape`);
   const inputShape = (model as Sequential | Functional).inputShape;
