@@ -21,9 +21,25 @@ export interface FoundFile {
   path: string;
 }
 
-/** Code-point order, as Keras lists a folder's files (Python's sorted). */
+/** Code-point order, as Python's sorted. */
 export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Keras's order of a folder's files (os.walk's folders sorted by path, each folder's files by
+ * name): 'a/z.png' comes before 'a/b/c.png', since folder 'a' sorts before folder 'a/b'.
+ */
+export function kerasOrder(files: FoundFile[]): FoundFile[] {
+  const split = (p: string): [string, string] => {
+    const i = p.lastIndexOf('/');
+    return i < 0 ? ['', p] : [p.slice(0, i), p.slice(i + 1)];
+  };
+  return [...files].sort((x, y) => {
+    const [dx, nx] = split(x.path);
+    const [dy, ny] = split(y.path);
+    return comparePaths(dx, dy) || comparePaths(nx, ny);
+  });
 }
 
 function readAll(dir: EntryLike): Promise<EntryLike[]> {
@@ -44,7 +60,7 @@ function fileOf(entry: EntryLike): Promise<File> {
   return new Promise((resolve, reject) => entry.file!(resolve, reject));
 }
 
-/** Every file under the entries, folders walked depth-first, each folder's files in name order. */
+/** Every file under the entries, folders walked recursively, in Keras's order (kerasOrder). */
 export async function walkEntries(entries: EntryLike[], onError: (path: string, err: unknown) => void): Promise<FoundFile[]> {
   const out: FoundFile[] = [];
   const visit = async (entry: EntryLike): Promise<void> => {
@@ -52,15 +68,14 @@ export async function walkEntries(entries: EntryLike[], onError: (path: string, 
     try {
       if (entry.isFile && entry.file) out.push({ file: await fileOf(entry), path });
       else if (entry.isDirectory && entry.createReader) {
-        const children = (await readAll(entry)).sort((a, b) => comparePaths(a.name, b.name));
-        for (const child of children) await visit(child);
+        for (const child of await readAll(entry)) await visit(child);
       }
     } catch (err) {
       onError(path, err);
     }
   };
-  for (const e of [...entries].sort((a, b) => comparePaths(a.name, b.name))) await visit(e);
-  return out;
+  for (const e of entries) await visit(e);
+  return kerasOrder(out);
 }
 
 /** A drop's items as entries, taken synchronously (call it inside the drop handler). */
@@ -83,6 +98,5 @@ export function dropEntries(dt: DataTransfer): { entries: EntryLike[]; files: Fi
 
 /** Files from an <input type="file"> (with webkitdirectory, webkitRelativePath gives the path). */
 export function pickedFiles(list: FileList | null): FoundFile[] {
-  return Array.from(list ?? [], (file) => ({ file, path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name }))
-    .sort((a, b) => comparePaths(a.path, b.path));
+  return kerasOrder(Array.from(list ?? [], (file) => ({ file, path: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name })));
 }
