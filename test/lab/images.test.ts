@@ -135,7 +135,7 @@ describe('browser lab: Your images (Chromium, fake camera)', { timeout: 240_000 
     await page.waitForTimeout(1600);
     await page.mouse.up();
     const frames = Number(await attr('#images-class-count-3', 'data-count'));
-    assert.ok(frames >= 5 && frames <= 12, `about 5 frames per second for 1.6 s: recorded ${frames}`);
+    assert.ok(frames >= 3 && frames <= 12, `about 5 frames per second for 1.6 s (8 or 9; fewer on a busy machine): recorded ${frames}`);
     await page.waitForTimeout(400);
     assert.equal(Number(await attr('#images-class-count-3', 'data-count')), frames, 'recording stops when the button is released');
     // A class can be added and removed again.
@@ -220,7 +220,8 @@ describe('browser lab: Your images (Chromium, fake camera)', { timeout: 240_000 
           // Same decoder output, same resize code, same weights: the same probabilities.
           const nodeProbs = node.top.sort((a, b) => a.classIndex - b.classIndex).map((t) => t.probability);
           const diff = Math.max(...nodeProbs.map((p, k) => Math.abs(p - web.probs[k])));
-          assert.ok(diff < 1e-4, `probabilities differ by ${diff}: predict ${nodeProbs.join(', ')}, page ${web.probs.join(', ')}`);
+          if (process.env.CONVLAB_LAB_VERBOSE) console.log(`${path.basename(files[i])} via ${path.basename(target)}: ${node.className}, max |p_node - p_page| = ${diff}`);
+          assert.ok(diff < 1e-6, `probabilities differ by ${diff}: predict ${nodeProbs.join(', ')}, page ${web.probs.join(', ')}`);
         }
       }
     }
