@@ -123,7 +123,23 @@ describe('browser lab: Your images (Chromium, fake camera)', { timeout: 240_000 
       document.querySelector('#images-drop-2')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     }, dropped);
     await page.waitForSelector('#images-class-count-2[data-count="8"]');
-    assert.equal(await page.locator('#images-thumbs-2 canvas').count(), 8);
+    // A real folder dropped from the desktop, through Chromium's own drag and drop (DevTools
+    // protocol): the page walks it with webkitGetAsEntry. A WebP inside is counted, not read.
+    const desk = path.join(tmp, 'desk', 'more cool');
+    await mkdir(path.join(desk, 'deeper'), { recursive: true });
+    await writeFile(path.join(desk, 'x.png'), await picture('cool', 400));
+    await writeFile(path.join(desk, 'deeper', 'y.png'), await picture('cool', 401));
+    await writeFile(path.join(desk, 'deeper', 'z.webp'), await sharp(await picture('cool', 402)).webp().toBuffer());
+    const box = (await page.locator('#images-drop-2').boundingBox())!;
+    const cdp = await lab.context.newCDPSession(page);
+    const at = { x: box.x + 20, y: box.y + box.height / 2 };
+    const data = { items: [], files: [desk], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    await page.waitForSelector('#images-class-count-2[data-count="10"]');
+    await page.waitForSelector('#images-class-skipped-2[data-skipped="2"]');
+    assert.match((await page.textContent('#images-class-skipped-2')) ?? '', /skipped 2 \(1 not an image, 1 unsupported format\)/);
+    assert.match((await page.getAttribute('#images-class-skipped-2', 'title')) ?? '', /more cool\/deeper\/z\.webp: WebP content/);
+    assert.equal(await page.locator('#images-thumbs-2 canvas').count(), 10);
 
     // Class 3: frames of the fake camera, recorded while the button is held.
     await page.click('#images-add-class');
