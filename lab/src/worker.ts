@@ -84,8 +84,10 @@ async function train(msg: TrainMessage): Promise<void> {
   model = buildModel(spec);
   model.compile({ optimizer: optimizers[params.optimizer]({ learningRate: params.learningRate }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const { x, y } = toInputs(trainData, rows, cols, channels);
+  // Validation images chosen by the page (a seeded split, maybe none), or Keras's validation_split.
   const validation = msg.validation && msg.validation.count > 0 ? toInputs(msg.validation, rows, cols, channels) : null;
-  const trainCount = validation ? trainData.count : Math.floor(trainData.count * (1 - params.validationSplit));
+  const validationArgs = msg.validation ? (validation ? { validationData: [validation.x, validation.y] as [typeof x, typeof y] } : {}) : { validationSplit: params.validationSplit };
+  const trainCount = msg.validation ? trainData.count : Math.floor(trainData.count * (1 - params.validationSplit));
   const current = model;
   let epoch = 0;
   let steps = 0;
@@ -98,7 +100,7 @@ async function train(msg: TrainMessage): Promise<void> {
   await current.fit(x, y, {
     epochs: params.epochs,
     batchSize: params.batchSize,
-    ...(validation ? { validationData: [validation.x, validation.y] as [typeof x, typeof y] } : msg.validation ? {} : { validationSplit: params.validationSplit }),
+    ...validationArgs,
     verbose: 0,
     callbacks: {
       onTrainBegin: () => { steps = Math.ceil(trainCount / params.batchSize); },
