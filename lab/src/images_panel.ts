@@ -17,6 +17,13 @@ export class ImagesPanel {
     const trainer = new ImagesTrainer(h('div', { class: 'sub' }), classes, builder);
     const tester = new ImagesTester(h('div', { class: 'sub' }), camera);
     trainer.onTrained((r) => tester.show(r));
+    // A file dropped beside a drop zone would make the browser open it, leaving the page and
+    // every picture collected: files dropped anywhere else on the page are ignored instead.
+    for (const type of ['dragover', 'drop']) {
+      window.addEventListener(type, (e) => {
+        if ((e as DragEvent).dataTransfer?.types.includes('Files')) e.preventDefault();
+      });
+    }
     root.append(
       h('h2', {}, '6 · Your images'),
       h('p', { class: 'lead' }, 'Train a CNN on your own pictures, as in Teachable Machine: name a class per kind of thing, drop images or whole folders into each (or hold the record button in front of the webcam), train, try it on new pictures or live, and download the model for convlab predict. Nothing leaves the page.'),
