@@ -136,6 +136,15 @@ describe('browser lab: Your images (Chromium, fake camera)', { timeout: 240_000 
     const data = { items: [], files: [desk], dragOperationsMask: 1 };
     for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
     await page.waitForSelector('#images-class-count-2[data-count="10"]');
+    // Dropped beside the zones (on the class's header), a picture is ignored: the page cancels
+    // the drop, which the browser would otherwise handle by opening the file instead of the lab.
+    await page.evaluate(() => window.addEventListener('drop', (e) => { document.body.dataset.strayDrop = String(e.defaultPrevented); }));
+    const heading = (await page.locator('#images-class-count-2').boundingBox())!;
+    const stray = { items: [], files: [path.join(desk, 'x.png')], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, x: heading.x + 5, y: heading.y + 5, data: stray });
+    await page.waitForSelector('body[data-stray-drop]', { timeout: 5000 }); // no drop event: dragover was not cancelled
+    assert.equal(await attr('body', 'data-stray-drop'), 'true');
+    assert.equal(Number(await attr('#images-class-count-2', 'data-count')), 10);
     await page.waitForSelector('#images-class-skipped-2[data-skipped="2"]');
     assert.match((await page.textContent('#images-class-skipped-2')) ?? '', /skipped 2 \(1 not an image, 1 unsupported format\)/);
     assert.match((await page.getAttribute('#images-class-skipped-2', 'title')) ?? '', /more cool\/deeper\/z\.webp: WebP content/);
