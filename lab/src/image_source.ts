@@ -1,52 +1,49 @@
 /**
- * Pictures into pixels in the page: files decoded with createImageBitmap (EXIF orientation
- * applied, colours converted to sRGB, as sharp does for `convlab predict`), and frames of the
- * webcam (getUserMedia). Files are recognised by their first bytes, with the formats `convlab
- * predict` reads (JPEG, PNG, GIF, BMP), so a model trained here predicts the same files there.
+ * Pictures into pixels: files decoded in a worker (decode_worker.ts, image_decode.ts), and
+ * frames of the webcam (getUserMedia), prepared on the page's thread since they are small.
  */
-import { sniffImage, SNIFF_BYTES } from '../../src/datasets/image_folder/sniff.js';
-import { preparePixels, type ImageSettings, type SkipReason } from './images_data.js';
+import type { DecodeReply, DecodeRequest } from './decode_worker.js';
+import { decodeImage, rgbaOf, type DecodedFile } from './image_decode.js';
+import { preparePixels, type ImageSettings } from './images_data.js';
 
-/** Larger images are skipped: their RGBA copy alone would take 400 MB. */
-const MAX_PIXELS = 100_000_000;
+export type { DecodedFile };
 
-export type DecodedFile = { ok: true; pixels: Uint8Array } | { ok: false; reason: SkipReason; message: string };
+let worker: Worker | null = null;
+let workerFailed = false;
+let nextId = 1;
+const waiting = new Map<number, { file: Blob; settings: ImageSettings; done: (r: DecodedFile) => void }>();
 
-let scratch: HTMLCanvasElement | null = null;
-
-/** Draws a bitmap or a video frame at its own size and reads its RGBA pixels back. */
-function rgbaOf(source: CanvasImageSource, width: number, height: number): Uint8ClampedArray {
-  scratch ??= document.createElement('canvas');
-  scratch.width = width;
-  scratch.height = height;
-  const ctx = scratch.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new Error('this browser gives no 2-D canvas context');
-  ctx.clearRect(0, 0, width, height);
-  ctx.drawImage(source, 0, 0);
-  return ctx.getImageData(0, 0, width, height).data;
+function decodeWorker(): Worker | null {
+  if (worker || workerFailed || typeof OffscreenCanvas === 'undefined') return worker;
+  try {
+    worker = new Worker(new URL('./decode_worker.ts', import.meta.url), { type: 'module' });
+  } catch {
+    workerFailed = true;
+    return null;
+  }
+  worker.onmessage = (e: MessageEvent<DecodeReply>) => {
+    waiting.get(e.data.id)?.done(e.data.result);
+    waiting.delete(e.data.id);
+  };
+  worker.onerror = () => {
+    // Without the worker the page decodes, the requests in flight included.
+    workerFailed = true;
+    worker = null;
+    for (const { file, settings, done } of waiting.values()) void decodeImage(file, settings).then(done);
+    waiting.clear();
+  };
+  return worker;
 }
 
-export async function decodeImageFile(file: Blob, settings: ImageSettings): Promise<DecodedFile> {
-  if (file.size === 0) return { ok: false, reason: 'empty', message: 'empty file (0 bytes)' };
-  const sniffed = sniffImage(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()));
-  if (sniffed.format === null) {
-    return sniffed.what === 'not an image'
-      ? { ok: false, reason: 'not-an-image', message: 'content is not a JPEG, PNG, GIF or BMP image' }
-      : { ok: false, reason: 'unsupported-format', message: `${sniffed.what} content (convlab predict, like Keras, reads JPEG, PNG, GIF and BMP)` };
-  }
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
-  } catch (e) {
-    return { ok: false, reason: 'corrupt', message: `${sniffed.format.toUpperCase()} could not be decoded: ${(e as Error).message}` };
-  }
-  try {
-    const { width, height } = bitmap;
-    if (width * height > MAX_PIXELS) return { ok: false, reason: 'too-large', message: `${width}×${height} is more than ${MAX_PIXELS.toLocaleString('en-US')} pixels` };
-    return { ok: true, pixels: preparePixels(rgbaOf(bitmap, width, height), height, width, settings) };
-  } finally {
-    bitmap.close();
-  }
+/** Decodes in a worker where the browser has OffscreenCanvas, else in the page. */
+export function decodeImageFile(file: Blob, settings: ImageSettings): Promise<DecodedFile> {
+  const w = decodeWorker();
+  if (!w) return decodeImage(file, settings);
+  const id = nextId++;
+  return new Promise((resolve) => {
+    waiting.set(id, { file, settings, done: resolve });
+    w.postMessage({ id, file, settings } satisfies DecodeRequest);
+  });
 }
 
 /** One camera for the section: recording per class and live testing share its stream. */

@@ -107,6 +107,8 @@ describe('browser lab: Your images (Chromium, fake camera)', { timeout: 240_000 
     await page.waitForSelector('#images-class-count-1[data-count="8"]');
     await page.waitForSelector('#images-class-skipped-1[data-skipped="2"]');
     assert.match((await page.textContent('#images-class-skipped-1')) ?? '', /skipped 2 \(1 not an image, 1 undecodable\)/);
+    // Decoded off the page's thread: a 12-megapixel photo takes about a second.
+    assert.ok(page.workers().some((w) => /decode_worker/.test(w.url())), `workers: ${page.workers().map((w) => w.url()).join(', ')}`);
 
     // Class 2: a folder (nested, with a .DS_Store) from the folder picker, then two dropped files.
     const folder = path.join(tmp, 'cool');
