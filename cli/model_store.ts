@@ -60,14 +60,33 @@ export async function loadModel(arg: string): Promise<{ model: Sequential; dir: 
       throw new CliError(`Could not load the Keras file '${arg}': ${(e as Error).message.split('\n')[0]}`);
     }
   }
-  const dir = modelDir(arg);
+  // A TF.js model.json under any name (a browser download may be 'model (1).json'), or a directory.
+  const resolved = path.resolve(arg);
+  const jsonFile = existsSync(resolved) && statSync(resolved).isFile() && /\.json$/i.test(resolved) ? resolved : null;
+  const dir = jsonFile ? path.dirname(jsonFile) : modelDir(arg);
+  const modelJson = jsonFile ?? path.join(dir, 'model.json');
   let model: Sequential;
   try {
-    model = await loadLayersModel(path.join(dir, 'model.json'));
+    model = await loadLayersModel(modelJson);
   } catch (e) {
     throw new CliError(`Could not load the model in '${arg}': ${(e as Error).message.split('\n')[0]}`);
   }
-  return { model, dir, metadata: await readMetadata(dir) };
+  return { model, dir, metadata: (await embeddedMetadata(modelJson)) ?? (await readMetadata(dir)) };
+}
+
+/**
+ * The run description a model.json may carry in TF.js's `userDefinedMetadata.convlab` (the
+ * browser lab's "Your images" download does), so the TF.js files alone are enough for predict.
+ */
+export async function embeddedMetadata(modelJson: string): Promise<RunMetadata | null> {
+  let parsed: { userDefinedMetadata?: { convlab?: unknown } };
+  try {
+    parsed = JSON.parse(await fsp.readFile(modelJson, 'utf8')) as typeof parsed;
+  } catch {
+    return null; // loadLayersModel has read it already; nothing more to say here
+  }
+  const m = parsed?.userDefinedMetadata?.convlab;
+  return m === undefined ? null : checkMetadata(m, `${modelJson} (userDefinedMetadata.convlab)`);
 }
 
 export async function readMetadata(dir: string): Promise<RunMetadata | null> {
@@ -79,10 +98,14 @@ export async function readMetadata(dir: string): Promise<RunMetadata | null> {
   } catch (e) {
     throw new CliError(`${file} is not valid JSON (${(e as Error).message}); delete it or pass --dataset`);
   }
+  return checkMetadata(parsed, file);
+}
+
+function checkMetadata(parsed: unknown, where: string): RunMetadata {
   const m = parsed as Partial<RunMetadata>;
   const folderRun = m?.dataset === 'folder' && typeof m.imageFolder?.preprocessing === 'object';
   if (m?.format !== 'convlab-run' || (!DATASET_NAMES.includes(m.dataset as DatasetName) && !folderRun) || !Array.isArray(m.classNames) || typeof m.pixelScale !== 'number') {
-    throw new CliError(`${file} is not a convlab run description (expected format 'convlab-run' with dataset, classNames and pixelScale)`);
+    throw new CliError(`${where} is not a convlab run description (expected format 'convlab-run' with dataset, classNames and pixelScale)`);
   }
   return m as RunMetadata;
 }

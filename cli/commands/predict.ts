@@ -168,7 +168,7 @@ export function registerPredict(program: Command, ctx: Context): void {
   program
     .command('predict')
     .description('predict the class of images with a saved model: class, confidence and top-3; goes on past unreadable files')
-    .argument('<model>', 'saved model directory (written by convlab train --out), or a Python Keras .keras / .h5 file')
+    .argument('<model>', 'saved model directory (written by convlab train --out, or unzipped from the browser lab), a TF.js model.json (class names in convlab.json beside it or in its userDefinedMetadata.convlab), or a Python Keras .keras / .h5 file')
     .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, BMP) or directories, searched recursively; resized to the model input (stretched), grey for 1-channel models and for models whose input has no channel axis (28, 28), pixels / 255')
     .option('-d, --dataset <name>', `class names of ${DATASET_NAMES.join(' | ')} (default: those saved with the model)`)
     .option('--top <k>', 'how many classes to list', positiveInt('--top'))

@@ -1,7 +1,8 @@
-/** Loads the data, then wires the five sections together. */
+/** Loads the data, then wires the six sections together. */
 import { ConvExplainer } from './conv_explainer.js';
 import { decodeLabDataset, type LabDataset, type Manifest } from './dataset_format.js';
 import { DrawPad } from './draw_pad.js';
+import { ImagesPanel } from './images_panel.js';
 import { inputSources } from './inputs.js';
 import { ModelBuilder } from './model_builder.js';
 import { PoolExplainer } from './pool_explainer.js';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   const training = new TrainingPanel(byId('train'), data, builder, showBackend);
   const testing = new TestingPanel(byId('test'), data, pad);
   training.onTrained((r) => testing.show(r));
+  new ImagesPanel(byId('images'), builder);
   pad.onChange((_px, final) => {
     if (!final) return;
     conv.refreshSource();

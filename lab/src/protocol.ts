@@ -19,7 +19,20 @@ export interface SplitData {
 
 export type ToWorker =
   | { type: 'init' }
-  | { type: 'train'; spec: ModelSpec; params: TrainParams; train: SplitData; test: SplitData; rows: number; cols: number }
+  | {
+      type: 'train';
+      spec: ModelSpec;
+      params: TrainParams;
+      train: SplitData;
+      /** Images to evaluate after training; count 0 skips the evaluation (testLoss is then NaN). */
+      test: SplitData;
+      rows: number;
+      cols: number;
+      /** Channels per pixel: 1 (Fashion-MNIST, the default) or 3 (RGB, "Your images"). */
+      channels?: number;
+      /** Validation data chosen by the page (a seeded split); then params.validationSplit is not used. */
+      validation?: SplitData;
+    }
   | { type: 'stop' }
   | { type: 'backend'; name: string };
 

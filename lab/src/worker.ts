@@ -5,8 +5,7 @@
  */
 import { getBackend, listBackends, optimizers, setBackend, setSeed, tensor, type Sequential } from '../../src/index.js';
 import { buildModel } from './model_spec.js';
-import type { BackendInfo, FromWorker, SplitData, ToWorker, TrainParams } from './protocol.js';
-import type { ModelSpec } from './model_spec.js';
+import type { BackendInfo, FromWorker, SplitData, ToWorker } from './protocol.js';
 
 interface WorkerScope {
   onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
@@ -70,17 +69,25 @@ async function useBackend(name: string): Promise<BackendInfo> {
 }
 
 /** uint8 NHWC pixels → float32 in [0, 1], as the lab divides by 255. */
-function toInputs(split: SplitData, rows: number, cols: number) {
+function toInputs(split: SplitData, rows: number, cols: number, channels: number) {
   const x = new Float32Array(split.images.length);
   for (let i = 0; i < x.length; i++) x[i] = split.images[i] / 255;
-  return { x: tensor(x, [split.count, rows, cols, 1], 'float32'), y: tensor(split.labels, [split.count], 'uint8') };
+  return { x: tensor(x, [split.count, rows, cols, channels], 'float32'), y: tensor(split.labels, [split.count], 'uint8') };
 }
 
-async function train(spec: ModelSpec, params: TrainParams, trainData: SplitData, testData: SplitData, rows: number, cols: number): Promise<void> {
+type TrainMessage = Extract<ToWorker, { type: 'train' }>;
+
+async function train(msg: TrainMessage): Promise<void> {
+  const { spec, params, train: trainData, test: testData, rows, cols } = msg;
+  const channels = msg.channels ?? 1;
   setSeed(params.seed);
   model = buildModel(spec);
   model.compile({ optimizer: optimizers[params.optimizer]({ learningRate: params.learningRate }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const { x, y } = toInputs(trainData, rows, cols);
+  const { x, y } = toInputs(trainData, rows, cols, channels);
+  // Validation images chosen by the page (a seeded split, maybe none), or Keras's validation_split.
+  const validation = msg.validation && msg.validation.count > 0 ? toInputs(msg.validation, rows, cols, channels) : null;
+  const validationArgs = msg.validation ? (validation ? { validationData: [validation.x, validation.y] as [typeof x, typeof y] } : {}) : { validationSplit: params.validationSplit };
+  const trainCount = msg.validation ? trainData.count : Math.floor(trainData.count * (1 - params.validationSplit));
   const current = model;
   let epoch = 0;
   let steps = 0;
@@ -93,10 +100,10 @@ async function train(spec: ModelSpec, params: TrainParams, trainData: SplitData,
   await current.fit(x, y, {
     epochs: params.epochs,
     batchSize: params.batchSize,
-    validationSplit: params.validationSplit,
+    ...validationArgs,
     verbose: 0,
     callbacks: {
-      onTrainBegin: () => { steps = Math.ceil(Math.floor(trainData.count * (1 - params.validationSplit)) / params.batchSize); },
+      onTrainBegin: () => { steps = Math.ceil(trainCount / params.batchSize); },
       onEpochBegin: (e) => { epoch = e; },
       onBatchBegin: () => { batchStart = performance.now(); },
       onBatchEnd: (batch, logs) => {
@@ -117,10 +124,15 @@ async function train(spec: ModelSpec, params: TrainParams, trainData: SplitData,
   // so the figure compares directly with Node's.
   const trainMs = stepMs;
   const stopped = current.stopTraining;
-  post({ type: 'evaluating' });
-  const test = toInputs(testData, rows, cols);
-  const [testLoss, testAccuracy] = current.evaluate(test.x, test.y, { batchSize: 256, verbose: 0 });
-  const testProbs = current.predict(test.x, { batchSize: 256 }).data as Float32Array;
+  let testLoss = NaN;
+  let testAccuracy = NaN;
+  let testProbs: Float32Array = new Float32Array(0);
+  if (testData.count > 0) {
+    post({ type: 'evaluating' });
+    const test = toInputs(testData, rows, cols, channels);
+    [testLoss, testAccuracy] = current.evaluate(test.x, test.y, { batchSize: 256, verbose: 0 });
+    testProbs = current.predict(test.x, { batchSize: 256 }).data as Float32Array;
+  }
   const weights = current.getWeights().map((w) => ({ shape: [...w.shape], data: Float32Array.from(w.data as Float32Array) }));
   post(
     {
@@ -147,7 +159,7 @@ scope.onmessage = (e: MessageEvent<ToWorker>) => {
       post({ type: 'ready', ...backendInfo });
     } else if (msg.type === 'train') {
       backendInfo ??= await useBackend('wasm');
-      await train(msg.spec, msg.params, msg.train, msg.test, msg.rows, msg.cols);
+      await train(msg);
     }
   };
   run().catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));

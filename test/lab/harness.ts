@@ -24,7 +24,12 @@ export interface Lab {
   close(): Promise<void>;
 }
 
-export async function startLab(): Promise<Lab> {
+export interface LabOptions {
+  /** Chromium's fake camera (a moving test pattern), granted without a prompt. */
+  fakeCamera?: boolean;
+}
+
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it with 'apt-get install -y chromium' (or set CONVLAB_CHROMIUM to its path)`);
   }
@@ -40,7 +45,11 @@ export async function startLab(): Promise<Lab> {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run',
+        ...(options.fakeCamera ? ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] : []),
+      ],
+      acceptDownloads: true,
       viewport: { width: 1280, height: 900 },
     });
     const s = server;
