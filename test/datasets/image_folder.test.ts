@@ -225,7 +225,11 @@ test('a decode thread that dies fails its batch with the reason, and a new threa
   try {
     const first = await pool.decode([join(dir, 'a.png')], spec);
     assert.deepEqual(Array.from(first.ok), [1]);
-    const workers = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers;
+    // Batches asked for together are all sent ahead to the one thread, and each gets its own answer.
+    const many = await Promise.all([1, 2, 3, 4].map((k) => pool.decode(Array.from({ length: k }, () => join(dir, 'a.png')), spec)));
+    assert.deepEqual(many.map((r) => r.ok.length), [1, 2, 3, 4]);
+    assert.deepEqual(Array.from(many[3].pixels.subarray(0, 48)), Array.from(first.pixels));
+    const workers = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
     // Forty files: the thread is still decoding when it is stopped.
     const dying = pool.decode(Array.from({ length: 40 }, () => join(dir, 'a.png')), spec);
     await workers[0].worker.terminate();
@@ -249,8 +253,13 @@ test('a batch whose thread gives no answer (a file that never delivers: a FIFO) 
   const spec = { height: 4, width: 4, channels: 3 as const, interpolation: 'bilinear' as const, cropToAspectRatio: false };
   try {
     const started = Date.now();
-    await assert.rejects(pool.decode([fifo], spec), /a decode thread stopped: no answer within 1\.5 s for a batch of 1 starting with '.*stuck\.png'; the thread was replaced/);
+    // The second batch is sent to the same thread at once, queued behind the stuck one: when that
+    // thread is replaced, the new one decodes it.
+    const stuck = pool.decode([fifo], spec);
+    const queued = pool.decode([join(dir, 'a.png'), join(dir, 'a.png')], spec);
+    await assert.rejects(stuck, /a decode thread stopped: no answer within 1\.5 s for a batch of 1 starting with '.*stuck\.png'; the thread was replaced/);
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(Array.from((await queued).ok), [1, 1]);
     const after = await pool.decode([join(dir, 'a.png')], spec);
     assert.deepEqual(Array.from(after.ok), [1]);
   } finally {
