@@ -66,6 +66,7 @@ const scaled = {
   },
 };
 
+let cpuPerImage = 0;
 async function rate(source: 'folder' | 'memory', epoch: number): Promise<number> {
   setSeed(1);
   const model = zoo.create('lab-cnn', { inputShape: [64, 64, 3], numClasses: 10 });
@@ -73,8 +74,12 @@ async function rate(source: 'folder' | 'memory', epoch: number): Promise<number>
   const stamps: number[] = [];
   const callbacks = { onBatchEnd: () => { stamps.push(performance.now()); } };
   waited = 0;
+  const cpu = process.cpuUsage();
   if (source === 'folder') await model.fit(scaled, { epochs: epoch + 1, initialEpoch: epoch, verbose: 0, callbacks });
   else await model.fit(xs, ys, { epochs: 1, batchSize, shuffle: true, verbose: 0, callbacks });
+  const used = process.cpuUsage(cpu);
+  // CPU time of every thread of the process (training's and decoding's) per image.
+  cpuPerImage = (used.user + used.system) / 1000 / ds.count;
   // Steady rate: from the first batch's end to the last's, over the full batches in between.
   return ((stamps.length - 1) * batchSize) / ((stamps[stamps.length - 1] - stamps[0]) / 1000);
 }
@@ -83,17 +88,26 @@ console.log(`${ds.count} images in ${root}; lab CNN 64x64x3, batch ${batchSize};
 await rate('folder', 0);
 await rate('memory', 0);
 const ratios: number[] = [];
+const cpuFolder: number[] = [];
+const cpuMemory: number[] = [];
 for (let p = 0; p < pairs; p++) {
   const order: ('folder' | 'memory')[] = p % 2 === 0 ? ['folder', 'memory'] : ['memory', 'folder'];
   const r: Record<string, number> = {};
   let wait = 0;
+  const cpu: Record<string, number> = {};
   for (const source of order) {
     r[source] = await rate(source, p + 1);
+    cpu[source] = cpuPerImage;
     if (source === 'folder') wait = waited;
   }
   ratios.push(r.folder / r.memory);
-  console.log(`pair ${p + 1}: folder ${r.folder.toFixed(0)} samples/s (waited ${(wait / 1000).toFixed(2)} s for batches), memory ${r.memory.toFixed(0)} samples/s, ratio ${(r.folder / r.memory).toFixed(3)}; load ${loadavg()[0].toFixed(1)}`);
+  cpuFolder.push(cpu.folder);
+  cpuMemory.push(cpu.memory);
+  console.log(`pair ${p + 1}: folder ${r.folder.toFixed(0)} samples/s (waited ${(wait / 1000).toFixed(2)} s for batches; ${cpu.folder.toFixed(2)} ms CPU per image), memory ${r.memory.toFixed(0)} samples/s (${cpu.memory.toFixed(2)} ms CPU per image), ratio ${(r.folder / r.memory).toFixed(3)}; load ${loadavg()[0].toFixed(1)}`);
 }
 console.log(`median folder/memory ratio over ${pairs} pairs: ${median(ratios).toFixed(3)} (${ratios.map((v) => v.toFixed(2)).join(', ')})`);
+// With every core busy, a rate is bounded by the cores over the CPU time per image: this ratio is
+// what the folder could reach against memory on an otherwise idle machine of the same cores.
+console.log(`median CPU per image: folder ${median(cpuFolder).toFixed(2)} ms, memory ${median(cpuMemory).toFixed(2)} ms (memory/folder ${(median(cpuMemory) / median(cpuFolder)).toFixed(3)})`);
 await ds.close();
 if (!given) rmSync(root, { recursive: true, force: true });
