@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { aspectCrop, crop, fromRGBA, resize, type Image, type Interpolation } from './resize.js';
-import { sniffImage } from './sniff.js';
+import { SNIFF_BYTES, sniffImage } from './sniff.js';
 
 export interface DecodeSpec {
   height: number;
@@ -70,7 +70,7 @@ async function rgbaWithCanvas(bytes: Uint8Array): Promise<Decoded8> {
 /** Decodes bytes already read; `what` names the file in messages. */
 export async function decodeBytes(bytes: Uint8Array, spec: DecodeSpec): Promise<Decoded> {
   if (bytes.length === 0) return { ok: false, reason: 'empty', message: 'empty file (0 bytes)' };
-  const sniffed = sniffImage(bytes.subarray(0, 16));
+  const sniffed = sniffImage(bytes.subarray(0, SNIFF_BYTES));
   if (sniffed.format === null) {
     return sniffed.what === 'not an image'
       ? { ok: false, reason: 'not-an-image', message: 'content is not a JPEG, PNG, GIF or BMP image' }
