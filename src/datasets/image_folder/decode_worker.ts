@@ -9,6 +9,9 @@ import { decodeBatch, type BatchRequest } from './pool.js';
 let last: Promise<void> = Promise.resolve();
 parentPort!.on('message', (request: BatchRequest) => {
   last = last.then(async () => {
+    // The pool times each batch from here: loading this thread's modules or waiting behind
+    // another batch does not count.
+    parentPort!.postMessage({ started: request.id });
     const result = await decodeBatch(request);
     parentPort!.postMessage(result, [result.pixels.buffer as ArrayBuffer]);
   });

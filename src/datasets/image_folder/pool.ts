@@ -52,8 +52,10 @@ interface Slot {
   worker: Worker;
   /** Batches sent to this thread, in the order it answers them (it decodes one at a time). */
   jobs: Job[];
-  /** Armed while the thread holds batches: it must answer one within batchTimeoutMs. */
+  /** Armed while the thread decodes a batch: it must answer within batchTimeoutMs. */
   timer: NodeJS.Timeout | null;
+  /** Whether the thread has started a batch yet (a new thread first loads its modules). */
+  ready: boolean;
 }
 
 /**
@@ -90,7 +92,8 @@ export class DecodePool {
       for (let s = 1; s < this.slots!.length; s++) if (this.slots![s].jobs.length < this.slots![slot].jobs.length) slot = s;
       const target = this.slots![slot];
       target.jobs.push({ request, resolve, reject });
-      if (!target.timer) this.arm(slot);
+      this.hold(target);
+      if (!target.timer && target.ready) this.arm(slot);
       target.worker.postMessage(request);
     });
   }
@@ -108,16 +111,30 @@ export class DecodePool {
         : new Worker(url);
       // Idle decode threads must not keep a finished program alive.
       worker.unref();
-      worker.on('message', (result: BatchResult) => this.finish(slot, worker, result));
+      worker.on('message', (message: BatchResult | { started: number }) => ('started' in message ? this.started(slot, worker) : this.finish(slot, worker, message)));
       worker.on('error', (e) => this.fail(slot, worker, e));
       worker.on('exit', (code) => this.fail(slot, worker, new Error(`exited with code ${code}`)));
       return worker;
     };
     this.slots = [];
-    for (let slot = 0; slot < this.threads; slot++) this.slots.push({ worker: this.spawn(slot), jobs: [], timer: null });
+    for (let slot = 0; slot < this.threads; slot++) this.slots.push({ worker: this.spawn(slot), jobs: [], timer: null, ready: false });
   }
 
-  /** A ref'd timer: while a batch is out, the process waits for it (the threads are unref'd). */
+  /** While a thread holds batches the process waits for it; idle threads must not keep it alive. */
+  private hold(s: Slot): void {
+    if (s.jobs.length > 0) s.worker.ref();
+    else s.worker.unref();
+  }
+
+  /** The thread began its next batch: that batch's time starts now (not while it loaded or queued). */
+  private started(slot: number, worker: Worker): void {
+    const s = this.slots?.[slot];
+    if (!s || s.worker !== worker || s.jobs.length === 0) return;
+    s.ready = true;
+    if (s.timer) clearTimeout(s.timer);
+    this.arm(slot);
+  }
+
   private arm(slot: number): void {
     const s = this.slots![slot];
     const { paths } = s.jobs[0].request;
@@ -134,9 +151,10 @@ export class DecodePool {
     const at = s.jobs.findIndex((j) => j.request.id === result.id);
     if (at < 0) return;
     const [job] = s.jobs.splice(at, 1);
-    clearTimeout(s.timer!);
+    if (s.timer) clearTimeout(s.timer);
     s.timer = null;
     if (s.jobs.length > 0) this.arm(slot);
+    this.hold(s);
     // Typed arrays arrive as plain Uint8Arrays over their transferred buffers.
     job.resolve({ ...result, pixels: new Uint8Array(result.pixels.buffer, result.pixels.byteOffset, result.pixels.byteLength) });
   }
@@ -161,9 +179,10 @@ export class DecodePool {
       return;
     }
     s.worker = this.spawn!(slot);
+    s.ready = false;
     s.jobs = rest;
+    this.hold(s);
     for (const job of rest) s.worker.postMessage(job.request);
-    if (rest.length > 0) this.arm(slot);
   }
 
   async close(): Promise<void> {
