@@ -3,13 +3,14 @@
  *
  *   node --import tsx bench/transfer.ts [--data-dir /work/shared/datasets] [--base-epochs 2]
  *       [--n 500] [--epochs 20] [--seeds 1,2,3] [--model lab-cnn] [--cut 1] [--finetune-epochs 0]
- *       [--raw]
+ *       [--one-base]
  *
  * Trains a model on Fashion-MNIST classes 0-4 (all 30,000 training images of those classes),
  * replaces its head with one for classes 5-9 and freezes its base (replaceHead), trains the head
  * on n images of classes 5-9 (a different sample per seed), and compares its test accuracy on the
  * 5,000 test images of classes 5-9 with the same network trained from scratch on those n images,
- * for each seed. Pixels are scaled to [0, 1] as the CLI does (--raw: 0-255).
+ * for each seed (--one-base: the base is trained once, with the first seed, and each seed
+ * varies the n images and the new head). Pixels are scaled to [0, 1] (gatherBatch), as the CLI does.
  *
  * For a network with BatchNormalization, the from-scratch model is also evaluated after its
  * moving averages are replaced by the exact statistics of the n images (one forward pass in
@@ -35,16 +36,15 @@ const seeds = arg('seeds', '1,2,3').split(',').map(Number);
 const modelName = arg('model', 'lab-cnn');
 const cut = Number(arg('cut', '1'));
 const finetuneEpochs = Number(arg('finetune-epochs', '0'));
-const raw = process.argv.includes('--raw');
+const oneBase = process.argv.includes('--one-base');
 
 const fm = await datasets.fashionMnist.loadData({ dir: dataDir });
 await ready();
-const prep = (x: Tensor): Tensor => (raw ? x : datasets.toFloat(x, { scale: 1 / 255 }));
 function pick(split: { images: Tensor; labels: Tensor }, keep: (label: number) => boolean, limit = Infinity, shift = 0) {
   const idx: number[] = [];
   const labels = split.labels.data as Uint8Array;
   for (let i = 0; i < labels.length && idx.length < limit; i++) if (keep(labels[i])) idx.push(i);
-  return { x: prep(gatherBatch(split.images, idx)), y: new Tensor(Int32Array.from(idx, (i) => labels[i] - shift), [idx.length]) };
+  return { x: gatherBatch(split.images, idx), y: new Tensor(Int32Array.from(idx, (i) => labels[i] - shift), [idx.length]) };
 }
 const low = pick(fm.train, (l) => l < 5);
 const highTest = pick(fm.test, (l) => l >= 5, Infinity, 5);
@@ -53,11 +53,20 @@ const accuracy = (model: ReturnType<typeof zoo.create>) => {
   return model.evaluate(highTest.x, highTest.y, { verbose: 0, batchSize: 256 })[1];
 };
 
+let base: ReturnType<typeof zoo.create> | null = null;
+let trained: Tensor[] = [];
 for (const seed of seeds) {
-  setSeed(seed);
-  const base = zoo.create(modelName, { numClasses: 5 });
-  base.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  await base.fit(low.x, low.y, { epochs: baseEpochs, batchSize: 64, verbose: 0 });
+  if (!base || !oneBase) {
+    setSeed(seed);
+    base = zoo.create(modelName, { numClasses: 5 });
+    base.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    await base.fit(low.x, low.y, { epochs: baseEpochs, batchSize: 64, verbose: 0 });
+    trained = base.getWeights();
+  } else {
+    // The one base, as trained (fine-tuning the previous seed's model changed its shared layers).
+    base.setWeights(trained);
+    setSeed(seed);
+  }
   // n images of classes 5-9, a different sample per seed.
   const labels = fm.train.labels.data as Uint8Array;
   const candidates: number[] = [];
@@ -69,7 +78,7 @@ for (const seed of seeds) {
     [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
   }
   const few = candidates.slice(0, n);
-  const fewX = prep(gatherBatch(fm.train.images, few));
+  const fewX = gatherBatch(fm.train.images, few);
   const fewY = new Tensor(Int32Array.from(few, (i) => labels[i] - 5), [n]);
 
   const transfer = replaceHead(base, { numClasses: 5, cut, freezeBase: true });
@@ -98,5 +107,5 @@ for (const seed of seeds) {
     scratch.call(fewX, true);
     recalibrated = ` (${accuracy(scratch).toFixed(4)} with its BatchNormalization statistics recomputed on the ${n} images)`;
   }
-  console.log(`seed ${seed}: ${modelName}, base ${baseEpochs} epochs on ${low.y.shape[0]} images of classes 0-4; ${n} images of classes 5-9, ${epochs} epochs; test accuracy on ${highTest.y.shape[0]} images of 5-9: frozen base (cut ${cut}) + new head ${transferAcc.toFixed(4)}${finetuned}, from scratch ${scratchAcc.toFixed(4)}${recalibrated}`);
+  console.log(`seed ${seed}: ${modelName}, base ${baseEpochs} epochs${oneBase ? ' (trained once)' : ''} on ${low.y.shape[0]} images of classes 0-4; ${n} images of classes 5-9, ${epochs} epochs; test accuracy on ${highTest.y.shape[0]} images of 5-9: frozen base (cut ${cut}) + new head ${transferAcc.toFixed(4)}${finetuned}, from scratch ${scratchAcc.toFixed(4)}${recalibrated}`);
 }
