@@ -15,6 +15,8 @@ import { datasets, layers, sequential, setSeed } from '../../src/index.js';
 import { decodeFile, type ImageFolderDataset } from '../../src/datasets/image_folder/index.js';
 import { numpyShuffle } from '../../src/datasets/image_folder/numpy_shuffle.js';
 import { resize } from '../../src/datasets/image_folder/resize.js';
+import { sniffImage } from '../../src/datasets/image_folder/sniff.js';
+import { sniffFileType } from '../../cli/file_type.js';
 import { pattern, png, writeColorClasses, writeMessyCorpus } from '../helpers/image_corpus.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convlab-images-'));
@@ -128,6 +130,32 @@ describe('a messy folder', () => {
     const webp = await decodeFile(join(dir, '6/webp inside.jpg'), spec(8, 8, 3));
     assert.ok(!webp.ok && webp.reason === 'unsupported-format' && /WebP/.test(webp.message));
   });
+});
+
+test('one signature table: the image folders\' sniffImage names what the CLI\'s sniffFileType finds, by content', () => {
+  const bytes = (head: number[] | string, length = 32): Uint8Array => {
+    const b = new Uint8Array(length);
+    b.set(typeof head === 'string' ? new TextEncoder().encode(head) : head);
+    return b;
+  };
+  const cases: [Uint8Array, ReturnType<typeof sniffImage>, string][] = [
+    [bytes([0xff, 0xd8, 0xff, 0xe0]), { format: 'jpeg' }, 'JPEG image'],
+    [bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), { format: 'png' }, 'PNG image'],
+    [bytes('GIF89a'), { format: 'gif' }, 'GIF image'],
+    [bytes('BM'), { format: 'bmp' }, 'BMP image'],
+    [bytes('RIFF\0\0\0\0WEBPVP8 '), { format: null, what: 'WebP' }, 'WebP image'],
+    [bytes('\0\0\0\x18ftypheic'), { format: null, what: 'HEIF/AVIF/MP4' }, 'HEIC image'],
+    [bytes([0x49, 0x49, 0x2a, 0x00]), { format: null, what: 'TIFF' }, 'TIFF image'],
+    [bytes([0x00, 0x05, 0x16, 0x07, 0x00, 0x02]), { format: null, what: 'AppleDouble metadata' }, 'AppleDouble metadata'],
+    [new TextEncoder().encode('just some text, not a picture'), { format: null, what: 'not an image' }, 'text'],
+    [bytes([0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x10]), { format: null, what: 'not an image' }, 'ICO icon'],
+  ];
+  for (const [head, sniffed, name] of cases) {
+    assert.deepEqual(sniffImage(head), sniffed, name);
+    assert.equal(sniffFileType(head).name, name);
+  }
+  // Fewer bytes than a BMP header needs: not taken for a BMP.
+  assert.deepEqual(sniffImage(bytes('BM', 16)), { format: null, what: 'not an image' });
 });
 
 test('resize agrees with TF.js (half-pixel centres) for bilinear and nearest', () => {
