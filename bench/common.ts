@@ -16,7 +16,7 @@ export interface Workload {
 /** One measurement: a value per repeat (samples/s or GFLOP/s). */
 export interface Measurement {
   key: string;
-  unit: 'samples/s' | 'GFLOP/s' | 'x';
+  unit: 'samples/s' | 'images/s' | 'GFLOP/s' | 'x';
   values: number[];
   note?: string;
 }

@@ -2,12 +2,16 @@
  * Issue 18's "bounded memory", as a script run by hand:
  *
  *   node --import tsx bench/image_folder_memory.ts [--n 10000] [--size 128] [--threads 1] [--train]
+ *       [--dir DIR [--generate-only]] [--keep]
  *
- * Generates n JPEG images of size x size in 10 class folders, then reads one epoch of 64x64 RGB
- * batches (with --train: trains the lab CNN on them) three times: without a cache, filling a
- * cache, and from the cache. Prints the peak RSS of each pass, sampled every 50 ms.
+ * Generates n JPEG images of size x size in 10 class folders under the temporary directory (or
+ * uses DIR, generating them there only when it does not exist yet; --keep leaves the folder),
+ * then reads one epoch of 64x64 RGB batches (with --train: trains the lab CNN on them) three
+ * times: without a cache, filling a cache, and from the cache. Prints the peak RSS of each pass,
+ * sampled every 50 ms, and at the end the process's peak RSS as the kernel counts it (ru_maxrss,
+ * generation included).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -21,10 +25,12 @@ const n = Number(arg('n', '10000'));
 const size = Number(arg('size', '128'));
 const train = process.argv.includes('--train');
 const threads = Number(arg('threads', '1'));
-const root = mkdtempSync(join(tmpdir(), 'convlab-memory-'));
+const given = process.argv.includes('--dir') ? arg('dir', '') : null;
+const generate = !given || !existsSync(given);
+const root = given ?? mkdtempSync(join(tmpdir(), 'convlab-memory-'));
 let t = Date.now();
 const base = Buffer.alloc(size * size * 3);
-for (let i = 0; i < n; i++) {
+for (let i = 0; i < (generate ? n : 0); i++) {
   const c = i % 10;
   for (let p = 0; p < size * size; p++) {
     base[p * 3] = (c * 25 + p + i) & 255;
@@ -34,7 +40,9 @@ for (let i = 0; i < n; i++) {
   if (i < 10) mkdirSync(join(root, `class_${c}`), { recursive: true });
   writeFileSync(join(root, `class_${c}`, `${i}.jpg`), await sharp(base, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
 }
-console.log(`wrote ${n} ${size}x${size} JPEGs in ${((Date.now() - t) / 1000).toFixed(1)} s; RSS now ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+if (generate) console.log(`wrote ${n} ${size}x${size} JPEGs in ${((Date.now() - t) / 1000).toFixed(1)} s; RSS now ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+
+if (process.argv.includes('--generate-only')) process.exit(0);
 
 async function pass(label: string, cacheDir?: string): Promise<void> {
   const ds = await datasets.imageDatasetFromDirectory(root, { imageSize: [64, 64], batchSize: 64, seed: 1, cacheDir, verbose: false, threads });
@@ -63,4 +71,6 @@ await pass(train ? 'train, no cache' : 'read, no cache');
 const cache = join(root, '.cache');
 await pass(train ? 'train, filling the cache' : 'read, filling the cache', cache);
 await pass(train ? 'train, from the cache' : 'read, from the cache', cache);
-rmSync(root, { recursive: true, force: true });
+rmSync(cache, { recursive: true, force: true });
+if (!given && !process.argv.includes('--keep')) rmSync(root, { recursive: true, force: true });
+console.log(`process peak RSS (ru_maxrss, generation included): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);

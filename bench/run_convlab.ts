@@ -10,6 +10,7 @@ import { conv2dInfo } from '../src/ops/conv_util.js';
 import { setSeed } from '../src/utils/random.js';
 import { cifarCnnBn } from '../src/zoo/cifar.js';
 import { buildBigModel, buildModel } from './convlab_models.js';
+import { decodeRows } from './decode_rows.js';
 import { BIG_INFER_CASES, BIG_MODELS, BIG_TRAIN_CASES, CONV_CASES, GEMM_N, batchClock, bigInferKey, bigTrainKey, imagesIn, INFER_BATCH, TRAIN_CASES, convFlops, median, parseArgs, readData, rowWanted, timeRepeats, type Measurement, type RunnerResult, type SteadyTiming } from './common.js';
 
 /**
@@ -140,6 +141,9 @@ if (rowWanted('input check for NaN/Infinity (28x28 float32)')) {
   }, data.count, { quick: args.quick, maxUnits: 1000 });
   measurements.push({ key: 'input check for NaN/Infinity (28x28 float32)', unit: 'samples/s', values });
 }
+
+// The image-folder pipeline's decode + resize rows, once (they do not depend on the backend).
+if (args.system === 'wasm' && args.threads === 1) measurements.push(...(await decodeRows(args.quick)));
 
 const k = kernels();
 /** A float array in the backend's memory where it has some (the wasm arena), else on the heap. */

@@ -15,6 +15,8 @@ import { datasets, layers, sequential, setSeed } from '../../src/index.js';
 import { decodeFile, type ImageFolderDataset } from '../../src/datasets/image_folder/index.js';
 import { numpyShuffle } from '../../src/datasets/image_folder/numpy_shuffle.js';
 import { resize } from '../../src/datasets/image_folder/resize.js';
+import { sniffImage } from '../../src/datasets/image_folder/sniff.js';
+import { sniffFileType } from '../../cli/file_type.js';
 import { pattern, png, writeColorClasses, writeMessyCorpus } from '../helpers/image_corpus.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convlab-images-'));
@@ -130,6 +132,32 @@ describe('a messy folder', () => {
   });
 });
 
+test('one signature table: the image folders\' sniffImage names what the CLI\'s sniffFileType finds, by content', () => {
+  const bytes = (head: number[] | string, length = 32): Uint8Array => {
+    const b = new Uint8Array(length);
+    b.set(typeof head === 'string' ? new TextEncoder().encode(head) : head);
+    return b;
+  };
+  const cases: [Uint8Array, ReturnType<typeof sniffImage>, string][] = [
+    [bytes([0xff, 0xd8, 0xff, 0xe0]), { format: 'jpeg' }, 'JPEG image'],
+    [bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), { format: 'png' }, 'PNG image'],
+    [bytes('GIF89a'), { format: 'gif' }, 'GIF image'],
+    [bytes('BM'), { format: 'bmp' }, 'BMP image'],
+    [bytes('RIFF\0\0\0\0WEBPVP8 '), { format: null, what: 'WebP' }, 'WebP image'],
+    [bytes('\0\0\0\x18ftypheic'), { format: null, what: 'HEIF/AVIF/MP4' }, 'HEIC image'],
+    [bytes([0x49, 0x49, 0x2a, 0x00]), { format: null, what: 'TIFF' }, 'TIFF image'],
+    [bytes([0x00, 0x05, 0x16, 0x07, 0x00, 0x02]), { format: null, what: 'AppleDouble metadata' }, 'AppleDouble metadata'],
+    [new TextEncoder().encode('just some text, not a picture'), { format: null, what: 'not an image' }, 'text'],
+    [bytes([0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x10]), { format: null, what: 'not an image' }, 'ICO icon'],
+  ];
+  for (const [head, sniffed, name] of cases) {
+    assert.deepEqual(sniffImage(head), sniffed, name);
+    assert.equal(sniffFileType(head).name, name);
+  }
+  // Fewer bytes than a BMP header needs: not taken for a BMP.
+  assert.deepEqual(sniffImage(bytes('BM', 16)), { format: null, what: 'not an image' });
+});
+
 test('resize agrees with TF.js (half-pixel centres) for bilinear and nearest', () => {
   const [h, w, c] = [13, 17, 3];
   const data = new Uint8Array(h * w * c);
@@ -225,7 +253,11 @@ test('a decode thread that dies fails its batch with the reason, and a new threa
   try {
     const first = await pool.decode([join(dir, 'a.png')], spec);
     assert.deepEqual(Array.from(first.ok), [1]);
-    const workers = (pool as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers;
+    // Batches asked for together are all sent ahead to the one thread, and each gets its own answer.
+    const many = await Promise.all([1, 2, 3, 4].map((k) => pool.decode(Array.from({ length: k }, () => join(dir, 'a.png')), spec)));
+    assert.deepEqual(many.map((r) => r.ok.length), [1, 2, 3, 4]);
+    assert.deepEqual(Array.from(many[3].pixels.subarray(0, 48)), Array.from(first.pixels));
+    const workers = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
     // Forty files: the thread is still decoding when it is stopped.
     const dying = pool.decode(Array.from({ length: 40 }, () => join(dir, 'a.png')), spec);
     await workers[0].worker.terminate();
@@ -249,8 +281,13 @@ test('a batch whose thread gives no answer (a file that never delivers: a FIFO) 
   const spec = { height: 4, width: 4, channels: 3 as const, interpolation: 'bilinear' as const, cropToAspectRatio: false };
   try {
     const started = Date.now();
-    await assert.rejects(pool.decode([fifo], spec), /a decode thread stopped: no answer within 1\.5 s for a batch of 1 starting with '.*stuck\.png'; the thread was replaced/);
+    // The second batch is sent to the same thread at once, queued behind the stuck one: when that
+    // thread is replaced, the new one decodes it.
+    const stuck = pool.decode([fifo], spec);
+    const queued = pool.decode([join(dir, 'a.png'), join(dir, 'a.png')], spec);
+    await assert.rejects(stuck, /a decode thread stopped: no answer within 1\.5 s for a batch of 1 starting with '.*stuck\.png'; the thread was replaced/);
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(Array.from((await queued).ok), [1, 1]);
     const after = await pool.decode([join(dir, 'a.png')], spec);
     assert.deepEqual(Array.from(after.ok), [1]);
   } finally {

@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { aspectCrop, crop, fromRGBA, resize, type Image, type Interpolation } from './resize.js';
-import { sniffImage } from './sniff.js';
+import { SNIFF_BYTES, sniffImage } from './sniff.js';
 
 export interface DecodeSpec {
   height: number;
@@ -37,21 +37,26 @@ function loadSharp(): Promise<SharpModule> {
   return sharpModule;
 }
 
-async function rgbaWithSharp(bytes: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
+interface Decoded8 {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+/** RGBA when the target keeps alpha, else RGB straight from libvips (no alpha to drop here). */
+async function pixelsWithSharp(bytes: Uint8Array, alpha: boolean): Promise<Decoded8> {
   const sharp = await loadSharp();
   // failOn 'error': truncated and corrupt data fail (libvips would otherwise fill them with grey);
   // warnings that TensorFlow's decoders also accept do not.
-  const { data, info } = await sharp(bytes, { failOn: 'error', pages: 1, limitInputPixels: 0x10000000 })
-    .autoOrient()
-    .toColourspace('srgb')
-    .ensureAlpha()
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 4) throw new Error(`expected 4 channels from the decoder, received ${info.channels}`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  const pipeline = sharp(bytes, { failOn: 'error', pages: 1, limitInputPixels: 0x10000000 }).autoOrient().toColourspace('srgb');
+  const { data, info } = await (alpha ? pipeline.ensureAlpha() : pipeline.removeAlpha()).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  const channels = alpha ? 4 : 3;
+  if (info.channels !== channels) throw new Error(`expected ${channels} channels from the decoder, received ${info.channels}`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels };
 }
 
-async function rgbaWithCanvas(bytes: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number }> {
+async function rgbaWithCanvas(bytes: Uint8Array): Promise<Decoded8> {
   const { createCanvas, loadImage } = await import('@napi-rs/canvas');
   const img = await loadImage(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   if (!(img.width > 0 && img.height > 0)) throw new Error('the image has no pixels');
@@ -59,28 +64,28 @@ async function rgbaWithCanvas(bytes: Uint8Array): Promise<{ data: Uint8Array; wi
   const ctx = canvas.getContext('2d');
   ctx.drawImage(img, 0, 0);
   const data = ctx.getImageData(0, 0, img.width, img.height).data;
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: img.width, height: img.height };
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: img.width, height: img.height, channels: 4 };
 }
 
 /** Decodes bytes already read; `what` names the file in messages. */
 export async function decodeBytes(bytes: Uint8Array, spec: DecodeSpec): Promise<Decoded> {
   if (bytes.length === 0) return { ok: false, reason: 'empty', message: 'empty file (0 bytes)' };
-  const sniffed = sniffImage(bytes.subarray(0, 16));
+  const sniffed = sniffImage(bytes.subarray(0, SNIFF_BYTES));
   if (sniffed.format === null) {
     return sniffed.what === 'not an image'
       ? { ok: false, reason: 'not-an-image', message: 'content is not a JPEG, PNG, GIF or BMP image' }
       : { ok: false, reason: 'unsupported-format', message: `${sniffed.what} content (Keras reads JPEG, PNG, GIF and BMP)` };
   }
-  let rgba: { data: Uint8Array; width: number; height: number };
+  let rgba: Decoded8;
   try {
-    rgba = sniffed.format === 'bmp' ? await rgbaWithCanvas(bytes) : await rgbaWithSharp(bytes);
+    rgba = sniffed.format === 'bmp' ? await rgbaWithCanvas(bytes) : await pixelsWithSharp(bytes, spec.channels === 4);
   } catch (e) {
     return { ok: false, reason: 'corrupt', message: `${sniffed.format.toUpperCase()} could not be decoded: ${(e as Error).message.split('\n')[0]}` };
   }
-  let img: Image = fromRGBA(rgba.data, rgba.height, rgba.width, spec.channels);
+  let img: Image = fromRGBA(rgba.data, rgba.height, rgba.width, spec.channels, rgba.channels);
   if (spec.cropToAspectRatio) img = crop(img, aspectCrop(img.height, img.width, spec.height, spec.width));
   img = resize(img, spec.height, spec.width, spec.interpolation);
-  // fromRGBA returns the decoder's buffer for RGBA at the target size: copy so callers own it.
+  // fromRGBA returns the decoder's buffer when it has the target's channels and size: copy so callers own it.
   return { ok: true, pixels: img.data === rgba.data ? img.data.slice() : img.data };
 }
 

@@ -42,18 +42,38 @@ type Worker = import('node:worker_threads').Worker;
 /** How long one batch may take in a decode thread before the thread is replaced and the batch fails. */
 export const DEFAULT_BATCH_TIMEOUT_MS = 300_000;
 
+interface Job {
+  request: BatchRequest;
+  resolve: (r: BatchResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  /** Batches sent to this thread, in the order it answers them (it decodes one at a time). */
+  jobs: Job[];
+  /** Armed while the thread decodes a batch: it must answer within batchTimeoutMs. */
+  timer: NodeJS.Timeout | null;
+  /** Whether the thread has started a batch yet (a new thread first loads its modules). */
+  ready: boolean;
+}
+
 /**
- * Worker threads, each decoding one batch at a time; requests queue when all are busy. A batch
- * whose thread gives no answer within `batchTimeoutMs` (a decoder stuck on a file, a path on a
- * file system that stopped answering) fails naming its first file, and the thread is replaced:
- * training never waits forever on a batch.
+ * Worker threads, each decoding one batch at a time from its own queue. Batches are sent to the
+ * least busy thread as soon as they are asked for, not when a thread comes free: the training
+ * loop runs on this thread and reads the threads' answers only between steps, so a thread that
+ * waited here for its next batch would sit idle through the rest of a step. A thread holding
+ * batches that gives no answer within `batchTimeoutMs` (a decoder stuck on a file, a path on a
+ * file system that stopped answering) has its batches failed, naming the first file of the one
+ * it was on, and is replaced: training never waits forever on a batch.
  */
 export class DecodePool {
-  private workers: { worker: Worker; busy: boolean }[] | null = null;
-  private readonly queue: { request: BatchRequest; resolve: (r: BatchResult) => void; reject: (e: Error) => void }[] = [];
-  private readonly pending = new Map<number, { resolve: (r: BatchResult) => void; reject: (e: Error) => void; slot: number; timer: NodeJS.Timeout }>();
+  private slots: Slot[] | null = null;
   private nextId = 0;
   private closed = false;
+  private spawn: ((slot: number) => Worker) | null = null;
+  private deaths = 0;
+  private broken: string | null = null;
 
   constructor(
     readonly threads: number,
@@ -64,17 +84,24 @@ export class DecodePool {
     if (this.closed) throw new Error('imageDatasetFromDirectory: the dataset was closed; create it again to read more batches');
     const request: BatchRequest = { id: this.nextId++, paths, spec };
     if (this.threads === 0) return decodeBatch(request);
+    if (this.broken) throw new Error(this.broken);
     await this.start();
+    if (this.closed || !this.slots) throw new Error('imageDatasetFromDirectory: the dataset was closed');
     return new Promise((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
-      this.dispatch();
+      let slot = 0;
+      for (let s = 1; s < this.slots!.length; s++) if (this.slots![s].jobs.length < this.slots![slot].jobs.length) slot = s;
+      const target = this.slots![slot];
+      target.jobs.push({ request, resolve, reject });
+      this.hold(target);
+      if (!target.timer && target.ready) this.arm(slot);
+      target.worker.postMessage(request);
     });
   }
 
   private async start(): Promise<void> {
-    if (this.workers) return;
+    if (this.slots) return;
     const { Worker } = await import('node:worker_threads');
-    if (this.workers) return;
+    if (this.slots) return;
     // Under tsx (tests, examples) the sources are .ts and workers inherit tsx's loader.
     const url = new URL(import.meta.url.endsWith('.ts') ? './decode_worker.ts' : './decode_worker.js', import.meta.url);
     this.spawn = (slot: number) => {
@@ -84,79 +111,89 @@ export class DecodePool {
         : new Worker(url);
       // Idle decode threads must not keep a finished program alive.
       worker.unref();
-      worker.on('message', (result: BatchResult) => this.finish(slot, result));
+      worker.on('message', (message: BatchResult | { started: number }) => ('started' in message ? this.started(slot, worker) : this.finish(slot, worker, message)));
       worker.on('error', (e) => this.fail(slot, worker, e));
       worker.on('exit', (code) => this.fail(slot, worker, new Error(`exited with code ${code}`)));
-      return { worker, busy: false };
+      return worker;
     };
-    this.workers = [];
-    for (let slot = 0; slot < this.threads; slot++) this.workers.push(this.spawn(slot));
+    this.slots = [];
+    for (let slot = 0; slot < this.threads; slot++) this.slots.push({ worker: this.spawn(slot), jobs: [], timer: null, ready: false });
   }
 
-  private spawn: ((slot: number) => { worker: Worker; busy: boolean }) | null = null;
-  private deaths = 0;
-
-  private dispatch(): void {
-    for (let slot = 0; slot < (this.workers?.length ?? 0) && this.queue.length > 0; slot++) {
-      const w = this.workers![slot];
-      if (w.busy) continue;
-      const job = this.queue.shift()!;
-      w.busy = true;
-      const { paths } = job.request;
-      // A ref'd timer: while a batch is out, the process waits for it (the threads are unref'd).
-      const timer = setTimeout(() => {
-        const worker = w.worker;
-        this.fail(slot, worker, new Error(`no answer within ${(this.batchTimeoutMs / 1000).toFixed(1)} s for a batch of ${paths.length} starting with '${paths[0]}'; the thread was replaced`));
-        void worker.terminate();
-      }, this.batchTimeoutMs);
-      this.pending.set(job.request.id, { resolve: job.resolve, reject: job.reject, slot, timer });
-      w.worker.postMessage(job.request);
-    }
+  /** While a thread holds batches the process waits for it; idle threads must not keep it alive. */
+  private hold(s: Slot): void {
+    if (s.jobs.length > 0) s.worker.ref();
+    else s.worker.unref();
   }
 
-  private finish(slot: number, result: BatchResult): void {
-    const job = this.pending.get(result.id);
-    if (job) clearTimeout(job.timer);
-    this.pending.delete(result.id);
-    this.workers![slot].busy = false;
+  /** The thread began its next batch: that batch's time starts now (not while it loaded or queued). */
+  private started(slot: number, worker: Worker): void {
+    const s = this.slots?.[slot];
+    if (!s || s.worker !== worker || s.jobs.length === 0) return;
+    s.ready = true;
+    if (s.timer) clearTimeout(s.timer);
+    this.arm(slot);
+  }
+
+  private arm(slot: number): void {
+    const s = this.slots![slot];
+    const { paths } = s.jobs[0].request;
+    const worker = s.worker;
+    s.timer = setTimeout(() => {
+      this.fail(slot, worker, new Error(`no answer within ${(this.batchTimeoutMs / 1000).toFixed(1)} s for a batch of ${paths.length} starting with '${paths[0]}'; the thread was replaced`));
+      void worker.terminate();
+    }, this.batchTimeoutMs);
+  }
+
+  private finish(slot: number, worker: Worker, result: BatchResult): void {
+    const s = this.slots?.[slot];
+    if (!s || s.worker !== worker) return;
+    const at = s.jobs.findIndex((j) => j.request.id === result.id);
+    if (at < 0) return;
+    const [job] = s.jobs.splice(at, 1);
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    if (s.jobs.length > 0) this.arm(slot);
+    this.hold(s);
     // Typed arrays arrive as plain Uint8Arrays over their transferred buffers.
-    job?.resolve({ ...result, pixels: new Uint8Array(result.pixels.buffer, result.pixels.byteOffset, result.pixels.byteLength) });
-    this.dispatch();
+    job.resolve({ ...result, pixels: new Uint8Array(result.pixels.buffer, result.pixels.byteOffset, result.pixels.byteLength) });
   }
 
   /**
-   * A decode thread died (an 'error', then its 'exit'): its batch fails with the reason, and a new
-   * thread takes its place, so later batches are not left waiting on a dead one. After several
-   * deaths the queued batches fail too.
+   * A decode thread died (an 'error', then its 'exit') or stopped answering: the batch it was on
+   * (the first it holds: it decodes them in order) fails with the reason, and a new thread takes
+   * its place and its other batches. After several deaths, its batches and later ones fail too.
    */
   private fail(slot: number, worker: Worker, error: Error): void {
-    if (this.closed || !this.workers || this.workers[slot].worker !== worker) return;
+    if (this.closed || !this.slots || this.slots[slot].worker !== worker) return;
+    const s = this.slots[slot];
     const message = `imageDatasetFromDirectory: a decode thread stopped: ${error.message}`;
-    for (const [id, job] of this.pending) {
-      if (job.slot !== slot) continue;
-      clearTimeout(job.timer);
-      this.pending.delete(id);
-      job.reject(new Error(message));
-    }
+    if (s.timer) clearTimeout(s.timer);
+    s.timer = null;
+    const [current, ...rest] = s.jobs.splice(0);
+    current?.reject(new Error(message));
     if (++this.deaths > 2 * this.threads + 2) {
-      for (const { reject } of this.queue.splice(0)) reject(new Error(`${message} (and ${this.deaths - 1} before it; giving up)`));
+      // No new thread: its batches and later ones fail with the reason (other threads finish theirs).
+      this.broken = `${message} (and ${this.deaths - 1} before it; giving up)`;
+      for (const job of rest) job.reject(new Error(this.broken));
       return;
     }
-    this.workers[slot] = this.spawn!(slot);
-    this.dispatch();
+    s.worker = this.spawn!(slot);
+    s.ready = false;
+    s.jobs = rest;
+    this.hold(s);
+    for (const job of rest) s.worker.postMessage(job.request);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed && !this.slots) return;
     this.closed = true;
-    const workers = this.workers ?? [];
-    this.workers = null;
-    for (const { reject } of this.queue.splice(0)) reject(new Error('imageDatasetFromDirectory: the dataset was closed'));
-    for (const job of this.pending.values()) {
-      clearTimeout(job.timer);
-      job.reject(new Error('imageDatasetFromDirectory: the dataset was closed'));
+    const slots = this.slots ?? [];
+    this.slots = null;
+    for (const s of slots) {
+      if (s.timer) clearTimeout(s.timer);
+      for (const job of s.jobs.splice(0)) job.reject(new Error('imageDatasetFromDirectory: the dataset was closed'));
     }
-    this.pending.clear();
-    await Promise.all(workers.map((w) => w.worker.terminate()));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }

@@ -121,43 +121,79 @@ function taps(method: Interpolation, inSize: number, outSize: number): Taps {
   }
 }
 
-/** Separable resize: rows first into a float buffer, then columns. */
+/**
+ * Separable resize: rows first into a float buffer, then columns. Every output value sums its
+ * taps in the same order as a plain per-pixel loop would; the loops only keep the arrays in
+ * locals (a Buffer from the decoder and a Uint8Array would otherwise make every access
+ * polymorphic) and precompute the source offsets, which makes this several times faster.
+ */
 export function resize(img: Image, height: number, width: number, method: Interpolation): Image {
-  const { channels: c } = img;
-  if (img.height === height && img.width === width) return img;
-  const tx = taps(method, img.width, width);
-  const ty = taps(method, img.height, height);
-  const rows = new Float64Array(img.height * width * c);
-  for (let y = 0; y < img.height; y++) {
-    const srcRow = y * img.width * c;
+  const { channels: c, height: inHeight, width: inWidth } = img;
+  if (inHeight === height && inWidth === width) return img;
+  const src = img.data;
+  const tx = taps(method, inWidth, width);
+  const ty = taps(method, inHeight, height);
+  const kx = tx.count;
+  const ky = ty.count;
+  const wx = tx.weight;
+  const wy = ty.weight;
+  const xOffset = new Int32Array(width * kx);
+  for (let i = 0; i < xOffset.length; i++) xOffset[i] = tx.index[i] * c;
+  const rowLength = width * c;
+  const rows = new Float64Array(inHeight * rowLength);
+  for (let y = 0; y < inHeight; y++) {
+    const srcRow = y * inWidth * c;
+    let o = y * rowLength;
     for (let x = 0; x < width; x++) {
-      for (let ch = 0; ch < c; ch++) {
+      const tb = x * kx;
+      if (kx === 2) {
+        // Bilinear: two taps, the same sum as the loop below without its overhead.
+        const a = srcRow + xOffset[tb], b = srcRow + xOffset[tb + 1], wa = wx[tb], wb = wx[tb + 1];
+        for (let ch = 0; ch < c; ch++, o++) rows[o] = wa * src[a + ch] + wb * src[b + ch];
+        continue;
+      }
+      for (let ch = 0; ch < c; ch++, o++) {
         let sum = 0;
-        for (let t = 0; t < tx.count; t++) sum += tx.weight[x * tx.count + t] * img.data[srcRow + tx.index[x * tx.count + t] * c + ch];
-        rows[(y * width + x) * c + ch] = sum;
+        for (let t = 0; t < kx; t++) sum += wx[tb + t] * src[srcRow + xOffset[tb + t] + ch];
+        rows[o] = sum;
       }
     }
   }
-  const out = new Uint8Array(height * width * c);
+  const out = new Uint8Array(height * rowLength);
+  const yOffset = new Int32Array(height * ky);
+  for (let i = 0; i < yOffset.length; i++) yOffset[i] = ty.index[i] * rowLength;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      for (let ch = 0; ch < c; ch++) {
-        let sum = 0;
-        for (let t = 0; t < ty.count; t++) sum += ty.weight[y * ty.count + t] * rows[(ty.index[y * ty.count + t] * width + x) * c + ch];
-        out[(y * width + x) * c + ch] = toUint8(sum);
+    const tb = y * ky;
+    const o = y * rowLength;
+    if (ky === 2) {
+      const a = yOffset[tb], b = yOffset[tb + 1], wa = wy[tb], wb = wy[tb + 1];
+      for (let i = 0; i < rowLength; i++) {
+        const sum = wa * rows[a + i] + wb * rows[b + i];
+        out[o + i] = sum <= 0 ? 0 : sum >= 255 ? 255 : Math.round(sum);
       }
+      continue;
+    }
+    for (let i = 0; i < rowLength; i++) {
+      let sum = 0;
+      for (let t = 0; t < ky; t++) sum += wy[tb + t] * rows[yOffset[tb + t] + i];
+      out[o + i] = sum <= 0 ? 0 : sum >= 255 ? 255 : Math.round(sum);
     }
   }
   return { data: out, height, width, channels: c };
 }
 
-/** RGBA → the requested channels: grey by ITU-R 601 luma (tf.image.rgb_to_grayscale), RGB drops alpha. */
-export function fromRGBA(rgba: Uint8Array, height: number, width: number, channels: 1 | 3 | 4): Image {
-  if (channels === 4) return { data: rgba, height, width, channels };
+/**
+ * RGB or RGBA pixels (`from` channels) → the requested channels: grey by ITU-R 601 luma
+ * (tf.image.rgb_to_grayscale), RGB drops alpha. The input is returned as it is when it already
+ * has the requested channels.
+ */
+export function fromRGBA(rgba: Uint8Array, height: number, width: number, channels: 1 | 3 | 4, from: 3 | 4 = 4): Image {
+  if (channels === from) return { data: rgba, height, width, channels };
+  if (channels === 4) throw new Error(`fromRGBA: cannot add alpha to ${from}-channel pixels`);
   const n = height * width;
   const out = new Uint8Array(n * channels);
   for (let i = 0; i < n; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2];
+    const r = rgba[from * i], g = rgba[from * i + 1], b = rgba[from * i + 2];
     if (channels === 1) out[i] = toUint8(0.2989 * r + 0.587 * g + 0.114 * b);
     else {
       out[3 * i] = r;
