@@ -1,13 +1,14 @@
 import { layerClasses, type Layer } from '../layers/index.js';
 import type { SymbolicTensor } from '../layers/symbolic.js';
 import { Functional, input } from '../models/functional.js';
-import type { LayersModel } from '../models/layers_model.js';
+import { LayersModel } from '../models/layers_model.js';
 import { Sequential } from '../models/sequential.js';
 import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_configs.js';
 // Registers the config readers of the layers added for Keras files in layerArgs.
 import './layer_configs_keras.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
 import { fromPythonic, toPythonic } from './pythonic.js';
+import { MAX_MODEL_NESTING, MODEL_CLASS_NAMES, firstNodeIndex, savedClassName } from './nested_topology.js';
 
 export const CONVLAB_VERSION = '0.1.0';
 export const GENERATED_BY = `convlab ${CONVLAB_VERSION}`;
@@ -17,9 +18,14 @@ export function modelToTopology(model: LayersModel): Record<string, unknown> {
   if (model instanceof Functional) return functionalToTopology(model);
   if (!(model instanceof Sequential)) throw new Error(`Cannot save a ${model.className} model: convlab saves Sequential and functional models`);
   const config = model.getConfig();
+  const layers = toPythonic(config.layers) as Record<string, unknown>[];
+  // A model nested as a layer is written with its own config, as TF.js and Keras write it.
+  model.layers.forEach((l, i) => {
+    if (l instanceof LayersModel) layers[i] = nestedEntry(l);
+  });
   return {
     class_name: 'Sequential',
-    config: toPythonic({ name: config.name, layers: config.layers }),
+    config: { name: config.name, layers },
     keras_version: `convlab ${CONVLAB_VERSION}`,
     backend: 'convlab',
   };
@@ -41,22 +47,31 @@ function functionalToTopology(model: Functional): Record<string, unknown> {
   for (const node of nodes) {
     if (seen.has(node.layer.name)) throw new Error(`Cannot save model '${model.name}': layer '${node.layer.name}' is applied more than once (shared layers are not saved yet)`);
     seen.add(node.layer.name);
-    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, 0, 0, {}]);
-    layers.push({ class_name: node.layer.className, name: node.layer.name, config: toPythonic(node.layer.getConfig()), inbound_nodes: [sources] });
+    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, t.producer ? firstNodeIndex(t.producer.layer, 'keras2') : 0, 0, {}]);
+    const entry = node.layer instanceof LayersModel ? nestedEntry(node.layer) : { class_name: node.layer.className, config: toPythonic(node.layer.getConfig()) };
+    layers.push({ ...entry, name: node.layer.name, inbound_nodes: [sources] });
   }
   const outputLayer = nodes[nodes.length - 1].layer.name;
   return {
     class_name: 'Model',
-    config: { name: model.name, layers, input_layers: [[model.input.name, 0, 0]], output_layers: [[outputLayer, 0, 0]] },
+    config: { name: model.name, layers, input_layers: [[model.input.name, 0, 0]], output_layers: [[outputLayer, firstNodeIndex(nodes[nodes.length - 1].layer, 'keras2'), 0]] },
     keras_version: `convlab ${CONVLAB_VERSION}`,
     backend: 'convlab',
   };
+}
+
+/** A model nested as a layer: {class_name, config} with its own topology's config and its trainable flag. */
+function nestedEntry(model: LayersModel): Record<string, unknown> {
+  const topology = modelToTopology(model) as { config: Record<string, unknown> };
+  return { class_name: savedClassName(model), config: { ...topology.config, trainable: model.trainable } };
 }
 
 export interface TopologyContext {
   limits: LoadLimits;
   budget: AllocationBudget;
   what: string;
+  /** How many models this one is nested in (0 for the saved model itself). */
+  depth?: number;
 }
 
 function layerList(topology: unknown, what: string): { name: string | undefined; layers: unknown[]; functional: boolean; config: Record<string, unknown> } {
@@ -94,6 +109,8 @@ interface ParsedLayer {
   dtype: 'float32' | 'float64' | undefined;
   inputShape: (number | null)[] | null;
   trainable: boolean | undefined;
+  /** The entry as saved, for a nested model, which is read as a topology of its own. */
+  entry: Record<string, unknown>;
 }
 
 /** Validates one entry of the topology's layer list (everything but how it connects). */
@@ -116,7 +133,7 @@ function parseLayer(entry: unknown, index: number, ctx: TopologyContext, names: 
   }
   const inputShapeKey = config.batchInputShape !== undefined ? 'batchInputShape' : config.batchShape !== undefined ? 'batchShape' : null;
   const inputShape = inputShapeKey && config[inputShapeKey] !== null ? batchShape(config[inputShapeKey], `${at} ('${layerName}'): ${inputShapeKey}`, ctx.limits) : null;
-  if (className !== 'InputLayer') {
+  if (className !== 'InputLayer' && !MODEL_CLASS_NAMES.has(className)) {
     // Own-property checks: 'constructor' or 'toString' must not find Object.prototype's members.
     const known = Object.hasOwn(layerArgs, className) && Object.hasOwn(layerClasses, className);
     if (!known) {
@@ -127,10 +144,11 @@ function parseLayer(entry: unknown, index: number, ctx: TopologyContext, names: 
   if (trainable !== undefined && trainable !== null && typeof trainable !== 'boolean') {
     throw new ModelFormatError(`${at} ('${layerName}'): trainable must be true or false, received ${describe(trainable)}`);
   }
-  return { at, className, layerName, config, dtype: (dtype as 'float32' | 'float64' | undefined) ?? undefined, inputShape, trainable: (trainable as boolean | null) ?? undefined };
+  return { at, className, layerName, config, dtype: (dtype as 'float32' | 'float64' | undefined) ?? undefined, inputShape, trainable: (trainable as boolean | null) ?? undefined, entry };
 }
 
 function constructLayer(p: ParsedLayer, ctx: TopologyContext, modelDType: 'float32' | 'float64' | undefined, batchInputShape: (number | null)[] | null): Layer {
+  if (MODEL_CLASS_NAMES.has(p.className)) return nestedModel(p, ctx, batchInputShape);
   const layerCtx: ConfigContext = { layer: p.layerName, className: p.className, limits: ctx.limits, budget: ctx.budget };
   const args: Record<string, unknown> = {
     ...layerArgs[p.className](p.config, layerCtx),
@@ -145,6 +163,18 @@ function constructLayer(p: ParsedLayer, ctx: TopologyContext, modelDType: 'float
   } catch (e) {
     throw new ModelFormatError(`${p.at} ('${p.layerName}', ${p.className}): ${(e as Error).message}`);
   }
+}
+
+/** A model saved as a layer of another: read as a topology of its own, one level deeper. */
+function nestedModel(p: ParsedLayer, ctx: TopologyContext, batchInputShape: (number | null)[] | null): LayersModel {
+  const depth = (ctx.depth ?? 0) + 1;
+  if (depth > MAX_MODEL_NESTING) throw new ModelFormatError(`${p.at} ('${p.layerName}'): models are nested more than ${MAX_MODEL_NESTING} levels deep`);
+  const inner = topologyToModel({ class_name: p.className, config: p.entry.config }, { ...ctx, depth, what: `${ctx.what}: nested model '${p.layerName}'` });
+  // A Sequential saved without its input shape takes the one its parent declares.
+  if (batchInputShape && inner instanceof Sequential && !inner.built) inner.build(batchInputShape);
+  // As Keras: a model saved frozen comes back frozen (its layers say so too).
+  if (p.trainable === false) inner.trainable = false;
+  return inner;
 }
 
 /**
@@ -188,8 +218,10 @@ function sequentialFromTopology({ name, layers }: { name: string | undefined; la
 function layerRefs(value: unknown, what: string): string[] {
   if (!Array.isArray(value) || value.length === 0) throw new ModelFormatError(`${what} must be a non-empty list of [layer name, node index, tensor index], received ${describe(value)}`);
   return value.map((ref, i) => {
-    if (!Array.isArray(ref) || typeof ref[0] !== 'string' || ref[1] !== 0 || ref[2] !== 0) {
-      throw new ModelFormatError(`${what}[${i}] must be [layer name, 0, 0] (shared layers are not supported), received ${describe(ref)}`);
+    // Node index 1 names the first call of a nested model (its node 0 is internal); shared layers,
+    // whose later calls would be nodes 1, 2, ..., are refused by the one-node check.
+    if (!Array.isArray(ref) || typeof ref[0] !== 'string' || (ref[1] !== 0 && ref[1] !== 1) || ref[2] !== 0) {
+      throw new ModelFormatError(`${what}[${i}] must be [layer name, node index 0 or 1, 0] (shared layers are not supported), received ${describe(ref)}`);
     }
     return ref[0];
   });

@@ -73,9 +73,10 @@ export function snakeCase(className: string): string {
 export abstract class Layer {
   abstract readonly className: string;
   readonly name: string;
-  trainable: boolean;
-  built = false;
-  readonly weights: LayerVariable[] = [];
+  /** The variables this layer creates (a model's `weights` gathers its layers' instead). */
+  protected readonly ownWeights: LayerVariable[] = [];
+  private trainableFlag: boolean;
+  private builtFlag = false;
   /** Batch input shape given at construction (first layer of a model). */
   readonly batchInputShape: SymbolicShape | null;
   /** The input shape seen at build time, batch axis included. */
@@ -84,7 +85,8 @@ export abstract class Layer {
 
   constructor(args: LayerArgs, className: string) {
     this.name = args.name ?? uniqueName(snakeCase(className));
-    this.trainable = args.trainable ?? true;
+    // The field, not the setter: a model's setter reaches layers that do not exist yet.
+    this.trainableFlag = args.trainable ?? true;
     this.dtype = args.dtype ?? getFloatX();
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
@@ -96,6 +98,27 @@ export abstract class Layer {
         }
       }
     }
+  }
+
+  /** The layer's weights (accessors, so that a model, which is a layer, can gather its layers'). */
+  get weights(): LayerVariable[] {
+    return this.ownWeights;
+  }
+
+  get trainable(): boolean {
+    return this.trainableFlag;
+  }
+
+  set trainable(value: boolean) {
+    this.trainableFlag = value;
+  }
+
+  get built(): boolean {
+    return this.builtFlag;
+  }
+
+  set built(value: boolean) {
+    this.builtFlag = value;
   }
 
   /** Creates the weights. Subclasses call super.build() at the end. */
@@ -156,7 +179,7 @@ export abstract class Layer {
     // The weight's own flag (a moving mean is never trained); the layer's `trainable`, which may
     // change between fit calls, is applied by trainableWeights.
     const variable = new LayerVariable(`${this.name}/${name}`, value, trainable);
-    this.weights.push(variable);
+    this.ownWeights.push(variable);
     return variable;
   }
 

@@ -37,24 +37,30 @@ export class Sequential extends LayersModel {
     }
     if (this.layers.length === 0) {
       if (this.batchInputShapeValue && layer.batchInputShape) throw new Error(`Sequential.add: layer '${layer.name}' sets inputShape ${formatSymbolic(layer.batchInputShape)} after an InputLayer already did`);
-      this.batchInputShapeValue ??= layer.batchInputShape;
+      // A built model added first (a base model) brings its input shape, as in Keras.
+      this.batchInputShapeValue ??= layer.batchInputShape ?? (layer instanceof LayersModel && layer.built ? [null, ...layer.inputShape.slice(1)] : null);
     } else if (layer.batchInputShape) {
       throw new Error(`Sequential.add: only the first layer may set inputShape; layer '${layer.name}' has ${formatSymbolic(layer.batchInputShape)}`);
     }
     if (this.batchInputShapeValue) {
       const inputShape = this.layers.length === 0 ? this.batchInputShapeValue : this.outputShapes()[this.layers.length - 1];
       if (!layer.built) layer.build(inputShape);
+      // Models used as layers check that the input fits them here.
       layer.computeOutputShape(inputShape);
     }
     this.layers.push(layer);
   }
 
-  get built(): boolean {
+  override get built(): boolean {
     return this.batchInputShapeValue !== null;
   }
 
+  override set built(_value: boolean) {
+    // Built means: the input shape is known (see build()).
+  }
+
   /** Builds every layer for an input shape (batch axis included, may be null). */
-  build(batchInputShape: SymbolicShape): void {
+  override build(batchInputShape: SymbolicShape): void {
     let shape: SymbolicShape = [null, ...batchInputShape.slice(1)];
     this.batchInputShapeValue = shape;
     for (const layer of this.layers) {
@@ -71,6 +77,12 @@ export class Sequential extends LayersModel {
   get outputShape(): SymbolicShape {
     const shapes = this.outputShapes();
     return shapes[shapes.length - 1] ?? this.inputShape;
+  }
+
+  /** Used as a layer: the output shape for an input shape, building the model on first use. */
+  override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    if (!this.built) this.build(inputShape);
+    return super.computeOutputShape(inputShape);
   }
 
   outputShapes(): SymbolicShape[] {
@@ -104,7 +116,7 @@ export class Sequential extends LayersModel {
   }
 
   /** Runs the layers; with `logits`, the last softmax is left out (for fused cross-entropy). */
-  call(x: Tensor, training = false, logits = false): Tensor {
+  override call(x: Tensor, training = false, logits = false): Tensor {
     let y = x;
     const last = this.layers.length - 1;
     for (let i = 0; i < this.layers.length; i++) {
@@ -129,7 +141,7 @@ export class Sequential extends LayersModel {
     for (const line of summaryLines(this.name, this.layers, this.outputShapes())) printFn(line);
   }
 
-  getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
+  override getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
     return {
       name: this.name,
       layers: this.layers.map((l, i) => {
