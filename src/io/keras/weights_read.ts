@@ -56,7 +56,12 @@ export function readKeras3Weights(reader: Hdf5Reader, layers: readonly TargetLay
   const out: WeightValues = new Map();
   const paths = keras3LayerPaths(layers, rootPath ? `${rootPath}/layers` : 'layers');
   const layersGroup = reader.group(rootPath ? `${rootPath}/layers` : 'layers');
-  if (!layersGroup) throw new ModelFormatError(`${reader.what}: no 'layers' group; this is not a Keras 3 weights file`);
+  if (!layersGroup) {
+    const nested = rootPath.startsWith('layers/') || rootPath.includes('/layers/');
+    throw new ModelFormatError(nested
+      ? `${reader.what}: no '${rootPath}/layers' group for the weights of a nested model; Keras 3 keeps them at layers/<model class>/layers/<layer class>/vars`
+      : `${reader.what}: no 'layers' group; this is not a Keras 3 weights file`);
+  }
   layers.forEach((layer, i) => {
     if (layer.weights.length === 0) return;
     if (layer.layers) {
