@@ -154,3 +154,49 @@ describe('a model used as a layer', () => {
     assert.deepEqual(net.predict(xs).shape, [32, 3]);
   });
 });
+
+describe("Keras's transfer-learning guide with a nested base", () => {
+  /** base.trainable = false; x = base(inputs, training=False); pooling; a new Dense head. */
+  function guideModel(base: LayersModel, training?: boolean): LayersModel {
+    const inputs = input({ shape: [8, 8, 2] });
+    const features = training === undefined ? base.apply(inputs) : base.apply(inputs, { training });
+    const outputs = layers.dense({ units: 3, activation: 'softmax' }).apply(layers.globalAveragePooling2d().apply(features));
+    return model({ inputs, outputs, name: 'transfer' });
+  }
+
+  it('trains the head with the base frozen (bit for bit), then fine-tunes the unfrozen base at a lower rate', async () => {
+    setSeed(9);
+    const base = convBase();
+    base.trainable = false;
+    const net = guideModel(base, false);
+    const { x, y } = data(16, 10);
+    net.compile({ optimizer: train.adam(1e-2), loss: 'sparseCategoricalCrossentropy' });
+    const baseBefore = bits(base.getWeights());
+    const headBefore = bits(net.layers[2].getWeights());
+    await net.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+    assert.deepEqual(bits(base.getWeights()), baseBefore, 'base weights and BN moving statistics unchanged');
+    assert.notDeepEqual(bits(net.layers[2].getWeights()), headBefore, 'the head trained');
+
+    base.trainable = true;
+    net.compile({ optimizer: train.adam(1e-5), loss: 'sparseCategoricalCrossentropy' });
+    await net.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+    const after = bits(base.getWeights());
+    assert.notEqual(after[0], baseBefore[0], 'conv kernel fine-tuned');
+    assert.notEqual(after[1], baseBefore[1], 'BN gamma fine-tuned');
+    // training: false: the base's BatchNormalization stays in inference mode while fine-tuning.
+    assert.equal(after[3], baseBefore[3], 'moving mean kept');
+    assert.equal(after[4], baseBefore[4], 'moving variance kept');
+  });
+
+  it('without training: false, the unfrozen base updates its BatchNormalization statistics', async () => {
+    setSeed(9);
+    const base = convBase();
+    const net = guideModel(base);
+    const { x, y } = data(16, 10);
+    net.compile({ optimizer: train.adam(1e-5), loss: 'sparseCategoricalCrossentropy' });
+    const before = bits(base.getWeights());
+    await net.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
+    assert.notEqual(bits(base.getWeights())[3], before[3], 'moving mean updated');
+    assert.throws(() => base.apply(input({ shape: [8, 8, 2] }), { training: 'no' as never }), /training must be true or false, received "no"/);
+  });
+});

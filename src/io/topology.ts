@@ -47,7 +47,9 @@ function functionalToTopology(model: Functional): Record<string, unknown> {
   for (const node of nodes) {
     if (seen.has(node.layer.name)) throw new Error(`Cannot save model '${model.name}': layer '${node.layer.name}' is applied more than once (shared layers are not saved yet)`);
     seen.add(node.layer.name);
-    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, t.producer ? firstNodeIndex(t.producer.layer, 'keras2') : 0, 0, {}]);
+    // Call arguments ride on each input reference, as Keras 2 and TF.js write them.
+    const kwargs = node.training === undefined ? {} : { training: node.training };
+    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, t.producer ? firstNodeIndex(t.producer.layer, 'keras2') : 0, 0, kwargs]);
     const entry = node.layer instanceof LayersModel ? nestedEntry(node.layer) : { class_name: node.layer.className, config: toPythonic(node.layer.getConfig()) };
     layers.push({ ...entry, name: node.layer.name, inbound_nodes: [sources] });
   }
@@ -227,6 +229,14 @@ function layerRefs(value: unknown, what: string): string[] {
   });
 }
 
+/** The call arguments of an inbound node (the fourth item of its references): only `training` matters. */
+function callArgs(node: unknown, what: string): { training?: boolean } {
+  const first = Array.isArray(node) && Array.isArray(node[0]) ? node[0][3] : undefined;
+  if (!isPlainObject(first) || first.training === undefined || first.training === null) return {};
+  if (typeof first.training !== 'boolean') throw new ModelFormatError(`${what}: the call argument training must be true or false, received ${describe(first.training)}`);
+  return { training: first.training };
+}
+
 function functionalFromTopology(list: { name: string | undefined; layers: unknown[]; config: Record<string, unknown> }, ctx: TopologyContext): Functional {
   const names = new Set<string>();
   const tensors = new Map<string, SymbolicTensor>();
@@ -252,8 +262,9 @@ function functionalFromTopology(list: { name: string | undefined; layers: unknow
       return t;
     });
     const layer = constructLayer(p, ctx, modelDType, null);
+    const kwargs = callArgs(inbound[0], `${p.at} ('${p.layerName}')`);
     try {
-      tensors.set(p.layerName, sources.length === 1 ? layer.apply(sources[0]) : layer.apply(sources));
+      tensors.set(p.layerName, sources.length === 1 ? layer.apply(sources[0], kwargs) : layer.apply(sources, kwargs));
     } catch (e) {
       throw new ModelFormatError(`${p.at} ('${p.layerName}', ${p.className}): the layer does not fit its inputs: ${(e as Error).message}`);
     }

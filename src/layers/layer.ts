@@ -44,6 +44,15 @@ export interface LayerArgs {
   dtype?: FloatDType;
 }
 
+/**
+ * Arguments of a call in a model graph. `training: false` runs the layer (a nested base model)
+ * in inference mode whatever the model does, as Keras's `base(inputs, training=False)`: its
+ * BatchNormalization keeps its moving statistics even after the base is unfrozen.
+ */
+export interface CallArgs {
+  training?: boolean;
+}
+
 const nameCounters = new Map<string, number>();
 
 /** Keras-style unique names: conv2d, conv2d_1, conv2d_2, ... */
@@ -139,13 +148,21 @@ export abstract class Layer {
    * Builds on first use, validates the input, then calls. Given a SymbolicTensor (from
    * `input()` or another layer), it instead adds this layer to a model graph, as in Keras.
    */
-  apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
+  apply(x: SymbolicTensor | SymbolicTensor[], kwargs?: CallArgs): SymbolicTensor;
   apply(x: Tensor, training?: boolean): Tensor;
-  apply(x: Tensor | SymbolicTensor | SymbolicTensor[], training = false): Tensor | SymbolicTensor {
-    if (isSymbolic(x)) return this.applySymbolic(Array.isArray(x) ? x : [x]);
+  apply(x: Tensor | SymbolicTensor | SymbolicTensor[], training: boolean | CallArgs = false): Tensor | SymbolicTensor {
+    if (isSymbolic(x)) {
+      const out = this.applySymbolic(Array.isArray(x) ? x : [x]);
+      const fixed = typeof training === 'object' && training !== null ? training.training : undefined;
+      if (fixed !== undefined) {
+        if (typeof fixed !== 'boolean') throw new Error(`Layer '${this.name}': training must be true or false, received ${JSON.stringify(fixed)}`);
+        out.producer!.training = fixed;
+      }
+      return out;
+    }
     this.validateInput(x.shape);
     if (!this.built) this.build([null, ...x.shape.slice(1)]);
-    return this.call(x, training);
+    return this.call(x, training === true);
   }
 
   /** Runs the layer on the tensors of a graph node (one input, except for merge layers). */

@@ -24,6 +24,8 @@ export interface GraphNode {
   layer: Layer;
   inputs: SymbolicTensor[];
   output: SymbolicTensor;
+  /** The mode fixed at the call (`layer.apply(x, { training: false })`), else the model's. */
+  training?: boolean;
 }
 
 /** Graph nodes from the inputs to `output`, each after the nodes it reads from. */
@@ -43,7 +45,7 @@ function topologicalNodes(input: SymbolicTensor, output: SymbolicTensor): GraphN
     for (const i of t.producer.inputs) visit(i);
     visiting.delete(t.id);
     done.add(t.id);
-    order.push({ layer: t.producer.layer, inputs: t.producer.inputs, output: t });
+    order.push({ layer: t.producer.layer, inputs: t.producer.inputs, output: t, training: t.producer.training });
   };
   visit(output);
   return order;
@@ -113,7 +115,7 @@ export class Functional extends LayersModel {
     const last = this.nodes.length - 1;
     this.nodes.forEach((node, i) => {
       const xs = node.inputs.map((t) => values.get(t.id)!);
-      const y = i === last && logits ? (node.layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(xs[0]) : node.layer.applyTensors(xs, training);
+      const y = i === last && logits ? (node.layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(xs[0]) : node.layer.applyTensors(xs, node.training ?? training);
       values.set(node.output.id, y);
     });
     return values.get(this.output.id)!;

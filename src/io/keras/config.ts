@@ -111,6 +111,9 @@ function inboundNodes(nodes: unknown, what: string): unknown {
     if (Array.isArray(node)) return node;
     if (!isPlainObject(node) || !Array.isArray(node.args)) throw new ModelFormatError(`${what}: inbound node ${n} must be a list or {args, kwargs}, received ${describe(node)}`);
     const refs: unknown[] = [];
+    // `base(x, training=False)` keeps its training argument; other call arguments do not matter here.
+    const training = isPlainObject(node.kwargs) ? node.kwargs.training : undefined;
+    const kwargs = typeof training === 'boolean' ? { training } : {};
     const collect = (arg: unknown, depth: number): void => {
       if (depth > 4) return;
       if (Array.isArray(arg)) {
@@ -119,7 +122,7 @@ function inboundNodes(nodes: unknown, what: string): unknown {
       }
       if (isPlainObject(arg) && arg.class_name === '__keras_tensor__' && isPlainObject(arg.config) && Array.isArray(arg.config.keras_history)) {
         const [layer, nodeIndex, tensorIndex] = arg.config.keras_history as unknown[];
-        refs.push([layer, nodeIndex, tensorIndex, {}]);
+        refs.push([layer, nodeIndex, tensorIndex, kwargs]);
       }
     };
     collect(node.args, 0);

@@ -111,7 +111,7 @@ function keras3ModelConfig(model: LayersModel): Record<string, unknown> {
       const entry = node.layer instanceof LayersModel
         ? keras3Nested(node.layer)
         : { module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: inputShape } };
-      return { ...entry, name: l.name, inbound_nodes: [{ args, kwargs: {} }] };
+      return { ...entry, name: l.name, inbound_nodes: [{ args, kwargs: node.training === undefined ? {} : { training: node.training } }] };
     });
     const lastLayer = model.graph()[model.graph().length - 1].layer;
     return {
