@@ -8,13 +8,14 @@ import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_co
 import './layer_configs_keras.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
 import { fromPythonic, toPythonic } from './pythonic.js';
-import { MAX_MODEL_NESTING, MODEL_CLASS_NAMES, firstNodeIndex, savedClassName } from './nested_topology.js';
+import { MAX_MODEL_NESTING, MODEL_CLASS_NAMES, checkUniqueWeightNames, firstNodeIndex, savedClassName } from './nested_topology.js';
 
 export const CONVLAB_VERSION = '0.1.0';
 export const GENERATED_BY = `convlab ${CONVLAB_VERSION}`;
 
 /** The Keras/TF.js JSON description of a model, as model.json's `modelTopology`. */
 export function modelToTopology(model: LayersModel): Record<string, unknown> {
+  checkUniqueWeightNames(model, `Cannot save model '${model.name}'`);
   if (model instanceof Functional) return functionalToTopology(model);
   if (!(model instanceof Sequential)) throw new Error(`Cannot save a ${model.className} model: convlab saves Sequential and functional models`);
   const config = model.getConfig();
