@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { input, layers, model, sequential, setSeed, tensor, train, type Tensor } from '../src/index.js';
+import { input, layers, model, replaceHead, sequential, setSeed, tensor, train, type Tensor } from '../src/index.js';
 import type { LayersModel } from '../src/models/layers_model.js';
 
 function data(n: number, seed: number): { x: Tensor; y: Tensor } {
@@ -198,5 +198,31 @@ describe("Keras's transfer-learning guide with a nested base", () => {
     await net.fit(x, y, { epochs: 1, batchSize: 16, verbose: 0 });
     assert.notEqual(bits(base.getWeights())[3], before[3], 'moving mean updated');
     assert.throws(() => base.apply(input({ shape: [8, 8, 2] }), { training: 'no' as never }), /training must be true or false, received "no"/);
+  });
+});
+
+describe('replaceHead on a functional model', () => {
+  it('keeps the graph up to the cut as one nested base (shared, frozen) and adds the new head', async () => {
+    setSeed(12);
+    const x = input({ shape: [8, 8, 2] });
+    const conv = layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu' }).apply(x);
+    const normed = layers.batchNormalization().apply(conv);
+    const pooled = layers.globalAveragePooling2d().apply(normed);
+    const trained = model({ inputs: x, outputs: layers.dense({ units: 3, activation: 'softmax' }).apply(pooled), name: 'trained' });
+    const transfer = replaceHead(trained, { numClasses: 2, cut: 2 });
+    const base = transfer.layers[0] as LayersModel;
+    assert.equal(base.className, 'Functional');
+    assert.equal(base.name, 'trained_base');
+    assert.deepEqual(base.layers, trained.layers.slice(0, 2), 'the trained layers themselves');
+    assert.equal(base.trainable, false);
+    assert.deepEqual(transfer.layers.slice(1).map((l) => l.className), ['GlobalAveragePooling2D', 'Dense']);
+    assert.deepEqual(transfer.outputShape, [null, 2]);
+    const { x: xs, y } = data(16, 13);
+    const binary = tensor(Int32Array.from(y.data as Int32Array, (v) => (v > 0 ? 1 : 0)), [16]);
+    transfer.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+    const before = bits(base.getWeights());
+    await transfer.fit(xs, binary, { epochs: 1, batchSize: 16, verbose: 0 });
+    assert.deepEqual(bits(base.getWeights()), before);
+    assert.throws(() => replaceHead(trained, { numClasses: 2, cut: 4 }), /cut must be an integer from 1 to 3 \(model 'trained' has 4 layer calls\), received 4/);
   });
 });

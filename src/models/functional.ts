@@ -102,7 +102,9 @@ export class Functional extends LayersModel {
     return this.output.shape;
   }
 
-  checkInput(x: Tensor): void {
+  checkInput(x: Tensor | readonly (number | null)[]): void {
+    // A shape: the model checked as a layer (see LayersModel.validateInput).
+    if (Array.isArray(x)) return this.validateInput(x);
     checkTensor(x, 'x', `Model '${this.name}'`);
     const expected = this.input.shape;
     if (expected.length !== x.rank || expected.some((d, i) => i > 0 && d !== null && d !== x.shape[i])) {

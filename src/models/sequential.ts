@@ -101,7 +101,9 @@ export class Sequential extends LayersModel {
   }
 
   /** Validates x against the model's input shape, building the model on first use. */
-  checkInput(x: Tensor): void {
+  checkInput(x: Tensor | readonly (number | null)[]): void {
+    // A shape: the model checked as a layer (see LayersModel.validateInput).
+    if (Array.isArray(x)) return this.validateInput(x);
     checkTensor(x, 'x', `Model '${this.name}'`);
     if (this.layers.length === 0) throw new Error(`Model '${this.name}' has no layers`);
     if (!this.batchInputShapeValue) {

@@ -115,7 +115,7 @@ describe('nested models round-trip', () => {
     const graph = tf.model({ inputs: x, outputs: tf.layers.dense({ units: 2, name: 'tf_head2' }).apply(base.apply(x)) as never, name: 'tf_graph' });
     for (const theirs of [stacked, graph]) {
       // Moving statistics away from their initial values, so that a mix-up shows.
-      for (const w of theirs.weights) w.write(tf.randomUniform(w.shape, 0.2, 1.2, 'float32', 3));
+      for (const w of theirs.weights) w.write(tf.randomUniform(w.shape as number[], 0.2, 1.2, 'float32', 3));
       let saved: unknown;
       await theirs.save(tf.io.withSaveHandler(async (artifacts) => {
         saved = artifacts;
