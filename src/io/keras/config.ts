@@ -17,6 +17,7 @@ import { layerArgs } from '../layer_configs.js';
 // The Keras layers registered beside the original ones (ZeroPadding2D, ReLU, ...).
 import '../layer_configs_keras.js';
 import { ModelFormatError, describe, isPlainObject } from '../limits.js';
+import { uniqueNestedNames } from './nested_names.js';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
@@ -206,5 +207,7 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
     config.input_layers = tensorRefs(cfg.input_layers);
     config.output_layers = tensorRefs(cfg.output_layers);
   }
+  // Once, from the outermost model: nested layers named like their parent's are renamed.
+  if (depth === 0) uniqueNestedNames(config, refs, notes);
   return { topology: { class_name: className, config }, functional, layers: refs };
 }
