@@ -86,6 +86,9 @@ describe('a model used as a layer', () => {
     assert.equal(outer.countParams(), 20);
     assert.equal(outer.getWeights().length, 2);
     outer.setWeights(outer.getWeights());
+    const kernel = Array.from(shared.getWeights()[0].data);
+    assert.throws(() => outer.setWeights([tensor(new Float32Array(16), [4, 4]), tensor(new Float32Array(3), [3])]), /setWeights value 1 for '.*\/bias' has shape \(3,\), expected \(4,\)/);
+    assert.deepEqual(Array.from(shared.getWeights()[0].data), kernel, 'nothing changed');
     const lines: string[] = [];
     outer.summary((l) => lines.push(l));
     assert.ok(lines.includes('Total params: 20'), lines.join('\n'));

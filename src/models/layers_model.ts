@@ -66,7 +66,7 @@ function flipHorizontal(x: Tensor): Tensor {
  * What every model shares, as TF.js's LayersModel: compile, fit, evaluate, predict and the
  * weights. Subclasses say how layers connect (Sequential: a stack; Functional: a graph).
  * A model is a Layer, as in TF.js and Keras, so it nests: `sequential({ layers: [base, ...] })`,
- * `model.add(base)` or `base.apply(symbolicTensor)` (src/models/nested.ts has the details).
+ * `model.add(base)` or `base.apply(symbolicTensor)`; src/io/nested_topology.ts saves them.
  */
 export abstract class LayersModel extends Layer {
   abstract override readonly className: string;
@@ -263,7 +263,9 @@ export abstract class LayersModel extends Layer {
     // Shapes first, so that nothing changes unless every value fits.
     variables.forEach((v, i) => {
       const shape = weights[i]?.shape;
-      if (!shape || shape.length !== v.shape.length || shape.some((d, k) => d !== v.shape[k])) v.assign(weights[i]);
+      if (!shape || shape.length !== v.shape.length || shape.some((d, k) => d !== v.shape[k])) {
+        throw new Error(`Model '${this.name}': setWeights value ${i} for '${v.name}' has shape ${shape ? formatSymbolic([...shape]) : String(weights[i])}, expected ${formatSymbolic([...v.shape])}`);
+      }
     });
     variables.forEach((v, i) => v.assign(weights[i]));
   }
