@@ -33,8 +33,11 @@ export function savedClassName(layer: Layer): string {
 export function firstNodeIndex(layer: Layer, generation: 'keras2' | 'keras3'): number {
   if (layer instanceof Functional) return 1;
   if (generation === 'keras3' || !(layer instanceof Sequential)) return 0;
-  const first = layer.getConfig().layers[0];
-  return first?.config.batchInputShape ? 1 : 0;
+  // A Sequential declares its input by its first layer's shape, or by a first layer that is a
+  // model with a declared input (TF.js and Keras 2 then give it an input node at construction).
+  const first = layer.layers[0];
+  if (first instanceof LayersModel) return firstNodeIndex(first, generation);
+  return layer.getConfig().layers[0]?.config.batchInputShape ? 1 : 0;
 }
 
 /** Each model nested in `model`, at any depth, once. */

@@ -62,6 +62,11 @@ const builders: Record<string, () => LayersModel> = {
     const x = input({ shape: [8, 8, 2], name: 'image' });
     return model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(layers.flatten().apply(base.apply(x))), name: 'outer' });
   },
+  'two levels: Sequential in Sequential in Functional': () => {
+    const middle = sequential({ name: 'middle', layers: [convBase('innermost'), layers.globalAveragePooling2d(), layers.dense({ units: 5, activation: 'relu' })] });
+    const x = input({ shape: [8, 8, 2], name: 'image' });
+    return model({ inputs: x, outputs: layers.dense({ units: 2 }).apply(middle.apply(x)), name: 'outer' });
+  },
   'Functional in Sequential': () => {
     const inner = input({ shape: [8, 8, 2], name: 'inner_image' });
     const base = model({ inputs: inner, outputs: layers.globalAveragePooling2d().apply(layers.batchNormalization().apply(layers.conv2d({ filters: 4, kernelSize: 3 }).apply(inner))), name: 'backbone' });
@@ -126,6 +131,19 @@ describe('nested models round-trip', () => {
       const input8 = randomInput([2, 8, 8, 2], 9);
       const expected = (theirs.predict(tf.tensor(Array.from(input8.data as Float32Array), [2, 8, 8, 2])) as { dataSync(): Float32Array }).dataSync();
       assert.ok(maxAbsDiff(ours.predict(input8).data, expected) <= 1e-5, `${theirs.name}: ${maxAbsDiff(ours.predict(input8).data, expected)}`);
+    }
+  });
+
+  it('model.loadWeights reads nested weights from .keras and .h5 files into a model built to the architecture', async () => {
+    for (const ext of ['keras', 'h5']) {
+      setSeed(4);
+      const m = builders['two levels: Sequential in Sequential in Functional']();
+      perturb(m, 9);
+      const file = join(root, `weights-source.${ext}`);
+      await m.save(file);
+      const fresh = builders['two levels: Sequential in Sequential in Functional']();
+      await fresh.loadWeights(file);
+      m.weights.forEach((w, i) => assert.deepEqual(Array.from(fresh.weights[i].value.data), Array.from(w.value.data), `${ext}: ${w.name}`));
     }
   });
 
