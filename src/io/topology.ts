@@ -257,9 +257,11 @@ function functionalFromTopology(list: { name: string | undefined; layers: unknow
     if (!Array.isArray(inbound) || inbound.length !== 1) {
       throw new ModelFormatError(`${p.at} ('${p.layerName}'): inbound_nodes must hold exactly one node (shared layers are not supported), received ${describe(inbound)}`);
     }
-    const sources = layerRefs(inbound[0], `${p.at} ('${p.layerName}'): inbound_nodes[0]`).map((source) => {
+    const sources = layerRefs(inbound[0], `${p.at} ('${p.layerName}'): inbound_nodes[0]`).map((source, k) => {
       const t = tensors.get(source);
       if (!t) throw new ModelFormatError(`${p.at} ('${p.layerName}'): its input '${source}' is not a layer listed before it`);
+      // Node 1 is a nested model's first call; of a plain layer, a second call (a shared layer).
+      if ((inbound[0] as unknown[][])[k][1] === 1 && !(t.producer?.layer instanceof LayersModel)) throw new ModelFormatError(`${p.at} ('${p.layerName}'): its input is node 1 of layer '${source}', a second call of that layer (shared layers are not supported)`);
       return t;
     });
     const layer = constructLayer(p, ctx, modelDType, null);

@@ -359,3 +359,19 @@ describe('Keras files with nested models, written as Keras writes them', () => {
     await assert.rejects(m.save(join(root, 'collide')), /two weights are named 'fc\/kernel'/i);
   });
 });
+
+describe('nested-model topologies that do not hold', () => {
+  it('refuses node index 1 of a plain layer (a shared layer\'s second call) and models nested too deep', () => {
+    setSeed(5);
+    const x = input({ shape: [4], name: 'x' });
+    const m = model({ inputs: x, outputs: layers.dense({ units: 2, name: 'second' }).apply(layers.dense({ units: 3, name: 'first' }).apply(x)), name: 'plain' });
+    const artifacts = io.modelToArtifacts(m);
+    const topology = structuredClone(artifacts.modelTopology) as { config: { layers: { name: string; inbound_nodes: unknown[][][] }[] } };
+    topology.config.layers.find((l) => l.name === 'second')!.inbound_nodes[0][0][1] = 1;
+    assert.throws(() => io.artifactsToModel({ ...artifacts, modelTopology: topology }), /its input is node 1 of layer 'first', a second call of that layer \(shared layers are not supported\)/);
+    // 20 Sequential models, each the only layer of the next.
+    let inner: Json = { class_name: 'Sequential', config: { name: 'level0', layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 2] } }] } };
+    for (let i = 1; i < 20; i++) inner = { class_name: 'Sequential', config: { name: `level${i}`, layers: [inner] } };
+    assert.throws(() => io.artifactsToModel({ modelTopology: inner, weightSpecs: [], weightData: new ArrayBuffer(0) }), /models are nested more than 16 levels deep/);
+  });
+});
