@@ -65,13 +65,13 @@ export function sgd(p: usize, g: usize, vel: usize, i0: i32, i1: i32, lr: f32, m
   }
 }
 
-/** Keras RMSprop; vel == 0 means no momentum slot. */
+/** Keras 3's RMSprop (epsilon under the square root); vel == 0 means no momentum slot. */
 export function rmsprop(p: usize, g: usize, ms: usize, vel: usize, i0: i32, i1: i32, lr: f32, rho: f32, momentum: f32, eps: f32): void {
   for (let i = i0; i < i1; i++) {
     const gi = load<f32>(at(g, i));
     const s = rho * load<f32>(at(ms, i)) + (1 - rho) * gi * gi;
     store<f32>(at(ms, i), s);
-    const step = (lr * gi) / (Mathf.sqrt(s) + eps);
+    const step = (lr * gi) / Mathf.sqrt(s + eps);
     if (vel == 0) {
       store<f32>(at(p, i), load<f32>(at(p, i)) - step);
     } else {

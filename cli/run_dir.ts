@@ -4,7 +4,8 @@
  * - Without --out, `train` picks a fresh name: runs/<model>-<dataset>, then -2, -3, ... (as
  *   Ultralytics' increment_path does), so a second run never replaces the first.
  * - An explicit --out that already holds a run is refused unless --overwrite is given; then the
- *   old run's files are removed under the lock before training starts.
+ *   old run's files are moved to DIR/.convlab-replaced under the lock before training starts and
+ *   deleted once the new run is complete.
  * - While a command writes into a run directory it holds `.convlab.lock` there, created with
  *   O_EXCL and holding the pid, host and start time. A second process gets an error naming that
  *   pid; a lock whose process has died (kill(pid, 0) fails with ESRCH) is taken over with a note.
@@ -260,27 +261,62 @@ export function claimFreshRunDir(base: string, command: string, note: (line: str
   }
 }
 
+/** Where `--overwrite` keeps the run it replaces until the new run is complete. */
+export const REPLACED_DIR = '.convlab-replaced';
+
+/** What `train` does with a run it replaces: set it aside before training, drop it once the new run is written. */
+export interface OldRun {
+  setAside(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export const NO_OLD_RUN: OldRun = { setAside: async () => undefined, discard: async () => undefined };
+
+/** A run resumed in place: if it was replacing an earlier run, that run goes once this one completes. */
+export function resumedRun(dir: string): OldRun {
+  return { setAside: async () => undefined, discard: () => fsp.rm(path.join(dir, REPLACED_DIR), { recursive: true, force: true }) };
+}
+
 /**
- * Refuses an --out that holds a run unless `overwrite`. With it, returns the function that
- * removes the old run's files (the lock held): train calls it once the data is loaded and the
- * model built, so a mistake found before then leaves the old run as it was.
+ * Refuses an --out that holds a run unless `overwrite`. With it, returns how to replace the old
+ * run (the lock held): train sets it aside once the data is loaded and the model built, so a
+ * mistake found before then leaves the old run as it was, and discards it only when the new run
+ * is complete, so a run killed before it finishes leaves the old one in DIR/.convlab-replaced.
  */
-export function checkExplicitOut(dir: string, overwrite: boolean, note: (line: string) => void): () => Promise<void> {
+export function checkExplicitOut(dir: string, overwrite: boolean, note: (line: string) => void): OldRun {
   const found = runFilesIn(dir);
-  if (found.length === 0) return async () => undefined;
+  const replaced = path.join(dir, REPLACED_DIR);
+  const earlier = existsSync(replaced);
+  if (found.length === 0 && !earlier) return NO_OLD_RUN;
   const shown = displayPath(dir);
-  if (!overwrite) {
+  if (found.length > 0 && !overwrite) {
     throw new CliError(
       `'${shown}' already holds a run (${found.slice(0, 4).join(', ')}${found.length > 4 ? ', ...' : ''}); ` +
         `pass --overwrite to replace it, --resume ${shown} to continue it, or leave out --out to write to a fresh directory`,
     );
   }
-  return async () => {
-    for (const name of found) await fsp.rm(path.join(dir, name.replace(/\/$/, '')), { recursive: true, force: true });
-    // Only convlab's own files go: anything else there (an exported model.onnx, notes) is the user's.
-    const others = readdirSync(dir).filter((n) => n !== LOCK_FILE);
-    const kept = others.length ? `; left in place, not written by convlab train: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}` : '';
-    note(`convlab: --overwrite: removed the earlier run in '${shown}' (${found.join(', ')})${kept}`);
+  return {
+    async setAside() {
+      if (earlier) {
+        // A replacement was interrupted before: the complete run set aside then is the one worth
+        // keeping, and what lies in DIR is that interrupted run's partial output.
+        for (const name of found) await fsp.rm(path.join(dir, name.replace(/\/$/, '')), { recursive: true, force: true });
+        note(`convlab: --overwrite: '${displayPath(replaced)}' holds a run whose replacement was interrupted; it stays there until this run completes${found.length ? ` (removed the interrupted run's ${found.join(', ')})` : ''}`);
+      } else {
+        await fsp.mkdir(replaced);
+        for (const name of found) {
+          const n = name.replace(/\/$/, '');
+          await fsp.rename(path.join(dir, n), path.join(replaced, n));
+        }
+        note(`convlab: --overwrite: moved the earlier run in '${shown}' (${found.join(', ')}) to ${REPLACED_DIR}/; it is deleted when this run completes`);
+      }
+      // Only convlab's own files move: anything else there (an exported model.onnx, notes) is the user's.
+      const others = readdirSync(dir).filter((n) => n !== LOCK_FILE && n !== REPLACED_DIR);
+      if (others.length) note(`convlab: --overwrite: left in place, not written by convlab train: ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}`);
+    },
+    async discard() {
+      await fsp.rm(replaced, { recursive: true, force: true });
+    },
   };
 }
 

@@ -9,6 +9,7 @@ export { initializers, type Initializer } from './layers/initializers.js';
 export { Sequential, sequential, type CompileArgs } from './models/sequential.js';
 export { LayersModel, type PredictArgs } from './models/layers_model.js';
 export { Functional, model, input, type InputArgs, type FunctionalArgs } from './models/functional.js';
+export type { TensorSet, OutputCompiled } from './models/multi_io.js';
 export { replaceHead, type ReplaceHeadArgs } from './models/transfer.js';
 export type { FitArgs, EvaluateArgs } from './models/training.js';
 export { optimizers, train, Optimizer, SGD, Adam, AdamW, RMSprop, type OptimizerState } from './optimizers/index.js';

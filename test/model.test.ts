@@ -197,9 +197,9 @@ describe('optimizers follow Keras update rules', () => {
     // Adam step 1: m = 0.1g, v = 0.001g², lr_t = lr*sqrt(0.001)/0.1 → w -= lr * g/(|g| + eps') ≈ lr
     const adam = await oneStepOn(optimizers.adam({ learningRate: 0.1 }), 1);
     assert.ok(Math.abs(adam - (1 - (0.1 * Math.sqrt(0.001) / 0.1) * (0.2 / (Math.sqrt(0.004) + 1e-7)))) < 1e-6, `adam ${adam}`);
-    // RMSprop step 1: ms = 0.1 * 4 = 0.4, w = 1 - 0.01 * 2 / (sqrt(0.4) + 1e-7)
+    // RMSprop step 1 (Keras 3): ms = 0.1 * 4 = 0.4, w = 1 - 0.01 * 2 / sqrt(0.4 + 1e-7)
     const rms = await oneStepOn(optimizers.rmsprop({ learningRate: 0.01 }), 1);
-    assert.ok(Math.abs(rms - (1 - 0.02 / (Math.sqrt(0.4) + 1e-7))) < 1e-6, `rmsprop ${rms}`);
+    assert.ok(Math.abs(rms - (1 - 0.02 / Math.sqrt(0.4 + 1e-7))) < 1e-6, `rmsprop ${rms}`);
   });
 });
 

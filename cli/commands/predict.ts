@@ -56,9 +56,14 @@ export async function predict(modelArg: string, args: string[], opts: PredictOpt
   if (!classNames) throw new CliError(`'${modelArg}' does not say which classes it predicts (no convlab.json); pass --dataset ${DATASET_NAMES.join('|')}`);
   const input = model.inputShape;
   const units = model.outputShape[model.outputShape.length - 1];
-  if (input.length !== 4 || input.slice(1).some((d) => d === null)) throw new CliError(`predict needs a model over images of a fixed size; this one expects ${formatShape(input)}`);
+  // (batch, height, width, channels), or (batch, height, width): greyscale without a channel axis,
+  // as Keras models that start with Flatten on MNIST's (28, 28) arrays expect.
+  if ((input.length !== 4 && input.length !== 3) || input.slice(1).some((d) => d === null)) {
+    throw new CliError(`predict needs a model over images of a fixed size, with input (batch, height, width, channels) or (batch, height, width) for greyscale; this one expects ${formatShape(input)}`);
+  }
   if (units !== classNames.length) throw new CliError(`The model has ${units} outputs but ${classNames.length} class names (${classNames.slice(0, 3).join(', ')}, ...); pass the --dataset it was trained on`);
-  const shape = input.slice(1) as number[];
+  const noChannelAxis = input.length === 3;
+  const shape = noChannelAxis ? [input[1] as number, input[2] as number, 1] : (input.slice(1) as number[]);
   if (shape[2] !== 1 && shape[2] !== 3) throw new CliError(`The model expects ${shape[2]} channels per pixel; predict handles 1 (grey) or 3 (RGB)`);
   const k = classNames.length;
   const top = Math.min(opts.top ?? 3, k);
@@ -74,7 +79,7 @@ export async function predict(modelArg: string, args: string[], opts: PredictOpt
     const [h, w, c] = shape;
     const x = new Float32Array(batch.length * h * w * c);
     batch.forEach((b, i) => x.set(b.image.x.data as Float32Array, i * h * w * c));
-    const p = model.predict(new Tensor(x, [batch.length, h, w, c])).data;
+    const p = model.predict(new Tensor(x, noChannelAxis ? [batch.length, h, w] : [batch.length, h, w, c])).data;
     batch.forEach((b, i) => {
       const order = Array.from({ length: k }, (_, j) => j).sort((a, z) => p[i * k + z] - p[i * k + a]);
       const best = argmaxRow(p, i, k);
@@ -164,7 +169,7 @@ export function registerPredict(program: Command, ctx: Context): void {
     .command('predict')
     .description('predict the class of images with a saved model: class, confidence and top-3; goes on past unreadable files')
     .argument('<model>', 'saved model directory (written by convlab train --out), or a Python Keras .keras / .h5 file')
-    .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, BMP) or directories, searched recursively; resized to the model input (stretched), grey for 1-channel models, pixels / 255')
+    .argument('<images...>', 'image files (PNG, JPEG, WebP, GIF, BMP) or directories, searched recursively; resized to the model input (stretched), grey for 1-channel models and for models whose input has no channel axis (28, 28), pixels / 255')
     .option('-d, --dataset <name>', `class names of ${DATASET_NAMES.join(' | ')} (default: those saved with the model)`)
     .option('--top <k>', 'how many classes to list', positiveInt('--top'))
     .option('--invert <mode>', 'for 1-channel models: auto (invert when the border is light, as Fashion-MNIST has a black background) | yes | no', oneOf('--invert', ['auto', 'yes', 'no'] as const), 'auto')

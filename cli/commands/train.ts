@@ -19,7 +19,7 @@ import { saveModel, writeMetadata } from '../model_store.js';
 import { checkpointCallback, checkpointDir, mergeHistory, readRunSettings, restoreCheckpoint, type History, type RunSettings } from '../resume.js';
 import { INTERRUPTED_EXIT_CODE, onInterrupt } from '../interrupt.js';
 import { fraction, nonNegativeInt, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../options.js';
-import { RunLock, checkExplicitOut, claimFreshRunDir, displayPath } from '../run_dir.js';
+import { RunLock, checkExplicitOut, claimFreshRunDir, displayPath, NO_OLD_RUN, resumedRun, type OldRun } from '../run_dir.js';
 import { writeEvaluationPictures, writeHistoryPictures, writeModelPictures } from '../pictures.js';
 import { COLOR_MODES, parseImageSize } from '../image_folder.js';
 import { trainFolder } from './train_folder.js';
@@ -144,7 +144,7 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
   const labelSmoothing = opts.labelSmoothing ?? defaults.labelSmoothing ?? 0;
   const flipAverage = opts.flipAverage ?? defaults.flipAverage ?? false;
   const quiet = Boolean(opts.quiet);
-  const { out, clearOldRun } = claimOut(modelName, dataset, opts, resumed !== null, locks, note);
+  const { out, oldRun } = claimOut(modelName, dataset, opts, resumed !== null, locks, note);
   const backend = await chooseBackend(opts.backend);
   if (opts.seed !== undefined && !resumed) setSeed(opts.seed);
 
@@ -177,7 +177,7 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
       ctx.err('\nconvlab: interrupted: stopping after the current batch to save a checkpoint (press Ctrl-C again to quit at once)');
     },
   });
-  await clearOldRun();
+  await oldRun.setAside();
   const checkpoint = checkpointCallback(out, model, settings, before, () => interrupt.requested);
   const started = Date.now();
   let fitted;
@@ -231,6 +231,7 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
     files.push(...(await writeEvaluationPictures(out, { raw: data.test.raw, labels: data.test.y.data, classNames: data.classNames, results: ev.results, modelName })));
     files.push(...(await writeModelPictures(out, model, data.test.x, `test image 0: ${data.classNames[data.test.y.data[0]]}`)));
   }
+  await oldRun.discard();
   if (!quiet) ctx.out(`Wrote ${files.length} files to ${path.relative(process.cwd(), out) || '.'}: ${files.map((f) => path.basename(f)).join(', ')}`);
   interrupt.dispose();
 }
@@ -239,20 +240,19 @@ async function trainLocked(modelArg: string | undefined, opts: TrainOptions, ctx
  * The run directory, locked: --out (refused when it holds a run, unless --overwrite), the run
  * being resumed, or else a fresh runs/<model>-<dataset>[-N].
  */
-function claimOut(modelName: string, dataset: string, opts: TrainOptions, resuming: boolean, locks: RunLock[], note: (line: string) => void): { out: string; clearOldRun: () => Promise<void> } {
+function claimOut(modelName: string, dataset: string, opts: TrainOptions, resuming: boolean, locks: RunLock[], note: (line: string) => void): { out: string; oldRun: OldRun } {
   const command = `convlab train ${modelName}`;
-  const nothing = async () => undefined;
-  if (resuming && path.resolve(opts.out!) === path.resolve(opts.resume!)) return { out: path.resolve(opts.out!), clearOldRun: nothing };
+  if (resuming && path.resolve(opts.out!) === path.resolve(opts.resume!)) return { out: path.resolve(opts.out!), oldRun: resumedRun(path.resolve(opts.out!)) };
   if (opts.out) {
     const out = path.resolve(opts.out);
     locks.push(RunLock.acquire(out, command, note));
-    return { out, clearOldRun: checkExplicitOut(out, Boolean(opts.overwrite), note) };
+    return { out, oldRun: checkExplicitOut(out, Boolean(opts.overwrite), note) };
   }
   const base = path.resolve('runs', `${modelName}-${dataset}`);
   const { dir, lock } = claimFreshRunDir(base, command, note);
   locks.push(lock);
   if (dir !== base) note(`convlab: '${displayPath(base)}' holds an earlier run; this run goes to '${displayPath(dir)}' (--out DIR to choose the directory)`);
-  return { out: dir, clearOldRun: nothing };
+  return { out: dir, oldRun: NO_OLD_RUN };
 }
 
 function isDirectory(p: string): boolean {

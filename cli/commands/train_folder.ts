@@ -15,6 +15,7 @@ import { setSeed } from '../../src/utils/random.js';
 import { zoo } from '../../src/zoo/index.js';
 import { chooseBackend } from '../backend.js';
 import { CliError, type Context } from '../context.js';
+import type { OldRun } from '../run_dir.js';
 import { evaluationJson, printEvaluation } from '../evaluation.js';
 import { CHANNELS, colorOfChannels, evaluateFolderDataset, openFolder, scaled, skipCounts, type ImageFolderRecord } from '../image_folder.js';
 import { loadModel, saveModel, writeMetadata } from '../model_store.js';
@@ -54,7 +55,7 @@ export interface FolderTrainOptions {
 type MakeOptimizer = (name: 'adam' | 'adamw' | 'sgd' | 'rmsprop', learningRate: number, weightDecay: number | undefined) => Optimizer;
 
 /** Claims and locks the run directory (train.ts's claimOut): a fresh one, or --out checked and locked. */
-type ClaimRunDir = (modelName: string, dataName: string) => { out: string; clearOldRun: () => Promise<void> };
+type ClaimRunDir = (modelName: string, dataName: string) => { out: string; oldRun: OldRun };
 
 export async function trainFolder(modelArg: string | undefined, opts: FolderTrainOptions, ctx: Context, makeOptimizer: MakeOptimizer, claimRunDir: ClaimRunDir): Promise<void> {
   if (opts.resume) throw new CliError('--resume is not available for --data runs yet; train again with more --epochs');
@@ -93,7 +94,7 @@ export async function trainFolder(modelArg: string | undefined, opts: FolderTrai
   const weightDecay = opts.weightDecay ?? defaults?.weightDecay;
   const dataDir = path.resolve(opts.data);
   // Before any work, as for the built-in datasets: a run never lands on another run.
-  const { out, clearOldRun } = claimRunDir(modelName, path.basename(dataDir));
+  const { out, oldRun } = claimRunDir(modelName, path.basename(dataDir));
   const backend = await chooseBackend(opts.backend);
   setSeed(seed);
 
@@ -118,7 +119,7 @@ export async function trainFolder(modelArg: string | undefined, opts: FolderTrai
     const seconds = (Date.now() - started) / 1000;
     if (!quiet) ctx.out(`Trained in ${seconds.toFixed(1)} s (${Math.round((train.count * epochs) / Math.max(seconds, 1e-9))} samples/s)`);
 
-    await clearOldRun();
+    await oldRun.setAside();
     await saveModel(model, out);
     const evaluated = val ? await evaluateFolderDataset(model, val, classNames) : null;
     if (evaluated) {
@@ -150,6 +151,7 @@ export async function trainFolder(modelArg: string | undefined, opts: FolderTrai
         files.push(...(await writeModelPictures(out, model, toFloat(evaluated.raw, { scale: PIXEL_SCALE }), `validation image 0: ${classNames[evaluated.labels[0]]}`)).map((f) => path.basename(f)));
       }
     }
+    await oldRun.discard();
     if (!quiet) ctx.out(`Wrote ${files.length} files to ${path.relative(process.cwd(), out) || '.'}: ${files.join(', ')}`);
   } finally {
     await train.close();

@@ -23,6 +23,16 @@ function dimensionOne(c: Config, field: string, ctx: ConfigContext, required: bo
   return checkDimension(n, where(ctx, field), ctx.limits);
 }
 
+/** Conv2DTranspose's output_padding: null, or a non-negative integer or pair (the layer checks it against the strides). */
+function outputPadding(c: Config, ctx: ConfigContext): number | [number, number] | null {
+  const v = c.outputPadding;
+  if (v === undefined || v === null) return null;
+  const ok = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && d >= 0 && d <= ctx.limits.maxDimension;
+  if (ok(v)) return v;
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0], v[1]];
+  throw new ModelFormatError(`${where(ctx, 'outputPadding')} must be null, a non-negative integer or a pair of them, received ${describe(v)}`);
+}
+
 function dimensionList(c: Config, field: string, ctx: ConfigContext, allowMinusOne: boolean): number[] {
   const v = c[field];
   if (!Array.isArray(v) || v.length === 0 || v.length > 8) throw new ModelFormatError(`${where(ctx, field)} must be a list of 1 to 8 integers, received ${describe(v)}`);
@@ -149,8 +159,9 @@ const kerasLayerArgs: Record<string, (c: Config, ctx: ConfigContext) => Config> 
     };
   },
   Conv2DTranspose: (c, ctx) => {
-    mustBeAbsent(c, [...REGULARIZED, 'outputPadding'], ctx);
+    mustBeAbsent(c, REGULARIZED, ctx);
     return {
+      outputPadding: outputPadding(c, ctx),
       filters: checkDimension(c.filters, where(ctx, 'filters'), ctx.limits),
       kernelSize: dimensionPair(c, 'kernelSize', ctx, true),
       strides: dimensionPair(c, 'strides', ctx, false),

@@ -1,6 +1,7 @@
 import { layerClasses, type Layer } from '../layers/index.js';
 import type { SymbolicTensor } from '../layers/symbolic.js';
 import { Functional, input } from '../models/functional.js';
+import { kerasOrderWithInputs } from '../models/graph_order.js';
 import { LayersModel } from '../models/layers_model.js';
 import { Sequential } from '../models/sequential.js';
 import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_configs.js';
@@ -39,13 +40,15 @@ export function modelToTopology(model: LayersModel): Record<string, unknown> {
 function functionalToTopology(model: Functional): Record<string, unknown> {
   const nodes = model.graph();
   const seen = new Set<string>();
-  const layers: Record<string, unknown>[] = [{
-    class_name: 'InputLayer',
-    name: model.input.name,
-    config: toPythonic({ batchInputShape: model.input.shape, dtype: 'float32', sparse: false, name: model.input.name }),
-    inbound_nodes: [],
-  }];
-  for (const node of nodes) {
+  const byOutput = new Map(nodes.map((n) => [n.output.id, n]));
+  const layers: Record<string, unknown>[] = [];
+  // Layers in Keras's order, InputLayers where Keras lists them (as TF.js and Keras write configs).
+  for (const t of kerasOrderWithInputs(model.inputs, model.outputs)) {
+    const node = byOutput.get(t.id);
+    if (!node) {
+      layers.push({ class_name: 'InputLayer', name: t.name, config: toPythonic({ batchInputShape: t.shape, dtype: 'float32', sparse: false, name: t.name }), inbound_nodes: [] });
+      continue;
+    }
     if (seen.has(node.layer.name)) throw new Error(`Cannot save model '${model.name}': layer '${node.layer.name}' is applied more than once (shared layers are not saved yet)`);
     seen.add(node.layer.name);
     // Call arguments ride on each input reference, as Keras 2 and TF.js write them.
@@ -54,10 +57,14 @@ function functionalToTopology(model: Functional): Record<string, unknown> {
     const entry = node.layer instanceof LayersModel ? nestedEntry(node.layer) : { class_name: node.layer.className, config: toPythonic(node.layer.getConfig()) };
     layers.push({ ...entry, name: node.layer.name, inbound_nodes: [sources] });
   }
-  const outputLayer = nodes[nodes.length - 1].layer.name;
   return {
     class_name: 'Model',
-    config: { name: model.name, layers, input_layers: [[model.input.name, 0, 0]], output_layers: [[outputLayer, firstNodeIndex(nodes[nodes.length - 1].layer, 'keras2'), 0]] },
+    config: {
+      name: model.name,
+      layers,
+      input_layers: model.inputs.map((t) => [t.name, 0, 0]),
+      output_layers: model.outputs.map((t) => [t.producer!.layer.name, firstNodeIndex(t.producer!.layer, 'keras2'), 0]),
+    },
     keras_version: `convlab ${CONVLAB_VERSION}`,
     backend: 'convlab',
   };
@@ -241,16 +248,16 @@ function callArgs(node: unknown, what: string): { training?: boolean } {
 function functionalFromTopology(list: { name: string | undefined; layers: unknown[]; config: Record<string, unknown> }, ctx: TopologyContext): Functional {
   const names = new Set<string>();
   const tensors = new Map<string, SymbolicTensor>();
-  let modelInput: SymbolicTensor | null = null;
+  const inputLayers = new Map<string, SymbolicTensor>();
   let modelDType: 'float32' | 'float64' | undefined;
   list.layers.forEach((entry, index) => {
     const p = parseLayer(entry, index, ctx, names);
     modelDType ??= p.dtype;
     if (p.className === 'InputLayer') {
-      if (modelInput) throw new ModelFormatError(`${p.at}: a second InputLayer; convlab loads functional models with one input`);
       if (!p.inputShape || p.inputShape.slice(1).some((d) => d === null)) throw new ModelFormatError(`${p.at}: InputLayer '${p.layerName}' needs a batch_input_shape with known sizes, received ${describe(p.inputShape)}`);
-      modelInput = input({ shape: p.inputShape.slice(1) as number[], name: p.layerName });
-      tensors.set(p.layerName, modelInput);
+      const t = input({ shape: p.inputShape.slice(1) as number[], name: p.layerName });
+      inputLayers.set(p.layerName, t);
+      tensors.set(p.layerName, t);
       return;
     }
     const inbound = (entry as Record<string, unknown>).inbound_nodes;
@@ -274,13 +281,20 @@ function functionalFromTopology(list: { name: string | undefined; layers: unknow
   });
   const inputNames = layerRefs(list.config.input_layers, `${ctx.what}: input_layers`);
   const outputNames = layerRefs(list.config.output_layers, `${ctx.what}: output_layers`);
-  if (inputNames.length !== 1 || outputNames.length !== 1) throw new ModelFormatError(`${ctx.what}: convlab loads functional models with one input and one output, this one has ${inputNames.length} and ${outputNames.length}`);
-  const inputTensor = tensors.get(inputNames[0]);
-  const outputTensor = tensors.get(outputNames[0]);
-  if (!inputTensor || inputTensor !== modelInput) throw new ModelFormatError(`${ctx.what}: input layer '${inputNames[0]}' is not the model's InputLayer`);
-  if (!outputTensor) throw new ModelFormatError(`${ctx.what}: output layer '${outputNames[0]}' is not in the layer list`);
+  const inputTensors = inputNames.map((name) => {
+    const t = inputLayers.get(name);
+    if (!t) throw new ModelFormatError(`${ctx.what}: input layer '${name}' is not an InputLayer of the model${inputLayers.size > 0 ? ` (its InputLayers: ${[...inputLayers.keys()].join(', ')})` : ''}`);
+    return t;
+  });
+  const unlisted = [...inputLayers.keys()].filter((name) => !inputNames.includes(name));
+  if (unlisted.length > 0) throw new ModelFormatError(`${ctx.what}: InputLayer '${unlisted[0]}' is not listed in input_layers (${inputNames.join(', ')})`);
+  const outputTensors = outputNames.map((name) => {
+    const t = tensors.get(name);
+    if (!t) throw new ModelFormatError(`${ctx.what}: output layer '${name}' is not in the layer list`);
+    return t;
+  });
   try {
-    return new Functional({ inputs: inputTensor, outputs: outputTensor, name: list.name });
+    return new Functional({ inputs: inputTensors, outputs: outputTensors, name: list.name });
   } catch (e) {
     throw new ModelFormatError(`${ctx.what}: ${(e as Error).message}`);
   }

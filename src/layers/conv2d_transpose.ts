@@ -1,5 +1,5 @@
 import { biasAdd } from '../ops/nn.js';
-import { conv2dTranspose, deconvLength } from '../ops/conv_transpose.js';
+import { conv2dTranspose, deconvLength, normalizeOutputPadding } from '../ops/conv_transpose.js';
 import { normalizePadding, normalizePair, type Padding } from '../ops/conv_util.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getActivation, normalizeActivation, type ActivationName } from './activations.js';
@@ -13,10 +13,14 @@ export interface Conv2DTransposeArgs extends LayerArgs {
   strides?: number | [number, number];
   padding?: Padding;
   dataFormat?: 'channelsLast';
-  /** Only 1 (TF.js has no dilated transposed convolution either). */
+  /** Dilation of the kernel; with strides 1 only (as in Keras and TensorFlow). */
   dilationRate?: number | [number, number];
-  /** Only null: Keras's default, the output size follows from strides and padding. */
-  outputPadding?: null;
+  /**
+   * null (Keras's default): the output size follows from strides and padding. Otherwise the
+   * extra rows and columns at the end, each below its stride: the output is
+   * (in - 1) * stride + dilated kernel - 2 * pad + outputPadding (pad = dilated kernel / 2 for 'same').
+   */
+  outputPadding?: number | [number, number] | null;
   activation?: string | null;
   useBias?: boolean;
   kernelInitializer?: string | Initializer;
@@ -30,6 +34,8 @@ export class Conv2DTranspose extends Layer {
   readonly kernelSize: [number, number];
   readonly strides: [number, number];
   readonly padding: Padding;
+  readonly dilationRate: [number, number];
+  readonly outputPadding: [number, number] | null;
   readonly activation: ActivationName;
   readonly useBias: boolean;
   readonly kernelInitializer: Initializer;
@@ -44,12 +50,14 @@ export class Conv2DTranspose extends Layer {
     if (args.dataFormat !== undefined && args.dataFormat !== null && args.dataFormat !== 'channelsLast') {
       throw new Error(`${what}: only dataFormat 'channelsLast' (NHWC) is supported, received ${JSON.stringify(args.dataFormat)}`);
     }
-    const dilation = normalizePair(args.dilationRate ?? 1, `${what}: dilationRate`);
-    if (dilation[0] !== 1 || dilation[1] !== 1) throw new Error(`${what}: only dilationRate 1 is supported, received ${JSON.stringify(args.dilationRate)}`);
-    if (args.outputPadding !== undefined && args.outputPadding !== null) throw new Error(`${what}: only outputPadding null is supported, received ${JSON.stringify(args.outputPadding)}`);
     this.filters = args.filters;
     this.kernelSize = normalizePair(args.kernelSize, `${what}: kernelSize`);
     this.strides = normalizePair(args.strides ?? 1, `${what}: strides`);
+    this.dilationRate = normalizePair(args.dilationRate ?? 1, `${what}: dilationRate`);
+    if (this.dilationRate.some((d) => d > 1) && this.strides.some((d) => d > 1)) {
+      throw new Error(`${what}: dilationRate ${JSON.stringify(args.dilationRate)} with strides ${JSON.stringify(args.strides)}: strides other than 1 and dilation other than 1 cannot be combined (as in Keras)`);
+    }
+    this.outputPadding = normalizeOutputPadding(args.outputPadding, this.strides, what);
     this.padding = normalizePadding(args.padding ?? 'valid');
     this.activation = normalizeActivation(args.activation);
     this.useBias = args.useBias ?? true;
@@ -78,17 +86,19 @@ export class Conv2DTranspose extends Layer {
 
   computeOutputShape(s: SymbolicShape): SymbolicShape {
     this.checkInput(s);
-    const size = (d: number | null, axis: 0 | 1): number | null => (d === null ? null : deconvLength(d, this.kernelSize[axis], this.strides[axis], 1, this.padding));
+    const size = (d: number | null, axis: 0 | 1): number | null => (d === null ? null : deconvLength(d, this.kernelSize[axis], this.strides[axis], this.dilationRate[axis], this.padding, this.outputPadding?.[axis] ?? null));
     return [s[0], size(s[1], 0), size(s[2], 1), this.filters];
   }
 
   call(x: Tensor): Tensor {
-    const y = conv2dTranspose(x, this.kernel!.value, { strides: this.strides, padding: this.padding });
+    const y = conv2dTranspose(x, this.kernel!.value, { strides: this.strides, padding: this.padding, dilations: this.dilationRate, outputPadding: this.outputPadding });
     return getActivation(this.activation)(this.bias ? biasAdd(y, this.bias.value) : y);
   }
 
   override getConfig(): Record<string, unknown> {
-    // As TF.js writes it: Conv2D's keys without dilationRate.
+    // As TF.js writes it (Conv2D's keys without dilationRate), plus Keras's dilation_rate and
+    // output_padding when they are not the defaults TF.js assumes.
+    const dilated = this.dilationRate[0] !== 1 || this.dilationRate[1] !== 1;
     return {
       ...super.getConfig(),
       filters: this.filters,
@@ -96,6 +106,8 @@ export class Conv2DTranspose extends Layer {
       strides: this.strides,
       padding: this.padding,
       dataFormat: 'channelsLast',
+      ...(dilated ? { dilationRate: this.dilationRate } : {}),
+      ...(this.outputPadding ? { outputPadding: this.outputPadding } : {}),
       ...kernelLayerConfig(this),
     };
   }

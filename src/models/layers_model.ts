@@ -14,12 +14,18 @@ import { checkInputs } from './input_checks.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { gatherElements } from '../ops/gather.js';
 import { evaluateModel, fitModel, type EvaluateArgs, type FitArgs } from './training.js';
+import { compileOutputs, isGraphModel, type OutputCompiled, type TensorSet } from './multi_io.js';
+import { checkDatasetModel, evaluateMulti, fitMulti, predictMulti, usesMultiPath } from './multi_io_training.js';
 import { evaluateDataset, fitDataset, isBatchDataset, predictDataset, type BatchDataset } from './batch_dataset.js';
 
 export interface CompileArgs {
   optimizer: string | Optimizer;
-  loss: string | LossFn;
-  metrics?: string[] | string;
+  /** One loss for every output, or (several outputs) one per output as an array or {outputName: loss}. */
+  loss: string | LossFn | Array<string | LossFn> | Record<string, string | LossFn>;
+  /** Names for every output, or (several outputs) per output as an array of lists or {outputName: names}. */
+  metrics?: string[] | string | Array<string | string[]> | Record<string, string | string[]>;
+  /** Each output's factor in the total loss, as Keras's loss_weights: [1, 0.5] or {outputName: 0.5}. */
+  lossWeights?: number[] | Record<string, number>;
   /**
    * For (sparse) categorical cross-entropy: train against onehot * (1 - s) + s / classes, as
    * Keras's `label_smoothing`. Metrics still use the true labels.
@@ -33,6 +39,8 @@ export interface Compiled {
   lossFn: LossFn;
   metricIds: string[];
   labelSmoothing: number;
+  /** Models with several outputs (or a loss weight): how each output is trained (src/models/multi_io.ts). */
+  perOutput?: OutputCompiled[];
 }
 
 export interface PredictArgs {
@@ -105,6 +113,17 @@ export abstract class LayersModel extends Layer {
       throw new Error('compile: expected { optimizer, loss, metrics? }, e.g. { optimizer: "adam", loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] }');
     }
     const optimizer = resolveOptimizer(args.optimizer);
+    const perOutputArgs = typeof args.loss === 'object' || args.lossWeights !== undefined || (typeof args.metrics === 'object' && !(Array.isArray(args.metrics) && args.metrics.every((m) => typeof m === 'string')));
+    if (perOutputArgs && !isGraphModel(this)) {
+      throw new Error(`compile: model '${this.name}' (${this.className}) has one output; give loss as one name or function and metrics as a list of names, received loss ${JSON.stringify(args.loss)}${args.lossWeights !== undefined ? ` and lossWeights ${JSON.stringify(args.lossWeights)}` : ''}`);
+    }
+    if (isGraphModel(this) && (this.outputs.length > 1 || perOutputArgs)) {
+      const outputs = compileOutputs(this, args);
+      const only = outputs.length === 1 && outputs[0].weight === 1 ? outputs[0] : null;
+      const lossFn: LossFn = only ? only.lossFn : () => { throw new Error(`Model '${this.name}' has several outputs (or loss weights); its loss is computed per output`); };
+      this.compiled = { optimizer, lossName: only?.lossName ?? null, lossFn, metricIds: only?.metricIds ?? [], labelSmoothing: args.labelSmoothing ?? 0, ...(only ? {} : { perOutput: outputs }) };
+      return;
+    }
     let lossName: LossName | null = null;
     let lossFn: LossFn;
     if (typeof args.loss === 'string') {
@@ -115,7 +134,7 @@ export abstract class LayersModel extends Layer {
     } else {
       throw new Error(`compile: loss must be a name or a function (yTrue, yPred) => Tensor, received ${typeof args.loss}`);
     }
-    const metricIds = args.metrics === undefined ? [] : typeof args.metrics === 'string' ? [args.metrics] : [...args.metrics];
+    const metricIds = args.metrics === undefined ? [] : typeof args.metrics === 'string' ? [args.metrics] : [...(args.metrics as string[])];
     // Resolve once now so that a misspelt metric fails at compile time, not after the first epoch.
     for (const id of metricIds) resolveMetric(id, { lossName: lossName ?? '', outputUnits: 2 });
     const labelSmoothing = args.labelSmoothing ?? 0;
@@ -137,26 +156,32 @@ export abstract class LayersModel extends Layer {
   }
 
   /** fit(x, y, args) on tensors, or fit(dataset, args) on a dataset such as imageDatasetFromDirectory's. */
-  async fit(x: Tensor, y: Tensor, args?: FitArgs): Promise<History>;
+  async fit(x: TensorSet, y: TensorSet, args?: FitArgs): Promise<History>;
   async fit(dataset: BatchDataset, args?: FitArgs): Promise<History>;
-  async fit(x: Tensor | BatchDataset, y?: Tensor | FitArgs, args: FitArgs = {}): Promise<History> {
-    if (isBatchDataset(x)) return fitDataset(this, x, (y as FitArgs | undefined) ?? {});
-    return fitModel(this, x, y as Tensor, args);
+  async fit(x: TensorSet | BatchDataset, y?: TensorSet | FitArgs, args: FitArgs = {}): Promise<History> {
+    if (isBatchDataset(x)) return (checkDatasetModel(this, 'fit'), fitDataset(this, x, (y as FitArgs | undefined) ?? {}));
+    // Several inputs or outputs (or arrays / {name: tensor} objects): src/models/multi_io_training.ts.
+    if (usesMultiPath(this, x, y)) return fitMulti(this, x, y, args);
+    return fitModel(this, x as Tensor, y as Tensor, args);
   }
 
   /** [loss, ...metrics]; for a dataset, a Promise of them. */
-  evaluate(x: Tensor, y: Tensor, args?: EvaluateArgs): number[];
+  evaluate(x: TensorSet, y: TensorSet, args?: EvaluateArgs): number[];
   evaluate(dataset: BatchDataset, args?: EvaluateArgs): Promise<number[]>;
-  evaluate(x: Tensor | BatchDataset, y?: Tensor | EvaluateArgs, args: EvaluateArgs = {}): number[] | Promise<number[]> {
-    if (isBatchDataset(x)) return evaluateDataset(this, x, (y as EvaluateArgs | undefined) ?? {});
-    return evaluateModel(this, x, y as Tensor, args);
+  evaluate(x: TensorSet | BatchDataset, y?: TensorSet | EvaluateArgs, args: EvaluateArgs = {}): number[] | Promise<number[]> {
+    if (isBatchDataset(x)) return (checkDatasetModel(this, 'evaluate'), evaluateDataset(this, x, (y as EvaluateArgs | undefined) ?? {}));
+    if (usesMultiPath(this, x, y)) return evaluateMulti(this, x, y, args);
+    return evaluateModel(this, x as Tensor, y as Tensor, args);
   }
 
   /** Class probabilities (or whatever the last layer outputs), computed in batches; silent by default, as TF.js. For a dataset, a Promise, rows in the dataset's order. */
   predict(x: Tensor, args?: PredictArgs): Tensor;
+  /** Several inputs (an array or {inputName: tensor}) or several outputs: one tensor per output. */
+  predict(x: TensorSet, args?: PredictArgs): Tensor | Tensor[];
   predict(dataset: BatchDataset, args?: PredictArgs): Promise<Tensor>;
-  predict(x: Tensor | BatchDataset, args: PredictArgs = {}): Tensor | Promise<Tensor> {
-    if (isBatchDataset(x)) return predictDataset(this, x);
+  predict(x: TensorSet | BatchDataset, args: PredictArgs = {}): Tensor | Tensor[] | Promise<Tensor> {
+    if (isBatchDataset(x)) return (checkDatasetModel(this, 'predict'), predictDataset(this, x));
+    if (usesMultiPath(this, x)) return predictMulti(this, x, args);
     checkTensor(x, 'x', 'predict');
     checkInputs([[x, 'x']], 'predict', args.checkFinite);
     this.checkInput(x);
@@ -188,10 +213,13 @@ export abstract class LayersModel extends Layer {
   }
 
   /** One batch, as `model.predictOnBatch`. */
-  predictOnBatch(x: Tensor): Tensor {
-    this.checkInput(x);
+  predictOnBatch(x: Tensor): Tensor;
+  predictOnBatch(x: TensorSet): Tensor | Tensor[];
+  predictOnBatch(x: TensorSet): Tensor | Tensor[] {
+    if (usesMultiPath(this, x)) return predictMulti(this, x, { batchSize: Number.MAX_SAFE_INTEGER, checkFinite: false });
+    this.checkInput(x as Tensor);
     return noGrad(() => runStep(() => {
-      const y = this.call(batchOf(x, null, 0, x.shape[0], inputFloatDType(x)), false);
+      const y = this.call(batchOf(x as Tensor, null, 0, (x as Tensor).shape[0], inputFloatDType(x as Tensor)), false);
       return new Tensor(toHeap(y.data as Float32Array | Float64Array), y.shape);
     }));
   }

@@ -17,6 +17,7 @@ import { batchOf, checkSameLength, inputFloatDType, targetBatchOf } from './data
 import { checkInputs } from './input_checks.js';
 import { moveWeightsToArena } from './resident.js';
 import type { Compiled, LayersModel } from './layers_model.js';
+import type { TensorSet } from './multi_io.js';
 import { evaluateDatasetInto, isBatchDataset, type BatchDataset } from './batch_dataset.js';
 
 export interface FitArgs {
@@ -24,8 +25,11 @@ export interface FitArgs {
   batchSize?: number;
   verbose?: 0 | 1 | 2;
   validationSplit?: number;
-  /** [x, y] tensors, or a dataset such as imageDatasetFromDirectory's (evaluated each epoch). */
-  validationData?: [Tensor, Tensor] | BatchDataset;
+  /**
+   * [x, y] tensors, or a dataset such as imageDatasetFromDirectory's (evaluated each epoch); for
+   * several inputs or outputs, [xs, ys] with arrays or {name: tensor} objects.
+   */
+  validationData?: [Tensor, Tensor] | [TensorSet, TensorSet] | BatchDataset;
   shuffle?: boolean;
   callbacks?: (Callback | CallbackHooks)[] | Callback | CallbackHooks;
   initialEpoch?: number;
@@ -61,19 +65,23 @@ function outputUnits(model: LayersModel): number {
 
 /** Checks labels against the loss once, before any work, so mistakes fail fast with context. */
 export function checkLabels(model: LayersModel, compiled: Compiled, y: Tensor, what: string): void {
-  const units = outputUnits(model);
-  if (compiled.lossName === 'sparseCategoricalCrossentropy') {
+  checkLabelsFor(compiled.lossName, outputUnits(model), y, what, `model '${model.name}'`);
+}
+
+/** checkLabels for one output of `units` units; `owner` names it in messages ("model 'm'"). */
+export function checkLabelsFor(lossName: string | null, units: number, y: Tensor, what: string, owner: string): void {
+  if (lossName === 'sparseCategoricalCrossentropy') {
     if (!(y.rank === 1 || (y.rank === 2 && y.shape[1] === 1))) {
       throw new Error(`${what}: sparseCategoricalCrossentropy expects integer labels of shape [n] or [n, 1], received ${formatShape(y.shape)}; for one-hot labels use categoricalCrossentropy`);
     }
     for (let i = 0; i < y.size; i++) {
       const v = y.data[i];
       if (!(Number.isInteger(v) && v >= 0 && v < units)) {
-        throw new Error(`${what}: label ${v} at index ${i} is out of range; model '${model.name}' has ${units} output units, so labels must be integers in [0, ${units - 1}]`);
+        throw new Error(`${what}: label ${v} at index ${i} is out of range; ${owner} has ${units} output units, so labels must be integers in [0, ${units - 1}]`);
       }
     }
-  } else if (compiled.lossName !== null && y.size !== y.shape[0] * units) {
-    throw new Error(`${what}: ${compiled.lossName} expects labels shaped like the model output ${formatShape([y.shape[0], units])}, received ${formatShape(y.shape)}`);
+  } else if (lossName !== null && y.size !== y.shape[0] * units) {
+    throw new Error(`${what}: ${lossName} expects labels shaped like the ${owner.startsWith('model') ? 'model output' : owner} ${formatShape([y.shape[0], units])}, received ${formatShape(y.shape)}`);
   }
 }
 
@@ -174,7 +182,7 @@ export function evaluateModel(model: LayersModel, x: Tensor, y: Tensor, args: Ev
 function splitValidation(x: Tensor, y: Tensor, args: FitArgs): { x: Tensor; y: Tensor; val: [Tensor, Tensor] | null } {
   if (isBatchDataset(args.validationData)) return { x, y, val: null };
   if (args.validationData) {
-    const [vx, vy] = args.validationData;
+    const [vx, vy] = args.validationData as [Tensor, Tensor];
     checkSameLength(vx, vy, 'fit (validationData)');
     checkInputs([[vx, 'x'], [vy, 'y']], 'fit (validationData)', args.checkFinite);
     return { x, y, val: [vx, vy] };
@@ -201,6 +209,8 @@ export function fitCallbacks(
   compiled: Compiled,
   args: FitArgs,
   p: { epochs: number; initialEpoch: number; steps: number; samples: number; batchSize: number; verbose: 0 | 1 | 2; validating: boolean },
+  /** The log keys after 'loss' (default: the compiled metrics); several outputs name theirs. */
+  metricNames: readonly string[] = compiled.metricIds,
 ): { history: History; list: CallbackList } {
   const history = new History();
   model.history = history;
@@ -208,7 +218,7 @@ export function fitCallbacks(
   const progbar = p.verbose > 0 ? [new ProgbarLogger(p.verbose, args.progressSink ?? defaultSink())] : [];
   const list = new CallbackList([...progbar, ...user.map(toCallback), history]);
   list.setModel(model);
-  const metrics = ['loss', ...compiled.metricIds, ...(p.validating ? ['val_loss', ...compiled.metricIds.map((m) => `val_${m}`)] : [])];
+  const metrics = ['loss', ...metricNames, ...(p.validating ? ['val_loss', ...metricNames.map((m) => `val_${m}`)] : [])];
   const { validating: _, ...params } = p;
   list.setParams({ ...params, metrics });
   return { history, list };

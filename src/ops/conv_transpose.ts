@@ -14,16 +14,35 @@ import { conv2dInfo, normalizePadding, normalizePair, type Padding } from './con
  * gradient conv2dBackpropFilter with the roles of x and dy swapped.
  */
 
-/** Output length along one axis, as Keras's deconv_output_length with output_padding None. */
-export function deconvLength(inLength: number, kernel: number, stride: number, dilation: number, padding: Padding): number {
+/**
+ * Output length along one axis, as Keras's compute_conv_transpose_output_length: without
+ * output_padding it follows from strides and padding; with it, (in - 1) * stride + dilated
+ * kernel - 2 * pad + output_padding, pad being half the dilated kernel for 'same'.
+ */
+export function deconvLength(inLength: number, kernel: number, stride: number, dilation: number, padding: Padding, outputPadding: number | null = null): number {
   const effective = (kernel - 1) * dilation + 1;
-  return padding === 'valid' ? inLength * stride + Math.max(effective - stride, 0) : inLength * stride;
+  if (outputPadding === null) return padding === 'valid' ? inLength * stride + Math.max(effective - stride, 0) : inLength * stride;
+  const pad = padding === 'same' ? Math.floor(effective / 2) : 0;
+  return (inLength - 1) * stride + effective - 2 * pad + outputPadding;
 }
 
 export interface Conv2DTransposeOptions {
   strides?: number | [number, number];
   padding?: Padding;
   dilations?: number | [number, number];
+  /** Extra rows and columns at the end of the output (Keras's output_padding); each below its stride. */
+  outputPadding?: number | [number, number] | null;
+}
+
+/** Keras's output_padding: null, or a non-negative integer (pair) below the stride on each axis. */
+export function normalizeOutputPadding(value: number | readonly number[] | null | undefined, strides: [number, number], what: string): [number, number] | null {
+  if (value === undefined || value === null) return null;
+  const pair = typeof value === 'number' ? [value, value] : Array.isArray(value) && value.length === 2 ? [...value] : null;
+  if (!pair || pair.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${what}: outputPadding must be null, a non-negative integer or a pair of them, received ${JSON.stringify(value)}`);
+  if (pair.some((v, i) => v >= strides[i])) {
+    throw new Error(`${what}: outputPadding ${JSON.stringify(value)} must be less than the strides ${JSON.stringify(strides)} on each axis (as in Keras)`);
+  }
+  return [pair[0], pair[1]];
 }
 
 /** x [n, h, w, in], filter [kh, kw, out, in] (Keras's kernel layout) → [n, h', w', out]. */
@@ -39,12 +58,15 @@ export function conv2dTranspose(x: Tensor, filter: Tensor, options: Conv2DTransp
     throw new Error('Conv2DTranspose: strides > 1 together with dilations > 1 is not supported (as in TensorFlow)');
   }
   const padding = normalizePadding(options.padding ?? 'valid');
+  const outputPadding = normalizeOutputPadding(options.outputPadding, strides, 'Conv2DTranspose');
   const [n, h, w] = x.shape;
-  const outShape = [n, deconvLength(h, filter.shape[0], strides[0], dilations[0], padding), deconvLength(w, filter.shape[1], strides[1], dilations[1], padding), filter.shape[2]];
+  const length = (axis: 0 | 1) => deconvLength(x.shape[axis + 1], filter.shape[axis], strides[axis], dilations[axis], padding, outputPadding?.[axis] ?? null);
+  const outShape = [n, length(0), length(1), filter.shape[2]];
   // The convolution whose input gradient this is: from outShape back to x's shape.
   const info = conv2dInfo(outShape, filter.shape, strides, padding, dilations);
-  if (info.outHeight !== h || info.outWidth !== w) {
-    throw new Error(`Conv2DTranspose: internal error: output ${formatShape(outShape)} does not convolve back to ${formatShape(x.shape)}`);
+  if (info.outHeight !== h || info.outWidth !== w || outShape[1] < 1 || outShape[2] < 1) {
+    // Keras's output length with an even kernel, 'same' padding and no output padding, for one.
+    throw new Error(`Conv2DTranspose: an output of ${formatShape(outShape)} (kernel ${filter.shape[0]}x${filter.shape[1]}, strides ${strides}, dilations ${dilations}, padding '${padding}', outputPadding ${JSON.stringify(outputPadding)}) does not convolve back to the input ${formatShape(x.shape)}; TensorFlow refuses this too. Change outputPadding or the kernel size`);
   }
   const out = allocateKernelOutput(dtype, outShape.reduce((p, d) => p * d, 1));
   kernels().conv2dBackpropInput(x.storage as FloatArray, filter.storage as FloatArray, out, info);

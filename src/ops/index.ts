@@ -8,4 +8,4 @@ export { pad, slice, transpose, gatherRows } from './layout.js';
 export { resizeBilinear, resizeNearest } from './resize.js';
 export { depthwiseConv2d } from './depthwise_conv.js';
 export { conv2dTranspose } from './conv_transpose.js';
-export { relu6, swish, gelu, hardSigmoid, selu, softplus, softsign, exponential, erf } from './pointwise.js';
+export { relu6, swish, gelu, hardSigmoid, hardSigmoidKeras3, selu, softplus, softsign, exponential, erf } from './pointwise.js';

@@ -118,6 +118,15 @@ export const activationFns = {
     },
     df: (x: number) => (x !== x ? x : x > -2.5 && x < 2.5 ? 0.2 : 0),
   },
+  /** relu6(x + 3) / 6 = max(0, min(1, x/6 + 0.5)): Keras 3's 'hard_sigmoid' (Keras 2's is the 0.2 slope above). */
+  hardSigmoidKeras3: {
+    name: 'hardSigmoidKeras3',
+    f: (x: number) => {
+      const v = x / 6 + 0.5;
+      return v < 0 ? 0 : v > 1 ? 1 : v;
+    },
+    df: (x: number) => (x !== x ? x : x > -3 && x < 3 ? 1 / 6 : 0),
+  },
   selu: {
     name: 'selu',
     f: (x: number) => (x > 0 ? SELU_SCALE * x : SELU_SCALE * SELU_ALPHA * (Math.exp(x) - 1)),
@@ -141,6 +150,7 @@ export const relu6 = (x: Tensor): Tensor => pointwise(activationFns.relu6, x);
 export const swish = (x: Tensor): Tensor => pointwise(activationFns.swish, x);
 export const gelu = (x: Tensor, approximate = false): Tensor => pointwise(approximate ? activationFns.geluTanh : activationFns.gelu, x);
 export const hardSigmoid = (x: Tensor): Tensor => pointwise(activationFns.hardSigmoid, x);
+export const hardSigmoidKeras3 = (x: Tensor): Tensor => pointwise(activationFns.hardSigmoidKeras3, x);
 export const selu = (x: Tensor): Tensor => pointwise(activationFns.selu, x);
 export const softplus = (x: Tensor): Tensor => pointwise(activationFns.softplus, x);
 export const softsign = (x: Tensor): Tensor => pointwise(activationFns.softsign, x);

@@ -71,8 +71,10 @@ test('an --out holding a run is refused, naming --overwrite; --overwrite replace
   writeFileSync(path.join(out, 'notes.txt'), 'mine, not convlab\'s');
   r = await run('train', 'lenet5', ...quick(), '--out', out, '--overwrite');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /^convlab: --overwrite: removed the earlier run in 'mine' \(model\.json, weights\.bin, convlab\.json, history\.json, history\.csv, evaluation\.json, checkpoint\/\); left in place, not written by convlab train: notes\.txt$/m);
+  assert.match(r.stderr, /^convlab: --overwrite: moved the earlier run in 'mine' \(model\.json, weights\.bin, convlab\.json, history\.json, history\.csv, evaluation\.json, checkpoint\/\) to \.convlab-replaced\/; it is deleted when this run completes$/m);
+  assert.match(r.stderr, /^convlab: --overwrite: left in place, not written by convlab train: notes\.txt$/m);
   assert.ok(existsSync(path.join(out, 'notes.txt')));
+  assert.ok(!existsSync(path.join(out, '.convlab-replaced')), 'the replaced run goes once the new one is complete');
   assert.equal(JSON.parse(await fsp.readFile(path.join(out, 'convlab.json'), 'utf8')).model, 'lenet5');
   const state = JSON.parse(await fsp.readFile(path.join(out, 'checkpoint', 'training_state.json'), 'utf8'));
   assert.equal(state.userData.model, 'lenet5', 'the checkpoint is the new run\'s, not a mix');
@@ -175,4 +177,26 @@ test('a run killed with SIGKILL leaves its lock, and the next run takes it over'
   const next = await run('train', 'lab-cnn', ...quick(), '--out', out);
   assert.equal(next.code, 0, next.stderr);
   assert.match(next.stderr, new RegExp(`'killed' was locked by process ${pid} \\(convlab train lab-cnn, started [^)]+\\), which is no longer running; taking the lock over`));
+});
+
+test('--overwrite killed before the new run completes keeps the old run in .convlab-replaced until a replacement completes', { skip }, async () => {
+  const out = path.join(dir, 'replaced');
+  assert.equal((await run('train', 'lab-cnn', ...quick(), '--out', out)).code, 0);
+  const weights = await fsp.readFile(path.join(out, 'weights.bin'));
+  const cli = path.join(repoRoot, 'cli', 'convlab.ts');
+  const aside = path.join(out, '.convlab-replaced');
+  // Killed once the old run is set aside, during the first epoch (before any checkpoint).
+  const script = `const { spawn } = require('node:child_process'); const fs = require('node:fs');
+    const c = spawn(process.execPath, ['--import', 'tsx', ${JSON.stringify(cli)}, 'train', 'lenet5', ${quick().map((a) => JSON.stringify(a)).join(', ')}, '--limit', '20000', '--out', ${JSON.stringify(out)}, '--overwrite'], { cwd: ${JSON.stringify(repoRoot)}, stdio: 'ignore' });
+    const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(path.join(aside, 'weights.bin'))})) { clearInterval(t); c.kill('SIGKILL'); } }, 5);
+    c.on('exit', (code, signal) => console.log(signal));`;
+  const killed = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(killed.stdout.trim(), 'SIGKILL', killed.stderr);
+  assert.deepEqual(await fsp.readFile(path.join(aside, 'weights.bin')), weights, 'the old run survives the kill');
+  assert.ok(!existsSync(path.join(out, 'weights.bin')));
+  const r = await run('train', 'lenet5', ...quick(), '--out', out, '--overwrite');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /'replaced\/\.convlab-replaced' holds a run whose replacement was interrupted; it stays there until this run completes/);
+  assert.ok(!existsSync(aside), 'gone once the replacement is complete');
+  assert.equal(JSON.parse(await fsp.readFile(path.join(out, 'convlab.json'), 'utf8')).model, 'lenet5');
 });

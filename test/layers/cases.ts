@@ -42,6 +42,11 @@ export const layerCases: LayerCase[] = [
   { name: 'Conv2DTranspose valid', make: (b) => layers.conv2dTranspose({ ...b, filters: 3, kernelSize: 3 }), shape: [3, 4, 2] },
   { name: 'Conv2DTranspose same, strides 2', make: (b) => layers.conv2dTranspose({ ...b, filters: 2, kernelSize: [3, 2], strides: 2, padding: 'same', activation: 'tanh' }), shape: [3, 4, 2] },
   { name: 'Conv2DTranspose valid, strides 2, kernel 3', make: (b) => layers.conv2dTranspose({ ...b, filters: 2, kernelSize: 3, strides: 2 }), shape: [3, 2, 2] },
+  // TF.js's Conv2DTranspose layer has neither option; test/layers/conv2d_transpose_options.test.ts compares with TF.js's ops instead.
+  { name: 'Conv2DTranspose valid, dilationRate 2', make: (b) => layers.conv2dTranspose({ ...b, filters: 2, kernelSize: 3, dilationRate: 2 }), shape: [3, 4, 2], notTfjs: 'TF.js Conv2DTranspose has no dilationRate' },
+  { name: 'Conv2DTranspose same, dilationRate [2, 3]', make: (b) => layers.conv2dTranspose({ ...b, filters: 3, kernelSize: [3, 2], dilationRate: [2, 3], padding: 'same', activation: 'tanh' }), shape: [4, 3, 2], notTfjs: 'TF.js Conv2DTranspose has no dilationRate' },
+  { name: 'Conv2DTranspose same, strides 2, outputPadding 1', make: (b) => layers.conv2dTranspose({ ...b, filters: 2, kernelSize: 3, strides: 2, padding: 'same', outputPadding: 1 }), shape: [3, 4, 2], notTfjs: 'TF.js Conv2DTranspose has no outputPadding' },
+  { name: 'Conv2DTranspose valid, strides [3, 2], outputPadding [2, 0]', make: (b) => layers.conv2dTranspose({ ...b, filters: 2, kernelSize: [2, 3], strides: [3, 2], outputPadding: [2, 0] }), shape: [3, 2, 3], notTfjs: 'TF.js Conv2DTranspose has no outputPadding' },
   { name: 'Conv1D valid', make: (b) => layers.conv1d({ ...b, filters: 3, kernelSize: 3 }), shape: [7, 2] },
   { name: 'Conv1D same, strides 2', make: (b) => layers.conv1d({ ...b, filters: 2, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }), shape: [7, 3] },
   { name: 'Conv1D causal, dilation 2', make: (b) => layers.conv1d({ ...b, filters: 2, kernelSize: 2, padding: 'causal', dilationRate: 2 }), shape: [6, 2], notTfjs: 'TF.js does not implement causal padding' },
@@ -63,15 +68,17 @@ export const layerCases: LayerCase[] = [
 ];
 
 /** Activations as Dense's activation, each compared with TF.js where it has the same name. */
-export const activationCases: { name: string; tfjs: boolean }[] = [
+export const activationCases: { name: string; tfjs: boolean; kerasFormats?: ('keras' | 'h5')[] }[] = [
   { name: 'relu6', tfjs: true },
   { name: 'swish', tfjs: true },
   { name: 'silu', tfjs: false },
   { name: 'gelu', tfjs: true },
   // TF.js writes 'gelu_new' and reads it back as 'geluNew', which it does not know: it cannot load its own file.
   { name: 'gelu_new', tfjs: false },
-  { name: 'hardSigmoid', tfjs: true },
-  { name: 'hard_sigmoid', tfjs: false },
+  // clip(0.2x + 0.5): Keras 2's hard_sigmoid, which Keras 3 lacks (.keras refuses it); relu6(x + 3) / 6 is Keras 3's, which Keras 2 lacks.
+  { name: 'hardSigmoid', tfjs: true, kerasFormats: ['h5'] },
+  { name: 'hard_sigmoid', tfjs: false, kerasFormats: ['h5'] },
+  { name: 'hardSigmoidKeras3', tfjs: false, kerasFormats: ['keras'] },
   { name: 'selu', tfjs: true },
   { name: 'softplus', tfjs: true },
   { name: 'softsign', tfjs: true },

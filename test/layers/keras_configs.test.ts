@@ -138,7 +138,8 @@ describe('InputLayer and argument errors of the new layers', () => {
     assert.throws(() => layers.permute({ dims: [0, 1], name: 'p' }), /dims must be a permutation of 1\.\.n .* received \[0,1\]/);
     assert.throws(() => layers.reLU({ maxValue: -2, name: 'r' }), /ReLU 'r': maxValue must be a finite number >= 0, received -2/);
     assert.throws(() => layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 0, name: 'd' }), /depthMultiplier must be a positive integer, received 0/);
-    assert.throws(() => layers.conv2dTranspose({ filters: 2, kernelSize: 3, dilationRate: 2, name: 't' }), /only dilationRate 1 is supported/);
+    assert.throws(() => layers.conv2dTranspose({ filters: 2, kernelSize: 3, dilationRate: 2, strides: 2, name: 't' }), /Conv2DTranspose 't': dilationRate 2 with strides 2: strides other than 1 and dilation other than 1 cannot be combined/);
+    assert.throws(() => layers.conv2dTranspose({ filters: 2, kernelSize: 3, strides: 2, outputPadding: 2, name: 't' }), /Conv2DTranspose 't': outputPadding 2 must be less than the strides \[2,2\]/);
     assert.throws(() => layers.conv1d({ filters: 2, kernelSize: 3, padding: 'full' as never, name: 'c' }), /padding must be 'valid', 'same' or 'causal', received "full"/);
     assert.throws(() => layers.upSampling2d({ interpolation: 'bicubic' as never, name: 'u' }), /interpolation must be 'nearest' or 'bilinear', received "bicubic"/);
     assert.throws(() => layers.normalization({ mean: 1, name: 'n' }), /give both mean and variance, or neither/);

@@ -9,13 +9,14 @@ import { Adam, AdamW, RMSprop, SGD, type Optimizer } from '../../optimizers/inde
 import { resolveLoss } from '../../losses/index.js';
 import { isPlainObject } from '../limits.js';
 import { unwrapKeras3 } from './config.js';
+import { isPerOutput, perOutputCompileArgs } from './multi_io.js';
 
 /** The TF.js trainingConfig shape: {optimizer_config: {class_name, config}, loss, metrics}. */
 export function normalizeTrainingConfig(raw: unknown): Record<string, unknown> | undefined {
   if (!isPlainObject(raw)) return undefined;
   const tc = unwrapKeras3(raw) as Record<string, unknown>;
   const optimizer = tc.optimizer_config ?? tc.optimizer;
-  return { optimizer_config: optimizer, loss: tc.loss, metrics: tc.metrics };
+  return { optimizer_config: optimizer, loss: tc.loss, metrics: tc.metrics, loss_weights: tc.loss_weights };
 }
 
 function num(config: Record<string, unknown>, ...keys: string[]): number | undefined {
@@ -52,6 +53,7 @@ function optimizerFrom(value: unknown, notes: string[]): Optimizer | null {
     case 'sgd':
       return new SGD({ learningRate: lr, momentum: num(c, 'momentum'), nesterov: c.nesterov === true, weightDecay: num(c, 'weight_decay') });
     case 'rmsprop':
+      if (c.centered === true) notes.push('optimizer: RMSprop centered=True is not in convlab; training continues uncentered');
       return new RMSprop({ learningRate: lr, rho: num(c, 'rho', 'decay'), momentum: num(c, 'momentum'), epsilon: num(c, 'epsilon') });
     default:
       notes.push(`optimizer '${value.class_name.slice(0, 40)}' is not in convlab (it has SGD, Adam, AdamW, RMSprop); the model is not compiled`);
@@ -101,6 +103,11 @@ function metricNames(value: unknown, notes: string[]): string[] {
 /** compile() arguments from a normalized training config, or null when convlab cannot compile it. */
 export function compileArgsFrom(trainingConfig: Record<string, unknown>, notes: string[]): CompileArgs | null {
   const optimizer = optimizerFrom(trainingConfig.optimizer_config, notes);
+  // Several outputs: a loss (and weights, metrics) per output.
+  if (isPerOutput(trainingConfig.loss)) {
+    const perOutput = perOutputCompileArgs(trainingConfig, notes, lossFrom, metricNames);
+    return optimizer && perOutput ? { optimizer, ...perOutput } : null;
+  }
   const loss = lossFrom(trainingConfig.loss, notes);
   if (!optimizer || !loss) return null;
   return { optimizer, loss, metrics: metricNames(trainingConfig.metrics, notes) };

@@ -132,8 +132,13 @@ function inboundNodes(nodes: unknown, what: string): unknown {
   });
 }
 
-/** ['name', 0, 0] (Keras 3, one tensor) or [['name', 0, 0], ...] as the latter. */
+/**
+ * ['name', 0, 0] (Keras 3, one tensor) or [['name', 0, 0], ...] as the latter. Keras 3 writes the
+ * inputs or outputs of a model built with a dict as {key: ['name', 0, 0]}: in sorted key order, the
+ * order Keras flattens them in.
+ */
 function tensorRefs(value: unknown): unknown {
+  if (isPlainObject(value)) return Object.keys(value).sort().map((k) => value[k]);
   return Array.isArray(value) && typeof value[0] === 'string' ? [value] : value;
 }
 

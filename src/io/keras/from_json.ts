@@ -10,6 +10,7 @@ import { type LoadLimits, ModelFormatError, isPlainObject, parseJsonSafely, reso
 import { topologyToModel } from '../topology.js';
 import { compileArgsFrom, normalizeTrainingConfig } from './compile.js';
 import { kerasConfigToTopology } from './config.js';
+import { kerasMajor, looksLikeKeras3, readActivationsForVersion } from './activation_versions.js';
 import { setLoadNotes } from './handler.js';
 
 export interface ModelFromJsonOptions {
@@ -28,6 +29,9 @@ export function modelFromJSON<T extends LayersModel = Sequential>(json: string |
   if (isPlainObject(parsed) && isPlainObject(parsed.model_config)) parsed = parsed.model_config;
   const notes: string[] = [];
   const converted = kerasConfigToTopology(parsed, what, notes);
+  // tf.keras 2's to_json() says which Keras wrote it; Keras 3's has no version but its own spelling.
+  const major = isPlainObject(parsed) ? kerasMajor(parsed.keras_version) : null;
+  readActivationsForVersion(converted.topology, major !== null ? major >= 3 : looksLikeKeras3(parsed));
   const budget = new AllocationBudget(Math.floor(limits.maxWeightBytes / 4), what, true);
   const model = topologyToModel(converted.topology, { limits, budget, what });
   if (options.compile !== false && isPlainObject(parsed)) {

@@ -3,7 +3,8 @@
  * learning rate, then the slot variables Keras's optimizer.build creates, for the model's
  * trainable weights in order:
  * - Adam / AdamW: momentum, velocity for each weight in turn (convlab's slots m, v);
- * - RMSprop without momentum: one velocity per weight (convlab's mean square, 'rms');
+ * - RMSprop: one velocity per weight (convlab's mean square, 'rms'), then with momentum > 0 one
+ *   momentum per weight;
  * - SGD with momentum: one momentum per weight.
  * Others are written without slots and load with fresh ones, as Keras does when counts differ.
  * tf.keras 2 .h5 files name their optimizer weights instead ('Adam/conv2d/kernel/m:0'; Keras 3's
@@ -13,6 +14,7 @@ import type { LayersModel } from '../../models/layers_model.js';
 import type { Optimizer, OptimizerState } from '../../optimizers/index.js';
 import type { Hdf5Reader } from './hdf5.js';
 import { stringList } from './weights_read.js';
+import { isNumberedOptimizerWeights, readNumberedOptimizerState } from './optimizer_state_numbered.js';
 
 interface SlotPlan {
   /** convlab slot names per weight, in Keras's order. */
@@ -24,9 +26,11 @@ interface SlotPlan {
 function plan(optimizer: Optimizer): SlotPlan | null {
   const name = optimizer.className;
   if (name === 'Adam' || name === 'AdamW') return { perWeight: ['m', 'v'], grouped: false };
-  if (name === 'RMSprop' && (optimizer.getConfig().momentum as number) === 0) return { perWeight: ['rms'], grouped: true };
+  // Keras builds RMSprop's velocities for every weight, then its momentums (when momentum > 0).
+  if (name === 'RMSprop') return { perWeight: (optimizer.getConfig().momentum as number) > 0 ? ['rms', 'momentum'] : ['rms'], grouped: true };
   // Keras's SGD momentum buffer is convlab's velocity: v = momentum * v - lr * g; w += v.
-  if (name === 'SGD' && (optimizer.getConfig().momentum as number) > 0) return { perWeight: ['momentum'], grouped: true };
+  // Without momentum Keras's SGD has no slots, only the iteration count.
+  if (name === 'SGD') return { perWeight: (optimizer.getConfig().momentum as number) > 0 ? ['momentum'] : [], grouped: true };
   return null;
 }
 
@@ -68,9 +72,10 @@ export function readOptimizerState(model: LayersModel, reader: Hdf5Reader, notes
   const vars = reader.group('optimizer/vars');
   if (!optimizer || !vars) return null;
   const count = reader.keys(vars).length;
-  if (count <= 2) return null;
   const p = plan(optimizer);
   const pairs = p ? order(model, p) : [];
+  // Two variables (iteration, learning rate) and no slots: an optimizer saved before its first step.
+  if (count < 2 || (count === 2 && pairs.length > 0)) return null;
   if (!p || count !== pairs.length + 2) {
     notes.push(`optimizer state: the file holds ${count} ${optimizer.className} variables, convlab expects ${pairs.length + 2}; training continues with fresh optimizer slots`);
     return null;
@@ -90,13 +95,16 @@ const KERAS_SLOTS: Record<string, string[]> = { m: ['m', 'momentum'], v: ['v', '
 
 /**
  * Reads named optimizer weights (an .h5 file's optimizer_weights group) for the model's compiled
- * optimizer; null, with a note, when they cannot all be matched (Keras <= 2.2 numbered them).
+ * optimizer; null, with a note, when they cannot all be matched. Keras <= 2.2's numbered slots are
+ * read by position (optimizer_state_numbered.ts).
  */
 export function readNamedOptimizerState(model: LayersModel, reader: Hdf5Reader, notes: string[]): OptimizerState | null {
   const optimizer = model.optimizer;
   const group = reader.group('optimizer_weights');
   if (!optimizer || !group) return null;
   const names = stringList(reader.attr(group, 'weight_names')) ?? [];
+  // Keras <= 2.2 numbered its slots ('training/Adam/Variable_3:0'): those are matched by position.
+  if (isNumberedOptimizerWeights(names)) return readNumberedOptimizerState(model, reader, names, notes);
   const p = plan(optimizer);
   if (!p) {
     notes.push(`optimizer state: convlab does not read ${optimizer.className} slots from Keras files; training continues with fresh ones`);

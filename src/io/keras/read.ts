@@ -7,6 +7,7 @@
  * and the CLI share one path from there on.
  */
 import { Functional } from '../../models/functional.js';
+import { kerasOrderWithInputs } from '../../models/graph_order.js';
 import { LayersModel } from '../../models/layers_model.js';
 import type { LayerVariable } from '../../layers/layer.js';
 import { checkUniqueWeightNames } from '../nested_topology.js';
@@ -17,6 +18,7 @@ import type { ModelArtifacts, WeightSpec } from '../types.js';
 import type { OptimizerState } from '../../optimizers/index.js';
 import { compileArgsFrom, normalizeTrainingConfig } from './compile.js';
 import { readNamedOptimizerState, readOptimizerState } from './optimizer_state.js';
+import { kerasMajor, looksLikeKeras3, readActivationsForVersion } from './activation_versions.js';
 import { kerasConfigToTopology, type ConvertedConfig, type KerasLayerRef } from './config.js';
 import { Hdf5Reader, isHdf5 } from './hdf5.js';
 import { readKeras2Weights, readKeras3Weights, weightLayout, type TargetLayer, type WeightValues } from './weights_read.js';
@@ -64,13 +66,19 @@ function targetLayers(model: LayersModel, refs: readonly KerasLayerRef[]): Targe
   });
 }
 
-/** The layers of a convlab model as Keras lists them (Functional models list their InputLayer first); nested models with theirs. */
+/** The layers of a convlab model as Keras lists them (Functional models with their InputLayers); nested models with theirs. */
 export function modelLayerRefs(model: LayersModel): TargetLayer[] {
-  const layers: TargetLayer[] = model.layers.map((l) => (l instanceof LayersModel
+  const ref = (l: LayersModel['layers'][number]): TargetLayer => (l instanceof LayersModel
     ? { name: l.name, className: l.className, weights: legacyWeightOrder(l), layers: modelLayerRefs(l) }
-    : { name: l.name, className: l.className, weights: l.weights }));
-  if (model instanceof Functional) layers.unshift({ name: model.input.name, className: 'InputLayer', weights: [] });
-  return layers;
+    : { name: l.name, className: l.className, weights: l.weights });
+  if (model instanceof Functional) {
+    // InputLayers where Keras lists them among the layers.
+    return kerasOrderWithInputs(model.inputs, model.outputs).map((t) => {
+      const layer = t.producer?.layer;
+      return layer ? ref(layer) : { name: t.name, className: 'InputLayer', weights: [] };
+    });
+  }
+  return model.layers.map(ref);
 }
 
 function parseConfigText(text: string, what: string, limits: LoadLimits): unknown {
@@ -133,6 +141,8 @@ async function fromZip(bytes: Uint8Array, what: string, limits: LoadLimits): Pro
   const parsed = parseConfigText(new TextDecoder().decode(configBytes), `${what} (config.json)`, limits);
   const notes: string[] = [];
   const converted = kerasConfigToTopology(parsed, what, notes);
+  // .keras is Keras 3's format: its 'hard_sigmoid' is relu6(x + 3) / 6.
+  readActivationsForVersion(converted.topology, true);
   const reader = await Hdf5Reader.open(weights, `${what} (model.weights.h5)`);
   try {
     const { model, artifacts } = buildAndRead(converted, weights.length, what, limits, (layers) => readKeras3Weights(reader, layers));
@@ -158,6 +168,9 @@ async function fromHdf5(bytes: Uint8Array, what: string, limits: LoadLimits): Pr
     const parsed = parseConfigText(modelConfig, `${what} (model_config)`, limits);
     const notes: string[] = [];
     const converted = kerasConfigToTopology(parsed, what, notes);
+    // Keras 3 writes .h5 files too (keras_version '3.x'); their 'hard_sigmoid' is Keras 3's.
+    const major = kerasMajor(reader.attr(root, 'keras_version'));
+    readActivationsForVersion(converted.topology, major !== null ? major >= 3 : looksLikeKeras3(parsed));
     const layout = weightLayout(reader, 'model_weights');
     if (!layout) throw new ModelFormatError(`${what} has a model_config but no model_weights group with layer_names`);
     const { model, artifacts } = buildAndRead(converted, bytes.length, what, limits, (layers) => (layout === 'keras2' ? readKeras2Weights(reader, layers, 'model_weights') : readKeras3Weights(reader, layers, 'model_weights')));

@@ -22,6 +22,8 @@ import { keras3LayerPaths, type TargetLayer } from './weights_read.js';
 import { legacyWeightOrder, modelLayerRefs } from './read.js';
 import { writeZip } from './zip.js';
 import { namedOptimizerWeights, optimizerVariables } from './optimizer_state.js';
+import { writeActivationsForVersion } from './activation_versions.js';
+import { kerasPerOutputCompile } from './multi_io.js';
 
 export const WRITER_VERSION = `convlab ${CONVLAB_VERSION}`;
 
@@ -58,7 +60,8 @@ function shapeOf(s: readonly (number | null)[]): (number | null)[] {
 /** Keras 3's compile_config, when the model is compiled with something Keras has. */
 function compileConfig(model: LayersModel): Record<string, unknown> | null {
   const c = model.compiled;
-  if (!c || !c.lossName) return null;
+  const perOutput = c ? kerasPerOutputCompile(c) : null;
+  if (!c || (!c.lossName && !perOutput)) return null;
   const o = c.optimizer;
   const cfg = o.getConfig() as Record<string, number | boolean>;
   const base = { name: o.className.toLowerCase(), learning_rate: o.learningRate, weight_decay: null as number | null, clipnorm: null, global_clipnorm: null, clipvalue: null, use_ema: false, ema_momentum: 0.99, ema_overwrite_frequency: null, loss_scale_factor: null, gradient_accumulation_steps: null };
@@ -72,14 +75,19 @@ function compileConfig(model: LayersModel): Record<string, unknown> | null {
   } else return null;
   return {
     optimizer: { module: 'keras.optimizers', class_name: o.className, config, registered_name: null },
-    loss: toSnakeCase(c.lossName),
-    loss_weights: null,
-    metrics: c.metricIds.length > 0 ? c.metricIds : null,
+    loss: perOutput ? perOutput.loss : toSnakeCase(c.lossName!),
+    loss_weights: perOutput ? perOutput.loss_weights : null,
+    metrics: perOutput ? perOutput.metrics : c.metricIds.length > 0 ? c.metricIds : null,
     weighted_metrics: null,
     run_eagerly: false,
     steps_per_execution: 1,
     jit_compile: false,
   };
+}
+
+/** Keras 3 writes one input or output as ['name', 0, 0] and several as [['a', 0, 0], ['b', 0, 0]]. */
+function keras3Refs(names: string[]): unknown[] {
+  return names.length === 1 ? [names[0], 0, 0] : names.map((n) => [n, 0, 0]);
 }
 
 type TopologyLayer = { class_name: string; config: Record<string, unknown>; name?: string };
@@ -113,10 +121,12 @@ function keras3ModelConfig(model: LayersModel): Record<string, unknown> {
         : { module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: inputShape } };
       return { ...entry, name: l.name, inbound_nodes: [{ args, kwargs: node.training === undefined ? {} : { training: node.training } }] };
     });
-    const lastLayer = model.graph()[model.graph().length - 1].layer;
+    writeActivationsForVersion(layers, 3);
+    // A nested functional model as an output is referred to as its node 1, as Keras 3 does.
+    const outputs = model.outputs.map((t) => [t.producer!.layer.name, firstNodeIndex(t.producer!.layer, 'keras3'), 0]);
     return {
       module: 'keras.src.models.functional', class_name: 'Functional',
-      config: { name: model.name, trainable: model.trainable, layers, input_layers: [model.input.name, 0, 0], output_layers: [lastLayer.name, firstNodeIndex(lastLayer, 'keras3'), 0] },
+      config: { name: model.name, trainable: model.trainable, layers, input_layers: keras3Refs(model.inputs.map((t) => t.name)), output_layers: outputs.length === 1 ? outputs[0] : outputs },
       registered_name: 'Functional', build_config: { input_shape: null },
     };
   }
@@ -131,6 +141,7 @@ function keras3ModelConfig(model: LayersModel): Record<string, unknown> {
     const built = layer.builtInputShape;
     layers.push({ module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: built ? shapeOf(built) : null } });
   }
+  writeActivationsForVersion(layers, 3);
   return {
     module: 'keras', class_name: 'Sequential',
     config: { name: model.name, trainable: model.trainable, dtype: POLICY('float32'), layers, build_input_shape: inputShape },
@@ -193,7 +204,7 @@ function trainingConfig(model: LayersModel): Record<string, unknown> | null {
   const specific: Record<string, string[]> = { Adam: ['beta_1', 'beta_2', 'epsilon', 'amsgrad'], AdamW: ['weight_decay', 'beta_1', 'beta_2', 'epsilon', 'amsgrad'], SGD: ['momentum', 'nesterov'], RMSprop: ['rho', 'momentum', 'epsilon', 'centered'] };
   const config: Record<string, unknown> = { name: opt.class_name, learning_rate: c.learning_rate, decay: 0.0 };
   for (const key of specific[opt.class_name] ?? []) config[key] = c[key];
-  return { loss: compile.loss, metrics: compile.metrics, weighted_metrics: null, loss_weights: null, optimizer_config: { class_name: opt.class_name, config } };
+  return { loss: compile.loss, metrics: compile.metrics, weighted_metrics: null, loss_weights: compile.loss_weights, optimizer_config: { class_name: opt.class_name, config } };
 }
 
 /** A Keras 2 `.h5` file's bytes. */
@@ -207,8 +218,9 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
     const config = { batch_input_shape: first.config.batch_input_shape ?? shapeOf((model as unknown as { inputShape: (number | null)[] }).inputShape), dtype: first.config.dtype ?? 'float32', sparse: false, ragged: false, name: `${first.config.name}_input` };
     modelConfig.config = { ...topology.config, layers: [{ class_name: 'InputLayer', config }, ...topology.config.layers] };
   }
+  writeActivationsForVersion(modelConfig, 2);
   const training = trainingConfig(model);
-  const layerNames: string[] = model instanceof Functional ? [model.input.name, ...model.layers.map((l) => l.name)] : model.layers.map((l) => l.name);
+  const layerNames: string[] = model instanceof Functional ? modelLayerRefs(model).map((l) => l.name) : model.layers.map((l) => l.name);
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   return writeHdf5((file) => {
     file.create_attribute('backend', 'tensorflow');

@@ -1,5 +1,8 @@
 import type { Layer, SymbolicShape } from '../../layers/index.js';
 import type { Sequential } from '../../models/sequential.js';
+import type { LayersModel } from '../../models/layers_model.js';
+import { Functional } from '../../models/functional.js';
+import { MERGE_LAYERS, exportGraph } from './export_graph.js';
 import { outputLength, type Padding } from '../../ops/conv_util.js';
 import { CONVLAB_VERSION } from '../topology.js';
 import { GraphBuilder, valueInfo, type AttrValue } from './graph.js';
@@ -7,7 +10,8 @@ import { onnxType } from './schema.js';
 import { kerasActivation, kerasLayerExporters } from './export_keras_layers.js';
 
 /**
- * Exports a Sequential model as an ONNX inference graph (opset 13).
+ * Exports a Sequential model, or a Functional graph (branches joined by merge layers:
+ * src/io/onnx/export_graph.ts), as an ONNX inference graph (opset 13).
  *
  * Keras is channels-last (NHWC) and ONNX's Conv/Pool/BatchNormalization are channels-first
  * (NCHW). The graph keeps the model's own NHWC input and output; a Transpose to NCHW is inserted
@@ -24,7 +28,7 @@ export interface OnnxExportOptions {
   batchSize?: number | null;
 }
 
-type Layout = 'NHWC' | 'NCHW' | 'other';
+export type Layout = 'NHWC' | 'NCHW' | 'other';
 
 const OPSET = 13;
 const IR_VERSION = 7;
@@ -41,16 +45,29 @@ export class Exporter {
     this.layout = shape.length === 4 ? 'NHWC' : 'other';
   }
 
+  /** Transposes already made, by source value: in a graph, branches that read one tensor share its transpose. */
+  private readonly transposed = new Map<string, string>();
+
+  private transpose(perm: number[], base: string): void {
+    const key = `${this.value}|${perm.join(',')}`;
+    let out = this.transposed.get(key);
+    if (out === undefined) {
+      out = this.g.node('Transpose', [this.value], base, { perm });
+      this.transposed.set(key, out);
+    }
+    this.value = out;
+  }
+
   toNCHW(base: string): void {
     if (this.layout === 'NHWC') {
-      this.value = this.g.node('Transpose', [this.value], base, { perm: [0, 3, 1, 2] });
+      this.transpose([0, 3, 1, 2], base);
       this.layout = 'NCHW';
     }
   }
 
   toNHWC(base: string): void {
     if (this.layout === 'NCHW') {
-      this.value = this.g.node('Transpose', [this.value], base, { perm: [0, 2, 3, 1] });
+      this.transpose([0, 2, 3, 1], base);
       this.layout = 'NHWC';
     }
   }
@@ -185,23 +202,34 @@ function pool(e: Exporter, layer: Layer & Record<string, any>, inShape: Symbolic
   e.value = e.g.node(op, [e.value], layer.name, attrs);
 }
 
-/** The model as ONNX protobuf bytes, checkable with onnxruntime or `onnx.checker`. */
-export function exportOnnx(model: Sequential, options: OnnxExportOptions = {}): Uint8Array {
-  if (!model.built) throw new Error(`ONNX export: model '${model.name}' is not built; give its first layer an inputShape`);
-  const inputShape = model.inputShape;
+/** Exports one layer applied to the exporter's current value, whose shape is `inShape`. */
+export function exportLayer(e: Exporter, layer: Layer, inShape: SymbolicShape): void {
+  const exporter = Object.hasOwn(exporters, layer.className) ? exporters[layer.className] : null;
+  if (!exporter) throw new Error(`ONNX export: layer '${layer.name}' (${layer.className}) is not supported; supported: ${[...Object.keys(exporters), ...MERGE_LAYERS].join(', ')}`);
+  exporter(e, layer as Layer & Record<string, any>, inShape); // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** The model (Sequential, or a Functional graph with merge layers) as ONNX protobuf bytes, checkable with onnxruntime or `onnx.checker`. */
+export function exportOnnx(model: LayersModel, options: OnnxExportOptions = {}): Uint8Array {
+  const graph = model as unknown as { multiIO?: boolean; inputs: unknown[]; outputs: unknown[] };
+  if (graph.multiIO) throw new Error(`ONNX export: model '${model.name}' has ${graph.inputs.length} inputs and ${graph.outputs.length} outputs; convlab exports models with one input and one output to ONNX (save it as .keras, .h5 or in the TF.js format instead)`);
+  // A Functional model is built by construction; a Sequential once its input shape is known.
+  if (!(model instanceof Functional) && !(model as Sequential).built) throw new Error(`ONNX export: model '${model.name}' is not built; give its first layer an inputShape`);
+  const inputShape = (model as Sequential | Functional).inputShape;
   if (inputShape.slice(1).some((d) => d === null)) throw new Error(`ONNX export: the input shape ${JSON.stringify(inputShape)} must be fully known apart from the batch axis`);
   const batch = options.batchSize ?? 'batch';
   const inputName = options.inputName ?? 'input';
   const outputName = options.outputName ?? 'output';
   const e = new Exporter(inputName, inputShape);
-  const shapes = model.outputShapes();
-  model.layers.forEach((layer, i) => {
-    const exporter = Object.hasOwn(exporters, layer.className) ? exporters[layer.className] : null;
-    if (!exporter) throw new Error(`ONNX export: layer '${layer.name}' (${layer.className}) is not supported; supported: ${Object.keys(exporters).join(', ')}`);
-    exporter(e, layer as Layer & Record<string, any>, i === 0 ? inputShape : shapes[i - 1]); // eslint-disable-line @typescript-eslint/no-explicit-any
-  });
+  if (model instanceof Functional) {
+    exportGraph(e, model);
+  } else {
+    const sequential = model as Sequential;
+    const shapes = sequential.outputShapes();
+    sequential.layers.forEach((layer, i) => exportLayer(e, layer, i === 0 ? inputShape : shapes[i - 1]));
+  }
   e.toNHWC('output');
-  const outShape = model.outputShape;
+  const outShape = (model as Sequential | Functional).outputShape;
   // The output gets its own name through an Identity, whatever the last node was.
   e.g.nodes.push({ name: `${outputName}/Identity`, opType: 'Identity', input: [e.value], output: [outputName], attribute: [] });
   const message = {

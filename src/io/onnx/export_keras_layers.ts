@@ -8,7 +8,7 @@ import type { AttrValue } from './graph.js';
  * ConvTranspose, pooling, Resize) switch the layout with e.toNCHW(); anything whose result
  * depends on Keras's axis order (Reshape, Permute, Softmax, PReLU's alpha, normalisations)
  * switches back with e.toNHWC() first. 1-D layers transpose [N, L, C] ↔ [N, C, L] around
- * their op. Merge layers are not here: ONNX export takes Sequential models.
+ * their op. Merge layers are in export_graph.ts, with the Functional graph walk.
  */
 
 type AnyLayer = Layer & Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -211,14 +211,16 @@ export const kerasLayerExporters: Record<string, LayerExport> = {
       w[((i * f + o) * kh + y) * kw + x] = k.data[((y * kw + x) * f + o) * c + i];
     }
     const out = layer.computeOutputShape(inShape) as number[];
-    // The pads of the convolution this one transposes; a negative end becomes output_padding.
-    const info = conv2dInfo([s[0] ?? 1, out[1], out[2], f], k.shape, layer.strides, layer.padding, [1, 1]);
+    const dilations: [number, number] = layer.dilationRate;
+    // The pads of the convolution this one transposes (TensorFlow's, from the output size, which
+    // Keras's output_padding set); a negative end becomes ONNX's output_padding.
+    const info = conv2dInfo([s[0] ?? 1, out[1], out[2], f], k.shape, layer.strides, layer.padding, dilations);
     const begin = [info.padTop, info.padLeft];
-    const end = [0, 1].map((a) => layer.strides[a] * (s[a + 1] - 1) + k.shape[a] - out[a + 1] - begin[a]);
+    const end = [0, 1].map((a) => layer.strides[a] * (s[a + 1] - 1) + (k.shape[a] - 1) * dilations[a] + 1 - out[a + 1] - begin[a]);
     const inputs = [e.value, e.g.constant(`${layer.name}/kernel`, [c, f, kh, kw], w)];
     addBias(e, layer, inputs);
     e.value = e.g.node('ConvTranspose', inputs, layer.name, {
-      kernel_shape: [kh, kw], strides: [...layer.strides], pads: [...begin, ...end.map((v) => Math.max(v, 0))], output_padding: end.map((v) => Math.max(-v, 0)),
+      kernel_shape: [kh, kw], strides: [...layer.strides], dilations: [...dilations], pads: [...begin, ...end.map((v) => Math.max(v, 0))], output_padding: end.map((v) => Math.max(-v, 0)),
     });
     activationAfter(e, layer);
   },
@@ -287,6 +289,7 @@ export function kerasActivation(e: Exporter, name: string, base: string): boolea
     case 'softsign': e.value = e.g.node('Softsign', [x], base); return true;
     case 'exponential': e.value = e.g.node('Exp', [x], base); return true;
     case 'hardSigmoid': e.value = e.g.node('HardSigmoid', [x], base, { alpha: { float: 0.2 }, beta: { float: 0.5 } }); return true;
+    case 'hardSigmoidKeras3': e.value = e.g.node('HardSigmoid', [x], base, { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }); return true;
     case 'swish': e.value = e.g.node('Mul', [x, e.g.node('Sigmoid', [x], base)], base); return true;
     case 'gelu': {
       const erf = e.g.node('Erf', [e.g.node('Mul', [x, c('inv_sqrt2', Math.SQRT1_2)], base)], base);

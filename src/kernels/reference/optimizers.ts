@@ -31,12 +31,16 @@ export function sgdUpdate(param: FloatArray, grad: FloatArray, velocity: FloatAr
   }
 }
 
+/**
+ * Keras 3's RMSprop (and tf.keras 2's with momentum, and TF.js's): epsilon is added to the mean
+ * square under the square root, sqrt(ms + epsilon).
+ */
 export function rmspropUpdate(param: FloatArray, grad: FloatArray, meanSquare: FloatArray, velocity: FloatArray | null, lr: number, rho: number, momentum: number, epsilon: number): void {
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];
     const ms = rho * meanSquare[i] + (1 - rho) * g * g;
     meanSquare[i] = ms;
-    const step = (lr * g) / (Math.sqrt(ms) + epsilon);
+    const step = (lr * g) / Math.sqrt(ms + epsilon);
     if (velocity === null) {
       param[i] -= step;
     } else {
