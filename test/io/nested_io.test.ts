@@ -381,3 +381,20 @@ describe('nested-model topologies that do not hold', () => {
     assert.throws(() => io.artifactsToModel({ modelTopology: inner, weightSpecs: [], weightData: new ArrayBuffer(0) }), /models are nested more than 16 levels deep/);
   });
 });
+
+describe('ONNX export of nested models', () => {
+  it('exports each nesting with the nested layers in place; onnxruntime-node predicts the same (<= 1e-4)', async () => {
+    const ort = await import('onnxruntime-node');
+    for (const [label, build] of Object.entries(builders)) {
+      setSeed(7);
+      const m = build();
+      perturb(m);
+      const session = await ort.InferenceSession.create(io.exportOnnx(m));
+      const x = randomInput([3, 8, 8, 2], 12);
+      const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(x.data), [...x.shape]) });
+      const theirs = out[session.outputNames[0]].data as Float32Array;
+      const diff = maxAbsDiff(theirs, m.predict(x).data);
+      assert.ok(diff <= 1e-4, `${label}: max difference ${diff}`);
+    }
+  });
+});
