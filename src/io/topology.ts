@@ -2,25 +2,32 @@ import { layerClasses, type Layer } from '../layers/index.js';
 import type { SymbolicTensor } from '../layers/symbolic.js';
 import { Functional, input } from '../models/functional.js';
 import { kerasOrderWithInputs } from '../models/graph_order.js';
-import type { LayersModel } from '../models/layers_model.js';
+import { LayersModel } from '../models/layers_model.js';
 import { Sequential } from '../models/sequential.js';
 import { layerArgs, type AllocationBudget, type ConfigContext } from './layer_configs.js';
 // Registers the config readers of the layers added for Keras files in layerArgs.
 import './layer_configs_keras.js';
 import { type LoadLimits, ModelFormatError, checkDimension, describe, isPlainObject } from './limits.js';
 import { fromPythonic, toPythonic } from './pythonic.js';
+import { MAX_MODEL_NESTING, MODEL_CLASS_NAMES, checkUniqueWeightNames, firstNodeIndex, savedClassName } from './nested_topology.js';
 
 export const CONVLAB_VERSION = '0.1.0';
 export const GENERATED_BY = `convlab ${CONVLAB_VERSION}`;
 
 /** The Keras/TF.js JSON description of a model, as model.json's `modelTopology`. */
 export function modelToTopology(model: LayersModel): Record<string, unknown> {
+  checkUniqueWeightNames(model, `Cannot save model '${model.name}'`);
   if (model instanceof Functional) return functionalToTopology(model);
   if (!(model instanceof Sequential)) throw new Error(`Cannot save a ${model.className} model: convlab saves Sequential and functional models`);
   const config = model.getConfig();
+  const layers = toPythonic(config.layers) as Record<string, unknown>[];
+  // A model nested as a layer is written with its own config, as TF.js and Keras write it.
+  model.layers.forEach((l, i) => {
+    if (l instanceof LayersModel) layers[i] = nestedEntry(l);
+  });
   return {
     class_name: 'Sequential',
-    config: toPythonic({ name: config.name, layers: config.layers }),
+    config: { name: config.name, layers },
     keras_version: `convlab ${CONVLAB_VERSION}`,
     backend: 'convlab',
   };
@@ -44,8 +51,11 @@ function functionalToTopology(model: Functional): Record<string, unknown> {
     }
     if (seen.has(node.layer.name)) throw new Error(`Cannot save model '${model.name}': layer '${node.layer.name}' is applied more than once (shared layers are not saved yet)`);
     seen.add(node.layer.name);
-    const sources = node.inputs.map((i) => [i.producer ? i.producer.layer.name : i.name, 0, 0, {}]);
-    layers.push({ class_name: node.layer.className, name: node.layer.name, config: toPythonic(node.layer.getConfig()), inbound_nodes: [sources] });
+    // Call arguments ride on each input reference, as Keras 2 and TF.js write them.
+    const kwargs = node.training === undefined ? {} : { training: node.training };
+    const sources = node.inputs.map((t) => [t.producer ? t.producer.layer.name : t.name, t.producer ? firstNodeIndex(t.producer.layer, 'keras2') : 0, 0, kwargs]);
+    const entry = node.layer instanceof LayersModel ? nestedEntry(node.layer) : { class_name: node.layer.className, config: toPythonic(node.layer.getConfig()) };
+    layers.push({ ...entry, name: node.layer.name, inbound_nodes: [sources] });
   }
   return {
     class_name: 'Model',
@@ -53,17 +63,25 @@ function functionalToTopology(model: Functional): Record<string, unknown> {
       name: model.name,
       layers,
       input_layers: model.inputs.map((t) => [t.name, 0, 0]),
-      output_layers: model.outputs.map((t) => [t.producer!.layer.name, 0, 0]),
+      output_layers: model.outputs.map((t) => [t.producer!.layer.name, firstNodeIndex(t.producer!.layer, 'keras2'), 0]),
     },
     keras_version: `convlab ${CONVLAB_VERSION}`,
     backend: 'convlab',
   };
 }
 
+/** A model nested as a layer: {class_name, config} with its own topology's config and its trainable flag. */
+function nestedEntry(model: LayersModel): Record<string, unknown> {
+  const topology = modelToTopology(model) as { config: Record<string, unknown> };
+  return { class_name: savedClassName(model), config: { ...topology.config, trainable: model.trainable } };
+}
+
 export interface TopologyContext {
   limits: LoadLimits;
   budget: AllocationBudget;
   what: string;
+  /** How many models this one is nested in (0 for the saved model itself). */
+  depth?: number;
 }
 
 function layerList(topology: unknown, what: string): { name: string | undefined; layers: unknown[]; functional: boolean; config: Record<string, unknown> } {
@@ -101,6 +119,8 @@ interface ParsedLayer {
   dtype: 'float32' | 'float64' | undefined;
   inputShape: (number | null)[] | null;
   trainable: boolean | undefined;
+  /** The entry as saved, for a nested model, which is read as a topology of its own. */
+  entry: Record<string, unknown>;
 }
 
 /** Validates one entry of the topology's layer list (everything but how it connects). */
@@ -123,7 +143,7 @@ function parseLayer(entry: unknown, index: number, ctx: TopologyContext, names: 
   }
   const inputShapeKey = config.batchInputShape !== undefined ? 'batchInputShape' : config.batchShape !== undefined ? 'batchShape' : null;
   const inputShape = inputShapeKey && config[inputShapeKey] !== null ? batchShape(config[inputShapeKey], `${at} ('${layerName}'): ${inputShapeKey}`, ctx.limits) : null;
-  if (className !== 'InputLayer') {
+  if (className !== 'InputLayer' && !MODEL_CLASS_NAMES.has(className)) {
     // Own-property checks: 'constructor' or 'toString' must not find Object.prototype's members.
     const known = Object.hasOwn(layerArgs, className) && Object.hasOwn(layerClasses, className);
     if (!known) {
@@ -134,10 +154,11 @@ function parseLayer(entry: unknown, index: number, ctx: TopologyContext, names: 
   if (trainable !== undefined && trainable !== null && typeof trainable !== 'boolean') {
     throw new ModelFormatError(`${at} ('${layerName}'): trainable must be true or false, received ${describe(trainable)}`);
   }
-  return { at, className, layerName, config, dtype: (dtype as 'float32' | 'float64' | undefined) ?? undefined, inputShape, trainable: (trainable as boolean | null) ?? undefined };
+  return { at, className, layerName, config, dtype: (dtype as 'float32' | 'float64' | undefined) ?? undefined, inputShape, trainable: (trainable as boolean | null) ?? undefined, entry };
 }
 
 function constructLayer(p: ParsedLayer, ctx: TopologyContext, modelDType: 'float32' | 'float64' | undefined, batchInputShape: (number | null)[] | null): Layer {
+  if (MODEL_CLASS_NAMES.has(p.className)) return nestedModel(p, ctx, batchInputShape);
   const layerCtx: ConfigContext = { layer: p.layerName, className: p.className, limits: ctx.limits, budget: ctx.budget };
   const args: Record<string, unknown> = {
     ...layerArgs[p.className](p.config, layerCtx),
@@ -152,6 +173,18 @@ function constructLayer(p: ParsedLayer, ctx: TopologyContext, modelDType: 'float
   } catch (e) {
     throw new ModelFormatError(`${p.at} ('${p.layerName}', ${p.className}): ${(e as Error).message}`);
   }
+}
+
+/** A model saved as a layer of another: read as a topology of its own, one level deeper. */
+function nestedModel(p: ParsedLayer, ctx: TopologyContext, batchInputShape: (number | null)[] | null): LayersModel {
+  const depth = (ctx.depth ?? 0) + 1;
+  if (depth > MAX_MODEL_NESTING) throw new ModelFormatError(`${p.at} ('${p.layerName}'): models are nested more than ${MAX_MODEL_NESTING} levels deep`);
+  const inner = topologyToModel({ class_name: p.className, config: p.entry.config }, { ...ctx, depth, what: `${ctx.what}: nested model '${p.layerName}'` });
+  // A Sequential saved without its input shape takes the one its parent declares.
+  if (batchInputShape && inner instanceof Sequential && !inner.built) inner.build(batchInputShape);
+  // As Keras: a model saved frozen comes back frozen (its layers say so too).
+  if (p.trainable === false) inner.trainable = false;
+  return inner;
 }
 
 /**
@@ -195,11 +228,21 @@ function sequentialFromTopology({ name, layers }: { name: string | undefined; la
 function layerRefs(value: unknown, what: string): string[] {
   if (!Array.isArray(value) || value.length === 0) throw new ModelFormatError(`${what} must be a non-empty list of [layer name, node index, tensor index], received ${describe(value)}`);
   return value.map((ref, i) => {
-    if (!Array.isArray(ref) || typeof ref[0] !== 'string' || ref[1] !== 0 || ref[2] !== 0) {
-      throw new ModelFormatError(`${what}[${i}] must be [layer name, 0, 0] (shared layers are not supported), received ${describe(ref)}`);
+    // Node index 1 names the first call of a nested model (its node 0 is internal); shared layers,
+    // whose later calls would be nodes 1, 2, ..., are refused by the one-node check.
+    if (!Array.isArray(ref) || typeof ref[0] !== 'string' || (ref[1] !== 0 && ref[1] !== 1) || ref[2] !== 0) {
+      throw new ModelFormatError(`${what}[${i}] must be [layer name, node index 0 or 1, 0] (shared layers are not supported), received ${describe(ref)}`);
     }
     return ref[0];
   });
+}
+
+/** The call arguments of an inbound node (the fourth item of its references): only `training` matters. */
+function callArgs(node: unknown, what: string): { training?: boolean } {
+  const first = Array.isArray(node) && Array.isArray(node[0]) ? node[0][3] : undefined;
+  if (!isPlainObject(first) || first.training === undefined || first.training === null) return {};
+  if (typeof first.training !== 'boolean') throw new ModelFormatError(`${what}: the call argument training must be true or false, received ${describe(first.training)}`);
+  return { training: first.training };
 }
 
 function functionalFromTopology(list: { name: string | undefined; layers: unknown[]; config: Record<string, unknown> }, ctx: TopologyContext): Functional {
@@ -221,14 +264,17 @@ function functionalFromTopology(list: { name: string | undefined; layers: unknow
     if (!Array.isArray(inbound) || inbound.length !== 1) {
       throw new ModelFormatError(`${p.at} ('${p.layerName}'): inbound_nodes must hold exactly one node (shared layers are not supported), received ${describe(inbound)}`);
     }
-    const sources = layerRefs(inbound[0], `${p.at} ('${p.layerName}'): inbound_nodes[0]`).map((source) => {
+    const sources = layerRefs(inbound[0], `${p.at} ('${p.layerName}'): inbound_nodes[0]`).map((source, k) => {
       const t = tensors.get(source);
       if (!t) throw new ModelFormatError(`${p.at} ('${p.layerName}'): its input '${source}' is not a layer listed before it`);
+      // Node 1 is a nested model's first call; of a plain layer, a second call (a shared layer).
+      if ((inbound[0] as unknown[][])[k][1] === 1 && !(t.producer?.layer instanceof LayersModel)) throw new ModelFormatError(`${p.at} ('${p.layerName}'): its input is node 1 of layer '${source}', a second call of that layer (shared layers are not supported)`);
       return t;
     });
     const layer = constructLayer(p, ctx, modelDType, null);
+    const kwargs = callArgs(inbound[0], `${p.at} ('${p.layerName}')`);
     try {
-      tensors.set(p.layerName, sources.length === 1 ? layer.apply(sources[0]) : layer.apply(sources));
+      tensors.set(p.layerName, sources.length === 1 ? layer.apply(sources[0], kwargs) : layer.apply(sources, kwargs));
     } catch (e) {
       throw new ModelFormatError(`${p.at} ('${p.layerName}', ${p.className}): the layer does not fit its inputs: ${(e as Error).message}`);
     }

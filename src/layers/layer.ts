@@ -44,6 +44,15 @@ export interface LayerArgs {
   dtype?: FloatDType;
 }
 
+/**
+ * Arguments of a call in a model graph. `training: false` runs the layer (a nested base model)
+ * in inference mode whatever the model does, as Keras's `base(inputs, training=False)`: its
+ * BatchNormalization keeps its moving statistics even after the base is unfrozen.
+ */
+export interface CallArgs {
+  training?: boolean;
+}
+
 const nameCounters = new Map<string, number>();
 
 /** Keras-style unique names: conv2d, conv2d_1, conv2d_2, ... */
@@ -73,9 +82,10 @@ export function snakeCase(className: string): string {
 export abstract class Layer {
   abstract readonly className: string;
   readonly name: string;
-  trainable: boolean;
-  built = false;
-  readonly weights: LayerVariable[] = [];
+  /** The variables this layer creates (a model's `weights` gathers its layers' instead). */
+  protected readonly ownWeights: LayerVariable[] = [];
+  private trainableFlag: boolean;
+  private builtFlag = false;
   /** Batch input shape given at construction (first layer of a model). */
   readonly batchInputShape: SymbolicShape | null;
   /** The input shape seen at build time, batch axis included. */
@@ -84,7 +94,8 @@ export abstract class Layer {
 
   constructor(args: LayerArgs, className: string) {
     this.name = args.name ?? uniqueName(snakeCase(className));
-    this.trainable = args.trainable ?? true;
+    // The field, not the setter: a model's setter reaches layers that do not exist yet.
+    this.trainableFlag = args.trainable ?? true;
     this.dtype = args.dtype ?? getFloatX();
     if (args.batchInputShape) this.batchInputShape = [...args.batchInputShape];
     else if (args.inputShape) this.batchInputShape = [args.batchSize ?? null, ...args.inputShape];
@@ -96,6 +107,27 @@ export abstract class Layer {
         }
       }
     }
+  }
+
+  /** The layer's weights (accessors, so that a model, which is a layer, can gather its layers'). */
+  get weights(): LayerVariable[] {
+    return this.ownWeights;
+  }
+
+  get trainable(): boolean {
+    return this.trainableFlag;
+  }
+
+  set trainable(value: boolean) {
+    this.trainableFlag = value;
+  }
+
+  get built(): boolean {
+    return this.builtFlag;
+  }
+
+  set built(value: boolean) {
+    this.builtFlag = value;
   }
 
   /** Creates the weights. Subclasses call super.build() at the end. */
@@ -116,13 +148,21 @@ export abstract class Layer {
    * Builds on first use, validates the input, then calls. Given a SymbolicTensor (from
    * `input()` or another layer), it instead adds this layer to a model graph, as in Keras.
    */
-  apply(x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
+  apply(x: SymbolicTensor | SymbolicTensor[], kwargs?: CallArgs): SymbolicTensor;
   apply(x: Tensor, training?: boolean): Tensor;
-  apply(x: Tensor | SymbolicTensor | SymbolicTensor[], training = false): Tensor | SymbolicTensor {
-    if (isSymbolic(x)) return this.applySymbolic(Array.isArray(x) ? x : [x]);
+  apply(x: Tensor | SymbolicTensor | SymbolicTensor[], training: boolean | CallArgs = false): Tensor | SymbolicTensor {
+    if (isSymbolic(x)) {
+      const out = this.applySymbolic(Array.isArray(x) ? x : [x]);
+      const fixed = typeof training === 'object' && training !== null ? training.training : undefined;
+      if (fixed !== undefined) {
+        if (typeof fixed !== 'boolean') throw new Error(`Layer '${this.name}': training must be true or false, received ${JSON.stringify(fixed)}`);
+        out.producer!.training = fixed;
+      }
+      return out;
+    }
     this.validateInput(x.shape);
     if (!this.built) this.build([null, ...x.shape.slice(1)]);
-    return this.call(x, training);
+    return this.call(x, training === true);
   }
 
   /** Runs the layer on the tensors of a graph node (one input, except for merge layers). */
@@ -156,7 +196,7 @@ export abstract class Layer {
     // The weight's own flag (a moving mean is never trained); the layer's `trainable`, which may
     // change between fit calls, is applied by trainableWeights.
     const variable = new LayerVariable(`${this.name}/${name}`, value, trainable);
-    this.weights.push(variable);
+    this.ownWeights.push(variable);
     return variable;
   }
 

@@ -10,7 +10,8 @@ export class SymbolicTensor {
   readonly id = nextSymbolicId++;
   constructor(
     readonly shape: SymbolicShape,
-    readonly producer: { layer: Layer; inputs: SymbolicTensor[] } | null,
+    /** `training`: the mode fixed at the call, as Keras's `base(x, training=False)`. */
+    readonly producer: { layer: Layer; inputs: SymbolicTensor[]; training?: boolean } | null,
     readonly name: string,
   ) {}
 }

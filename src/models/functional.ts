@@ -25,6 +25,8 @@ export interface GraphNode {
   layer: Layer;
   inputs: SymbolicTensor[];
   output: SymbolicTensor;
+  /** The mode fixed at the call (`layer.apply(x, { training: false })`), else the model's. */
+  training?: boolean;
 }
 
 /** Graph nodes from the inputs to the outputs, each after the nodes it reads from. */
@@ -48,7 +50,7 @@ function topologicalNodes(inputs: readonly SymbolicTensor[], outputs: readonly S
     for (const i of t.producer.inputs) visit(i);
     visiting.delete(t.id);
     done.add(t.id);
-    order.push({ layer: t.producer.layer, inputs: t.producer.inputs, output: t });
+    order.push({ layer: t.producer.layer, inputs: t.producer.inputs, output: t, training: t.producer.training });
   };
   for (const output of outputs) visit(output);
   return order;
@@ -148,8 +150,10 @@ export class Functional extends LayersModel {
     return this.output.shape;
   }
 
-  checkInput(x: Tensor): void {
-    this.checkInputAt(x, 0);
+  checkInput(x: Tensor | readonly (number | null)[]): void {
+    // A shape: the model checked as a layer (see LayersModel.validateInput).
+    if (Array.isArray(x)) return this.validateInput(x);
+    this.checkInputAt(x as Tensor, 0);
   }
 
   /** Validates x against input `index`. */
@@ -179,7 +183,7 @@ export class Functional extends LayersModel {
     if (logits) this.outputs.forEach((t, k) => { if (logits[k] && !this.consumed.has(t.id)) linear.add(t.id); });
     for (const node of this.nodes) {
       const ins = node.inputs.map((t) => values.get(t.id)!);
-      const y = linear.has(node.output.id) ? (node.layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(ins[0]) : node.layer.applyTensors(ins, training);
+      const y = linear.has(node.output.id) ? (node.layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(ins[0]) : node.layer.applyTensors(ins, node.training ?? training);
       values.set(node.output.id, y);
     }
     return this.outputs.map((t) => values.get(t.id)!);

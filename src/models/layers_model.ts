@@ -3,7 +3,7 @@ import { runStep, toHeap } from '../kernels/arena.js';
 import type { History } from '../callbacks/history.js';
 import type { IOHandler, SaveResult } from '../io/types.js';
 import { Progbar } from '../callbacks/progbar.js';
-import type { Layer, SymbolicShape } from '../layers/layer.js';
+import { Layer, formatSymbolic, type LayerVariable, type SymbolicShape } from '../layers/layer.js';
 import { losses, resolveLoss, smoothLabels, type LossFn, type LossName } from '../losses/index.js';
 import { resolveMetric } from '../metrics/index.js';
 import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
@@ -53,6 +53,11 @@ export interface PredictArgs {
   checkFinite?: boolean;
 }
 
+/** Variables in order, each once (a layer shared between a nested model and its parent). */
+function uniqueVariables(list: LayerVariable[]): LayerVariable[] {
+  return list.length === new Set(list).size ? list : [...new Set(list)];
+}
+
 /** Each image mirrored left-right (NHWC). */
 function flipHorizontal(x: Tensor): Tensor {
   const [n, h, w, c] = x.shape;
@@ -68,9 +73,11 @@ function flipHorizontal(x: Tensor): Tensor {
 /**
  * What every model shares, as TF.js's LayersModel: compile, fit, evaluate, predict and the
  * weights. Subclasses say how layers connect (Sequential: a stack; Functional: a graph).
+ * A model is a Layer, as in TF.js and Keras, so it nests: `sequential({ layers: [base, ...] })`,
+ * `model.add(base)` or `base.apply(symbolicTensor)`; src/io/nested_topology.ts saves them.
  */
-export abstract class LayersModel {
-  abstract readonly className: string;
+export abstract class LayersModel extends Layer {
+  abstract override readonly className: string;
   abstract readonly layers: Layer[];
   compiled: Compiled | null = null;
   /** Set to true (e.g. from a callback) to stop fit after the current batch. */
@@ -78,12 +85,18 @@ export abstract class LayersModel {
   /** The History of the latest fit, kept even when fit throws. */
   history: History | null = null;
 
-  constructor(readonly name: string) {}
+  constructor(name: string) {
+    super({ name }, 'Model');
+  }
 
   /** Runs the model; with `logits`, the final softmax is left out (for fused cross-entropy). */
-  abstract call(x: Tensor, training?: boolean, logits?: boolean): Tensor;
-  /** Validates x against the model's input, building the model on first use. */
-  abstract checkInput(x: Tensor): void;
+  abstract override call(x: Tensor, training?: boolean, logits?: boolean): Tensor;
+  /**
+   * Validates x against the model's input, building the model on first use. Given a shape
+   * (the model used as a layer), only checks it.
+   */
+  abstract override checkInput(x: Tensor | readonly (number | null)[]): void;
+  abstract get inputShape(): SymbolicShape;
   abstract get outputShape(): SymbolicShape;
   abstract summary(printFn?: (line: string) => void): void;
   /** The layer whose output is the model's output. */
@@ -231,47 +244,86 @@ export abstract class LayersModel {
     return loadWeights(this, source, options);
   }
 
-  countParams(): number {
-    return this.layers.reduce((n, l) => n + l.countParams(), 0);
+  override countParams(): number {
+    return this.weights.reduce((n, w) => n + w.value.size, 0);
   }
 
-  get weights() {
-    return this.layers.flatMap((l) => l.weights);
+  /** Every layer's variables, nested models' included, each once even where a layer is shared. */
+  override get weights(): LayerVariable[] {
+    return uniqueVariables(this.layers.flatMap((l) => l.weights));
   }
 
-  get trainableWeights() {
-    return this.layers.flatMap((l) => l.trainableWeights);
+  /** As Keras 3: none when the model is frozen, else its trainable layers' trainable weights. */
+  override get trainableWeights(): LayerVariable[] {
+    if (!this.trainable) return [];
+    return uniqueVariables(this.layers.flatMap((l) => l.trainableWeights));
   }
 
-  get nonTrainableWeights() {
-    return this.layers.flatMap((l) => l.nonTrainableWeights);
+  override get nonTrainableWeights(): LayerVariable[] {
+    if (!this.trainable) return this.weights;
+    const trainable = new Set(this.trainableWeights);
+    return this.weights.filter((w) => !trainable.has(w));
   }
 
-  /** False when every layer is frozen. */
-  get trainable(): boolean {
-    return this.layers.some((l) => l.trainable);
+  /** The model's own flag (Keras 3's): false after `model.trainable = false`. */
+  override get trainable(): boolean {
+    return super.trainable;
   }
 
   /**
-   * As Keras's `model.trainable = false`: freezes (or unfreezes) every layer, e.g. a base model
-   * before a new head is trained on it. Takes effect at the next fit; no recompile needed.
+   * As Keras's `model.trainable = false`: freezes (or unfreezes) every layer, nested models' too,
+   * e.g. a base model before a new head is trained on it; a frozen BatchNormalization then runs
+   * in inference mode. Takes effect at the next fit; no recompile needed.
    */
-  set trainable(value: boolean) {
-    for (const layer of this.layers) layer.trainable = value;
+  override set trainable(value: boolean) {
+    super.trainable = value;
+    // Undefined while Layer's constructor runs, before the subclass has its layers.
+    for (const layer of this.layers ?? []) layer.trainable = value;
   }
 
-  getWeights(): Tensor[] {
-    return this.layers.flatMap((l) => l.getWeights());
+  override getWeights(): Tensor[] {
+    return this.weights.map((w) => new Tensor(w.value.data.slice(), w.value.shape));
   }
 
-  setWeights(weights: Tensor[]): void {
-    const expected = this.weights.length;
-    if (weights.length !== expected) throw new Error(`Model '${this.name}' has ${expected} weight tensors, setWeights received ${weights.length}`);
-    let k = 0;
-    for (const layer of this.layers) {
-      layer.setWeights(weights.slice(k, k + layer.weights.length));
-      k += layer.weights.length;
+  override setWeights(weights: Tensor[]): void {
+    const variables = this.weights;
+    if (weights.length !== variables.length) throw new Error(`Model '${this.name}' has ${variables.length} weight tensors, setWeights received ${weights.length}`);
+    // Shapes first, so that nothing changes unless every value fits.
+    variables.forEach((v, i) => {
+      const shape = weights[i]?.shape;
+      if (!shape || shape.length !== v.shape.length || shape.some((d, k) => d !== v.shape[k])) {
+        throw new Error(`Model '${this.name}': setWeights value ${i} for '${v.name}' has shape ${shape ? formatSymbolic([...shape]) : String(weights[i])}, expected ${formatSymbolic([...v.shape])}`);
+      }
+    });
+    variables.forEach((v, i) => v.assign(weights[i]));
+  }
+
+  /** A functional model is built when it is made (Sequential overrides these). */
+  override get built(): boolean {
+    return true;
+  }
+
+  override set built(_value: boolean) {
+    // Nothing to record: a model knows from its layers whether it is built.
+  }
+
+  override build(_inputShape: SymbolicShape): void {
+    // A functional model's layers were built when the graph was made.
+  }
+
+  /** Used as a layer: the input must fit the model's input; the output is the model's output. */
+  override validateInput(shape: readonly (number | null)[]): void {
+    if (!this.built) return;
+    const expected = this.inputShape;
+    const mismatch = expected.length !== shape.length || expected.some((d, i) => i > 0 && d !== null && shape[i] !== null && d !== shape[i]);
+    if (mismatch) {
+      throw new Error(`Input of model '${this.name}' (${this.className}, used as a layer) is incompatible: expected shape ${formatSymbolic(expected)}, received ${formatSymbolic([null, ...shape.slice(1)])}`);
     }
+  }
+
+  override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    this.validateInput(inputShape);
+    return [inputShape[0] ?? null, ...this.outputShape.slice(1)];
   }
 
   getLayer(nameOrIndex: string | number): Layer {

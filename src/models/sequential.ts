@@ -37,24 +37,30 @@ export class Sequential extends LayersModel {
     }
     if (this.layers.length === 0) {
       if (this.batchInputShapeValue && layer.batchInputShape) throw new Error(`Sequential.add: layer '${layer.name}' sets inputShape ${formatSymbolic(layer.batchInputShape)} after an InputLayer already did`);
-      this.batchInputShapeValue ??= layer.batchInputShape;
+      // A built model added first (a base model) brings its input shape, as in Keras.
+      this.batchInputShapeValue ??= layer.batchInputShape ?? (layer instanceof LayersModel && layer.built ? [null, ...layer.inputShape.slice(1)] : null);
     } else if (layer.batchInputShape) {
       throw new Error(`Sequential.add: only the first layer may set inputShape; layer '${layer.name}' has ${formatSymbolic(layer.batchInputShape)}`);
     }
     if (this.batchInputShapeValue) {
       const inputShape = this.layers.length === 0 ? this.batchInputShapeValue : this.outputShapes()[this.layers.length - 1];
       if (!layer.built) layer.build(inputShape);
+      // Models used as layers check that the input fits them here.
       layer.computeOutputShape(inputShape);
     }
     this.layers.push(layer);
   }
 
-  get built(): boolean {
+  override get built(): boolean {
     return this.batchInputShapeValue !== null;
   }
 
+  override set built(_value: boolean) {
+    // Built means: the input shape is known (see build()).
+  }
+
   /** Builds every layer for an input shape (batch axis included, may be null). */
-  build(batchInputShape: SymbolicShape): void {
+  override build(batchInputShape: SymbolicShape): void {
     let shape: SymbolicShape = [null, ...batchInputShape.slice(1)];
     this.batchInputShapeValue = shape;
     for (const layer of this.layers) {
@@ -73,6 +79,12 @@ export class Sequential extends LayersModel {
     return shapes[shapes.length - 1] ?? this.inputShape;
   }
 
+  /** Used as a layer: the output shape for an input shape, building the model on first use. */
+  override computeOutputShape(inputShape: SymbolicShape): SymbolicShape {
+    if (!this.built) this.build(inputShape);
+    return super.computeOutputShape(inputShape);
+  }
+
   outputShapes(): SymbolicShape[] {
     if (!this.batchInputShapeValue) throw this.notBuilt();
     const shapes: SymbolicShape[] = [];
@@ -89,7 +101,9 @@ export class Sequential extends LayersModel {
   }
 
   /** Validates x against the model's input shape, building the model on first use. */
-  checkInput(x: Tensor): void {
+  checkInput(x: Tensor | readonly (number | null)[]): void {
+    // A shape: the model checked as a layer (see LayersModel.validateInput).
+    if (Array.isArray(x)) return this.validateInput(x);
     checkTensor(x, 'x', `Model '${this.name}'`);
     if (this.layers.length === 0) throw new Error(`Model '${this.name}' has no layers`);
     if (!this.batchInputShapeValue) {
@@ -104,7 +118,7 @@ export class Sequential extends LayersModel {
   }
 
   /** Runs the layers; with `logits`, the last softmax is left out (for fused cross-entropy). */
-  call(x: Tensor, training = false, logits = false): Tensor {
+  override call(x: Tensor, training = false, logits = false): Tensor {
     let y = x;
     const last = this.layers.length - 1;
     for (let i = 0; i < this.layers.length; i++) {
@@ -129,7 +143,7 @@ export class Sequential extends LayersModel {
     for (const line of summaryLines(this.name, this.layers, this.outputShapes())) printFn(line);
   }
 
-  getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
+  override getConfig(): { name: string; layers: { className: string; config: Record<string, unknown> }[] } {
     return {
       name: this.name,
       layers: this.layers.map((l, i) => {

@@ -23,8 +23,10 @@ export function summaryTable(modelName: string, rows: SummaryRow[], layers: Laye
   const widths = header.map((h, i) => Math.max(minimum[i], h.length + 2, ...cells.map((c) => c[i].length + (i === 0 ? 3 : 2))));
   const total = widths.reduce((a, b) => a + b, 0);
   const line = (cols: string[]) => (' ' + cols.map((c, i) => c.padEnd(widths[i] - (i === 0 ? 1 : 0))).join('')).trimEnd();
-  const trainable = layers.reduce((n, l) => n + l.trainableWeights.reduce((m, w) => m + w.value.size, 0), 0);
-  const all = layers.reduce((n, l) => n + l.countParams(), 0);
+  // Each variable once: a layer may be shared between a nested model and its parent.
+  const count = (variables: Iterable<{ value: { size: number } }>) => [...variables].reduce((n, w) => n + w.value.size, 0);
+  const trainable = count(new Set(layers.flatMap((l) => l.trainableWeights)));
+  const all = count(new Set(layers.flatMap((l) => l.weights)));
   const lines = [`Model: "${modelName}"`, '_'.repeat(total), line(header), '='.repeat(total)];
   cells.forEach((c, i) => {
     lines.push(line(c));

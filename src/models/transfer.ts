@@ -9,9 +9,17 @@
  *   model.trainable = true;                                      // unfreeze, then
  *   model.compile({ optimizer: adam(1e-5), ... });                // a lower rate, as Keras advises
  *   await model.fit(train, { epochs: 3, validationData: val });
+ *
+ * The same with the base as one nested model, as the guide writes it:
+ *
+ *   base.trainable = false;
+ *   const inputs = input({ shape: [160, 160, 3] });
+ *   const x = layers.globalAveragePooling2d().apply(base.apply(inputs, { training: false }));
+ *   const model = tfModel({ inputs, outputs: layers.dense({ units: 5, activation: 'softmax' }).apply(x) });
  */
 import { layers } from '../layers/index.js';
-import type { Layer } from '../layers/layer.js';
+import type { Layer, SymbolicShape } from '../layers/layer.js';
+import { Functional } from './functional.js';
 import { LayersModel } from './layers_model.js';
 import { Sequential } from './sequential.js';
 
@@ -29,24 +37,42 @@ export interface ReplaceHeadArgs {
 
 /**
  * A new Sequential model: `model`'s layers but the last `cut`, which it shares (the base's weights
- * are the trained ones, not copies), followed by Dense(numClasses, softmax).
+ * are the trained ones, not copies), followed by Dense(numClasses, softmax). A functional model's
+ * graph up to the cut becomes one nested base model, the first layer of the new model.
  */
 export function replaceHead(model: LayersModel, args: ReplaceHeadArgs): Sequential {
-  if (!(model instanceof Sequential)) throw new Error(`replaceHead: expected a Sequential model, received ${model instanceof LayersModel ? `a ${model.className} model` : typeof model}; build a new head on a functional model with layer.apply()`);
+  if (model instanceof Functional) return replaceFunctionalHead(model, args);
+  if (!(model instanceof Sequential)) throw new Error(`replaceHead: expected a Sequential or functional model, received ${model instanceof LayersModel ? `a ${model.className} model` : typeof model}`);
   const cut = args.cut ?? 1;
   if (!(Number.isInteger(args.numClasses) && args.numClasses >= 2)) throw new Error(`replaceHead: numClasses must be an integer of at least 2, received ${args.numClasses}`);
   if (!(Number.isInteger(cut) && cut >= 1 && cut < model.layers.length)) throw new Error(`replaceHead: cut must be an integer from 1 to ${model.layers.length - 1} (model '${model.name}' has ${model.layers.length} layers), received ${cut}`);
   const base: Layer[] = model.layers.slice(0, model.layers.length - cut);
   const freeze = args.freezeBase ?? true;
   for (const layer of base) layer.trainable = !freeze;
-  const head: Layer[] = [];
-  const baseOut = model.outputShapes()[base.length - 1];
-  if (baseOut.length === 4) head.push(layers.globalAveragePooling2d());
-  if (args.dropout) head.push(layers.dropout({ rate: args.dropout }));
-  head.push(layers.dense({ units: args.numClasses, activation: 'softmax' }));
+  const head = newHead(model.outputShapes()[base.length - 1], args);
   const out = new Sequential({ name: args.name ?? `${model.name}_transfer` });
   for (const layer of [...base, ...head]) out.add(layer);
   // A loaded model's first layer may not carry its input shape: take the model's.
   if (!out.built) out.build(model.inputShape);
   return out;
+}
+
+/** Global pooling for feature maps, optional dropout, then the softmax for the new classes. */
+function newHead(baseOutput: SymbolicShape, args: ReplaceHeadArgs): Layer[] {
+  const head: Layer[] = [];
+  if (baseOutput.length === 4) head.push(layers.globalAveragePooling2d());
+  if (args.dropout) head.push(layers.dropout({ rate: args.dropout }));
+  head.push(layers.dense({ units: args.numClasses, activation: 'softmax' }));
+  return head;
+}
+
+/** The graph up to `cut` nodes before the output, as a nested base model, then the new head. */
+function replaceFunctionalHead(model: Functional, args: ReplaceHeadArgs): Sequential {
+  const cut = args.cut ?? 1;
+  const nodes = model.graph();
+  if (!(Number.isInteger(args.numClasses) && args.numClasses >= 2)) throw new Error(`replaceHead: numClasses must be an integer of at least 2, received ${args.numClasses}`);
+  if (!(Number.isInteger(cut) && cut >= 1 && cut < nodes.length)) throw new Error(`replaceHead: cut must be an integer from 1 to ${nodes.length - 1} (model '${model.name}' has ${nodes.length} layer calls), received ${cut}`);
+  const base = new Functional({ inputs: model.input, outputs: nodes[nodes.length - 1 - cut].output, name: `${model.name}_base` });
+  base.trainable = !(args.freezeBase ?? true);
+  return new Sequential({ name: args.name ?? `${model.name}_transfer`, layers: [base, ...newHead(base.outputShape, args)] });
 }

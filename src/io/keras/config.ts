@@ -8,6 +8,8 @@
  * - dtype policies ({class_name: 'DTypePolicy', config: {name: 'float32'}}) instead of 'float32';
  * - Keras 3 inbound nodes ({args: [keras tensors], kwargs}) and unnested input_layers;
  * - regularizers and constraints, which convlab does not apply: dropped with a note.
+ * A model nested as a layer (a Sequential data-augmentation block, a pretrained base) is
+ * converted the same way, recursively, and becomes a nested convlab model with its weights.
  * Lambda layers, custom layer classes and subclassed models hold Python code and are refused.
  */
 import { layerClasses } from '../../layers/index.js';
@@ -15,6 +17,7 @@ import { layerArgs } from '../layer_configs.js';
 // The Keras layers registered beside the original ones (ZeroPadding2D, ReLU, ...).
 import '../layer_configs_keras.js';
 import { ModelFormatError, describe, isPlainObject } from '../limits.js';
+import { uniqueNestedNames } from './nested_names.js';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
@@ -27,16 +30,19 @@ export function supportedKerasLayers(): string[] {
 export interface KerasLayerRef {
   name: string;
   className: string;
+  /** A nested model's own layers, as Keras lists them. */
+  layers?: KerasLayerRef[];
 }
 
 export interface ConvertedConfig {
   topology: Record<string, unknown>;
   functional: boolean;
-  /** The model's own layers as Keras lists them (a nested model is one entry). */
+  /** The model's own layers as Keras lists them (a nested model is one entry, with its layers). */
   layers: KerasLayerRef[];
-  /** Layers read inline from nested Sequential models. */
-  inlined: string[];
 }
+
+/** Deepest nesting of models in models read from a Keras config. */
+const MAX_NESTING = 16;
 
 /** Keras 3's {module, class_name, config, registered_name} wrapper, recursively reduced to {class_name, config}. */
 export function unwrapKeras3(value: unknown, depth = 0): unknown {
@@ -62,15 +68,8 @@ function pythonCodeMessage(what: string, name: string, className: string, kind: 
     'Rebuild the model from standard layers in Python, or load its weights into a convlab model built to the same architecture (model.loadWeights).';
 }
 
-/** The layers of a Sequential model nested as a layer (Keras 2: config {name, layers}; Keras <= 2.1: a list). */
-function nestedLayers(entry: Record<string, unknown>): unknown[] | null {
-  const config = entry.config;
-  if (Array.isArray(config)) return config;
-  return isPlainObject(config) && Array.isArray(config.layers) ? config.layers : null;
-}
-
 /** Refuses a layer whose class convlab lacks, saying why and what it supports. */
-function checkLayerClass(entry: Record<string, unknown>, index: number, what: string, nested = false): void {
+function checkLayerClass(entry: Record<string, unknown>, index: number, what: string): void {
   const className = entry.class_name;
   const config = isPlainObject(entry.config) ? entry.config : {};
   const name = typeof config.name === 'string' ? config.name : typeof entry.name === 'string' ? entry.name : `#${index}`;
@@ -81,18 +80,8 @@ function checkLayerClass(entry: Record<string, unknown>, index: number, what: st
   const module = entry.module;
   const registered = entry.registered_name;
   const custom = (typeof module === 'string' && !module.startsWith('keras')) || (typeof registered === 'string' && registered.includes('>') && !registered.startsWith('Custom>'));
-  // A Sequential nested as a layer (a data_augmentation block) is read inline, one level deep.
-  const inner = className === 'Sequential' && !nested ? nestedLayers(entry) : null;
-  if (inner) {
-    inner.forEach((e, i) => {
-      if (!isPlainObject(e)) throw new ModelFormatError(`${what}: layer ${i} of the nested model '${name}' must be {class_name, config}, received ${describe(e)}`);
-      checkLayerClass(e, i, what, true);
-    });
-    return;
-  }
-  if (MODEL_CLASSES.has(className)) {
-    throw new ModelFormatError(`${what}: layer '${name}' is a ${className} model nested inside the model; convlab reads a nested Sequential of layers without weights (such as a data-augmentation block), not this. Flatten it into one model in Python (or rebuild it in convlab and use model.loadWeights).`);
-  }
+  // A nested model's layers are checked when its own config is converted.
+  if (MODEL_CLASSES.has(className)) return;
   if (className === 'InputLayer' || (Object.hasOwn(layerArgs, className) && Object.hasOwn(layerClasses, className))) return;
   if (custom) throw new ModelFormatError(pythonCodeMessage(what, name, cls, `a custom layer${typeof module === 'string' ? ` from the Python module '${module.slice(0, 80)}'` : ''}`));
   throw new ModelFormatError(`${what}: layer '${name}' is a Keras ${cls} layer, which convlab does not support yet. convlab loads: ${supportedKerasLayers().join(', ')}.`);
@@ -123,6 +112,9 @@ function inboundNodes(nodes: unknown, what: string): unknown {
     if (Array.isArray(node)) return node;
     if (!isPlainObject(node) || !Array.isArray(node.args)) throw new ModelFormatError(`${what}: inbound node ${n} must be a list or {args, kwargs}, received ${describe(node)}`);
     const refs: unknown[] = [];
+    // `base(x, training=False)` keeps its training argument; other call arguments do not matter here.
+    const training = isPlainObject(node.kwargs) ? node.kwargs.training : undefined;
+    const kwargs = typeof training === 'boolean' ? { training } : {};
     const collect = (arg: unknown, depth: number): void => {
       if (depth > 4) return;
       if (Array.isArray(arg)) {
@@ -131,7 +123,7 @@ function inboundNodes(nodes: unknown, what: string): unknown {
       }
       if (isPlainObject(arg) && arg.class_name === '__keras_tensor__' && isPlainObject(arg.config) && Array.isArray(arg.config.keras_history)) {
         const [layer, nodeIndex, tensorIndex] = arg.config.keras_history as unknown[];
-        refs.push([layer, nodeIndex, tensorIndex, {}]);
+        refs.push([layer, nodeIndex, tensorIndex, kwargs]);
       }
     };
     collect(node.args, 0);
@@ -154,7 +146,8 @@ function tensorRefs(value: unknown): unknown {
  * Converts a parsed Keras model config into a TF.js topology, collecting notes about what was
  * ignored. `what` names the file in errors.
  */
-export function kerasConfigToTopology(parsed: unknown, what: string, notes: string[]): ConvertedConfig {
+export function kerasConfigToTopology(parsed: unknown, what: string, notes: string[], depth = 0): ConvertedConfig {
+  if (depth > MAX_NESTING) throw new ModelFormatError(`${what}: models are nested more than ${MAX_NESTING} levels deep`);
   if (!isPlainObject(parsed)) throw new ModelFormatError(`${what}: the model config must be a JSON object with class_name and config, received ${describe(parsed)}`);
   const top = parsed;
   const className = top.class_name;
@@ -174,44 +167,29 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
   const refs: KerasLayerRef[] = [];
   const dropped = new Map<string, string[]>();
   const layers: Record<string, unknown>[] = [];
-  const inlined: string[] = [];
-  // Functional parents: a nested model's output is its last layer's output after inlining.
-  const renamed = new Map<string, string>();
-  const rename = (nodes: unknown): unknown => (Array.isArray(nodes) ? nodes.map((node) => (Array.isArray(node) ? node.map((ref) => (Array.isArray(ref) && renamed.has(ref[0]) ? [renamed.get(ref[0]), ...ref.slice(1)] : ref)) : node)) : nodes);
   rawLayers.forEach((entry, i) => {
     const e = unwrapKeras3(entry) as Record<string, unknown>;
     const config = isPlainObject(e.config) ? e.config : {};
     const name = typeof config.name === 'string' ? config.name : typeof e.name === 'string' ? e.name : `layer_${i}`;
-    refs.push({ name, className: e.class_name as string });
-    const inner = e.class_name === 'Sequential' ? nestedLayers(e) : null;
-    if (inner) {
-      let previous: string | null = null;
-      for (const raw of inner) {
-        const ie = raw as Record<string, unknown>;
-        const iconfig = isPlainObject(ie.config) ? ie.config : {};
-        const iname = String(iconfig.name);
-        if (ie.class_name === 'InputLayer') {
-          // Its input shape matters only when the nested model comes first in a Sequential.
-          if (!functional && layers.length === 0) layers.push({ class_name: 'InputLayer', config: { ...iconfig } });
-          continue;
-        }
-        const out: Record<string, unknown> = { class_name: ie.class_name, config: cleanLayerConfig({ ...iconfig }, iname, notes, dropped) };
-        if (functional) {
-          out.name = iname;
-          out.inbound_nodes = previous ? [[[previous, 0, 0, {}]]] : rename(inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`));
-        }
-        layers.push(out);
-        inlined.push(iname);
-        previous = iname;
+    if (MODEL_CLASSES.has(e.class_name as string)) {
+      // A nested model: its config (the raw one: Keras 3 keeps its input shape in build_config) read the same way.
+      const inner = kerasConfigToTopology(entry, `${what}: nested model '${name}'`, notes, depth + 1);
+      refs.push({ name, className: e.class_name as string, layers: inner.layers });
+      const innerConfig: Record<string, unknown> = { ...(inner.topology.config as Record<string, unknown>), name };
+      if ((config as Record<string, unknown>).trainable === false) innerConfig.trainable = false;
+      const out: Record<string, unknown> = { class_name: inner.functional ? 'Model' : 'Sequential', config: innerConfig };
+      if (functional) {
+        out.name = name;
+        out.inbound_nodes = inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`);
       }
-      if (previous) renamed.set(name, previous);
-      notes.push(`the nested Sequential '${name}' was read inline (${inner.length} layers)`);
+      layers.push(out);
       return;
     }
+    refs.push({ name, className: e.class_name as string });
     const out: Record<string, unknown> = { class_name: e.class_name, config: cleanLayerConfig({ ...config, name }, name, notes, dropped) };
     if (functional) {
       out.name = name;
-      out.inbound_nodes = rename(inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`));
+      out.inbound_nodes = inboundNodes(e.inbound_nodes, `${what}: layer '${name}'`);
     }
     layers.push(out);
   });
@@ -232,7 +210,9 @@ export function kerasConfigToTopology(parsed: unknown, what: string, notes: stri
   const config: Record<string, unknown> = { name: modelName, layers };
   if (functional) {
     config.input_layers = tensorRefs(cfg.input_layers);
-    config.output_layers = (rename([tensorRefs(cfg.output_layers)]) as unknown[])[0];
+    config.output_layers = tensorRefs(cfg.output_layers);
   }
-  return { topology: { class_name: className, config }, functional, layers: refs, inlined };
+  // Once, from the outermost model: nested layers named like their parent's are renamed.
+  if (depth === 0) uniqueNestedNames(config, refs, notes);
+  return { topology: { class_name: className, config }, functional, layers: refs };
 }

@@ -8,7 +8,9 @@
  */
 import { Functional } from '../../models/functional.js';
 import { kerasOrderWithInputs } from '../../models/graph_order.js';
-import type { LayersModel } from '../../models/layers_model.js';
+import { LayersModel } from '../../models/layers_model.js';
+import type { LayerVariable } from '../../layers/layer.js';
+import { checkUniqueWeightNames } from '../nested_topology.js';
 import { AllocationBudget } from '../layer_configs.js';
 import { type LoadLimits, ModelFormatError, describe, isPlainObject, parseJsonSafely } from '../limits.js';
 import { topologyToModel } from '../topology.js';
@@ -46,22 +48,37 @@ function zipLimits(limits: LoadLimits) {
   };
 }
 
+/**
+ * A nested model's weights in the order Keras 2 saves them in its one weight group
+ * (`_legacy_weights`): the trainable ones, then the others.
+ */
+export function legacyWeightOrder(model: LayersModel): LayerVariable[] {
+  return [...model.trainableWeights, ...model.nonTrainableWeights];
+}
+
 /** The layers of a built model in the order of the Keras config, with their variables. */
 function targetLayers(model: LayersModel, refs: readonly KerasLayerRef[]): TargetLayer[] {
   const byName = new Map(model.layers.map((l) => [l.name, l]));
-  return refs.map((r) => ({ ...r, weights: byName.get(r.name)?.weights ?? [] }));
+  return refs.map((r) => {
+    const layer = byName.get(r.name);
+    if (r.layers && layer instanceof LayersModel) return { ...r, weights: legacyWeightOrder(layer), layers: targetLayers(layer, r.layers) };
+    return { ...r, layers: undefined, weights: layer?.weights ?? [] };
+  });
 }
 
-/** The layers of a convlab model as Keras lists them (Functional models with their InputLayers). */
+/** The layers of a convlab model as Keras lists them (Functional models with their InputLayers); nested models with theirs. */
 export function modelLayerRefs(model: LayersModel): TargetLayer[] {
+  const ref = (l: LayersModel['layers'][number]): TargetLayer => (l instanceof LayersModel
+    ? { name: l.name, className: l.className, weights: legacyWeightOrder(l), layers: modelLayerRefs(l) }
+    : { name: l.name, className: l.className, weights: l.weights });
   if (model instanceof Functional) {
     // InputLayers where Keras lists them among the layers.
     return kerasOrderWithInputs(model.inputs, model.outputs).map((t) => {
       const layer = t.producer?.layer;
-      return layer ? { name: layer.name, className: layer.className, weights: layer.weights } : { name: t.name, className: 'InputLayer', weights: [] };
+      return layer ? ref(layer) : { name: t.name, className: 'InputLayer', weights: [] };
     });
   }
-  return model.layers.map((l) => ({ name: l.name, className: l.className, weights: l.weights }));
+  return model.layers.map(ref);
 }
 
 function parseConfigText(text: string, what: string, limits: LoadLimits): unknown {
@@ -94,10 +111,10 @@ function buildAndRead(converted: ConvertedConfig, h5Bytes: number, what: string,
   const { topology, layers: refs } = converted;
   const budget = new AllocationBudget(Math.ceil(h5Bytes / 4), what);
   const model = topologyToModel(topology, { limits, budget, what });
-  for (const name of converted.inlined) {
-    if (model.layers.find((l) => l.name === name)?.weights.length) {
-      throw new ModelFormatError(`${what}: layer '${name}' of a nested Sequential model has weights; convlab reads nested models without weights only (data augmentation, preprocessing). Flatten the model in Python, or rebuild it in convlab and use model.loadWeights.`);
-    }
+  try {
+    checkUniqueWeightNames(model, what);
+  } catch (e) {
+    throw new ModelFormatError((e as Error).message);
   }
   const values = read(targetLayers(model, refs));
   return { model, artifacts: toArtifacts(model, values, topology, what) };

@@ -14,9 +14,13 @@ import { ModelFormatError } from '../limits.js';
 import type { Hdf5Reader } from './hdf5.js';
 import type { KerasLayerRef } from './config.js';
 
-/** A layer of the model being filled: its Keras identity and its variables (none for InputLayer). */
+/**
+ * A layer of the model being filled: its Keras identity and its variables (none for InputLayer).
+ * A nested model lists its variables in Keras 2's order for it (trainable first) and its layers.
+ */
 export interface TargetLayer extends KerasLayerRef {
   weights: LayerVariable[];
+  layers?: TargetLayer[];
 }
 
 export type WeightValues = Map<string, Float32Array | Float64Array>;
@@ -52,9 +56,19 @@ export function readKeras3Weights(reader: Hdf5Reader, layers: readonly TargetLay
   const out: WeightValues = new Map();
   const paths = keras3LayerPaths(layers, rootPath ? `${rootPath}/layers` : 'layers');
   const layersGroup = reader.group(rootPath ? `${rootPath}/layers` : 'layers');
-  if (!layersGroup) throw new ModelFormatError(`${reader.what}: no 'layers' group; this is not a Keras 3 weights file`);
+  if (!layersGroup) {
+    const nested = rootPath.startsWith('layers/') || rootPath.includes('/layers/');
+    throw new ModelFormatError(nested
+      ? `${reader.what}: no '${rootPath}/layers' group for the weights of a nested model; Keras 3 keeps them at layers/<model class>/layers/<layer class>/vars`
+      : `${reader.what}: no 'layers' group; this is not a Keras 3 weights file`);
+  }
   layers.forEach((layer, i) => {
     if (layer.weights.length === 0) return;
+    if (layer.layers) {
+      // A nested model: layers/<model class_n>/layers/<class_n>/vars/<i>, as saving_lib walks it.
+      for (const [name, values] of readKeras3Weights(reader, layer.layers, paths[i])) out.set(name, values);
+      return;
+    }
     const vars = reader.group(`${paths[i]}/vars`);
     if (!vars) {
       const present = reader.keys(layersGroup).slice(0, 16).join(', ');
@@ -108,6 +122,26 @@ function baseName(path: string): string {
   return path.split('/').pop()!.replace(/:\d+$/, '');
 }
 
+/**
+ * The file path of each variable when every one is found by its whole name ('conv2d/kernel' as
+ * '.../conv2d/kernel:0'), each path used once; else null.
+ */
+function fullNameMatch(variables: readonly LayerVariable[], paths: readonly string[]): string[] | null {
+  if (!variables.some((v) => v.name.includes('/')) || new Set(variables.map((v) => v.name)).size !== variables.length) return null;
+  const used = new Set<string>();
+  const found: string[] = [];
+  for (const v of variables) {
+    const matches = paths.filter((p) => {
+      const name = p.replace(/:\d+$/, '');
+      return name === v.name || name.endsWith(`/${v.name}`);
+    });
+    if (matches.length !== 1 || used.has(matches[0])) return null;
+    used.add(matches[0]);
+    found.push(matches[0]);
+  }
+  return found;
+}
+
 /** Keras 2 layout: match layers by name when every name is found, by order otherwise (as Keras). */
 export function readKeras2Weights(reader: Hdf5Reader, layers: readonly TargetLayer[], rootPath: string): WeightValues {
   const out: WeightValues = new Map();
@@ -122,6 +156,12 @@ export function readKeras2Weights(reader: Hdf5Reader, layers: readonly TargetLay
     const source = namesAgree ? byName.get(layer.name)! : fileLayers[i];
     if (source.weightPaths.length !== layer.weights.length) {
       throw new ModelFormatError(`${reader.what}: layer '${layer.name}' (${layer.className}) has ${layer.weights.length} weights but the file's '${source.name}' has ${source.weightPaths.length}`);
+    }
+    // A nested model's group holds its layers' weights, named '<layer>/<weight>:0': by those names.
+    const full = fullNameMatch(layer.weights, source.weightPaths);
+    if (full) {
+      layer.weights.forEach((v, k) => readInto(out, reader, v, full[k]));
+      return;
     }
     // Within a layer, match by weight name ('kernel', 'gamma') when they agree, else by position.
     const suffixes = layer.weights.map((v) => v.name.slice(v.name.lastIndexOf('/') + 1));

@@ -11,13 +11,15 @@
  */
 import type { Group } from 'h5wasm';
 import { Functional } from '../../models/functional.js';
-import type { LayersModel } from '../../models/layers_model.js';
+import { LayersModel } from '../../models/layers_model.js';
+import type { Layer } from '../../layers/layer.js';
+import { firstNodeIndex } from '../nested_topology.js';
 import { isPlainObject } from '../limits.js';
 import { toSnakeCase } from '../pythonic.js';
 import { CONVLAB_VERSION, modelToTopology } from '../topology.js';
 import { writeHdf5 } from './hdf5.js';
 import { keras3LayerPaths, type TargetLayer } from './weights_read.js';
-import { modelLayerRefs } from './read.js';
+import { legacyWeightOrder, modelLayerRefs } from './read.js';
 import { writeZip } from './zip.js';
 import { namedOptimizerWeights, optimizerVariables } from './optimizer_state.js';
 import { writeActivationsForVersion } from './activation_versions.js';
@@ -92,39 +94,58 @@ type TopologyLayer = { class_name: string; config: Record<string, unknown>; name
 
 /** config.json of a .keras file. */
 export function keras3Config(model: LayersModel): Record<string, unknown> {
+  return { ...keras3ModelConfig(model), compile_config: compileConfig(model) };
+}
+
+/** A model nested as a layer: its own Keras 3 config, without a compile config. */
+function keras3Nested(model: LayersModel): Record<string, unknown> {
+  return keras3ModelConfig(model);
+}
+
+/** A model's Keras 3 config ({module, class_name, config, registered_name, build_config}). */
+function keras3ModelConfig(model: LayersModel): Record<string, unknown> {
   const topology = modelToTopology(model) as { config: { name: string; layers: TopologyLayer[] } };
-  const compile = compileConfig(model);
   if (model instanceof Functional) {
     const nodes = new Map(model.graph().map((n) => [n.layer.name, n]));
-    const tensor = (t: { shape: readonly (number | null)[]; producer?: { layer: { name: string } } | null; name: string }) => ({
+    const tensor = (t: { shape: readonly (number | null)[]; producer?: { layer: Layer } | null; name: string }) => ({
       class_name: '__keras_tensor__',
-      config: { shape: shapeOf(t.shape), dtype: 'float32', keras_history: [t.producer ? t.producer.layer.name : t.name, 0, 0] },
+      config: { shape: shapeOf(t.shape), dtype: 'float32', keras_history: [t.producer ? t.producer.layer.name : t.name, t.producer ? firstNodeIndex(t.producer.layer, 'keras3') : 0, 0] },
     });
     const layers = topology.config.layers.map((l) => {
       if (l.class_name === 'InputLayer') return { ...inputLayer(l.name!, l.config.batch_input_shape), name: l.name, inbound_nodes: [] };
       const node = nodes.get(l.name!)!;
       const args = node.inputs.length === 1 ? [tensor(node.inputs[0])] : [node.inputs.map(tensor)];
       const inputShape = node.inputs.length === 1 ? shapeOf(node.inputs[0].shape) : node.inputs.map((t) => shapeOf(t.shape));
-      return { module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: inputShape }, name: l.name, inbound_nodes: [{ args, kwargs: {} }] };
+      const entry = node.layer instanceof LayersModel
+        ? keras3Nested(node.layer)
+        : { module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: inputShape } };
+      return { ...entry, name: l.name, inbound_nodes: [{ args, kwargs: node.training === undefined ? {} : { training: node.training } }] };
     });
     writeActivationsForVersion(layers, 3);
+    // A nested functional model as an output is referred to as its node 1, as Keras 3 does.
+    const outputs = model.outputs.map((t) => [t.producer!.layer.name, firstNodeIndex(t.producer!.layer, 'keras3'), 0]);
     return {
       module: 'keras.src.models.functional', class_name: 'Functional',
-      config: { name: model.name, trainable: true, layers, input_layers: keras3Refs(model.inputs.map((t) => t.name)), output_layers: keras3Refs(model.outputs.map((t) => t.producer!.layer.name)) },
-      registered_name: 'Functional', build_config: { input_shape: null }, compile_config: compile,
+      config: { name: model.name, trainable: model.trainable, layers, input_layers: keras3Refs(model.inputs.map((t) => t.name)), output_layers: outputs.length === 1 ? outputs[0] : outputs },
+      registered_name: 'Functional', build_config: { input_shape: null },
     };
   }
   const inputShape = shapeOf((model as unknown as { inputShape: (number | null)[] }).inputShape);
   const layers: Record<string, unknown>[] = [inputLayer('input_layer', inputShape)];
   for (const [i, l] of topology.config.layers.entries()) {
-    const built = model.layers[i].builtInputShape;
+    const layer = model.layers[i];
+    if (layer instanceof LayersModel) {
+      layers.push(keras3Nested(layer));
+      continue;
+    }
+    const built = layer.builtInputShape;
     layers.push({ module: 'keras.layers', class_name: l.class_name, config: keras3LayerConfig(l.class_name, l.config), registered_name: null, build_config: { input_shape: built ? shapeOf(built) : null } });
   }
   writeActivationsForVersion(layers, 3);
   return {
     module: 'keras', class_name: 'Sequential',
-    config: { name: model.name, trainable: true, dtype: POLICY('float32'), layers, build_input_shape: inputShape },
-    registered_name: null, build_config: { input_shape: inputShape }, compile_config: compile,
+    config: { name: model.name, trainable: model.trainable, dtype: POLICY('float32'), layers, build_input_shape: inputShape },
+    registered_name: null, build_config: { input_shape: inputShape },
   };
 }
 
@@ -138,14 +159,22 @@ export async function keras3Weights(model: LayersModel): Promise<Uint8Array> {
   const layers: TargetLayer[] = modelLayerRefs(model);
   const paths = keras3LayerPaths(layers);
   const optimizer = optimizerVariables(model);
-  return writeHdf5((file) => {
-    const layersGroup = file.create_group('layers');
-    layers.forEach((layer, i) => {
-      const group = layersGroup.create_group(paths[i].slice('layers/'.length));
+  // layers/<class_n>/vars/<i>; a nested model's at layers/<model class_n>/layers/<class_n>/vars/<i>.
+  const writeLayers = (parent: Group, list: TargetLayer[], listPaths: string[]): void => {
+    const layersGroup = parent.create_group('layers');
+    list.forEach((layer, i) => {
+      const group = layersGroup.create_group(listPaths[i].slice(listPaths[i].lastIndexOf('/') + 1));
       const vars = group.create_group('vars');
       vars.create_attribute('name', layer.name);
+      if (layer.layers) {
+        writeLayers(group, layer.layers, keras3LayerPaths(layer.layers));
+        return;
+      }
       layer.weights.forEach((w, k) => vars.create_dataset({ name: String(k), data: weightData(w), shape: [...w.shape] }));
     });
+  };
+  return writeHdf5((file) => {
+    writeLayers(file as unknown as Group, layers, paths);
     if (optimizer) {
       const vars = file.create_group('optimizer').create_group('vars');
       vars.create_attribute('name', optimizer.name);
@@ -185,7 +214,8 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
   if (!(model instanceof Functional) && topology.config.layers.length > 0) {
     // tf.keras 2.x lists a Sequential's InputLayer first, named after the first layer.
     const first = topology.config.layers[0];
-    const config = { batch_input_shape: first.config.batch_input_shape, dtype: first.config.dtype ?? 'float32', sparse: false, ragged: false, name: `${first.config.name}_input` };
+    // A nested model first: the shape is its input's.
+    const config = { batch_input_shape: first.config.batch_input_shape ?? shapeOf((model as unknown as { inputShape: (number | null)[] }).inputShape), dtype: first.config.dtype ?? 'float32', sparse: false, ragged: false, name: `${first.config.name}_input` };
     modelConfig.config = { ...topology.config, layers: [{ class_name: 'InputLayer', config }, ...topology.config.layers] };
   }
   writeActivationsForVersion(modelConfig, 2);
@@ -203,14 +233,19 @@ export async function modelToKerasH5(model: LayersModel): Promise<Uint8Array> {
     weights.create_attribute('layer_names', layerNames);
     for (const name of layerNames) {
       const group: Group = weights.create_group(name);
-      const vars = byName.get(name)?.weights ?? [];
+      const layer = byName.get(name);
+      // A nested model is one group of its layers' weights, trainable first (Keras 2's _legacy_weights).
+      const vars = layer instanceof LayersModel ? legacyWeightOrder(layer) : layer?.weights ?? [];
       // Keras 2 names each weight '<layer>/<weight>:0'; h5py writes an empty list as an empty float array.
       const names = vars.map((w) => `${w.name}:0`);
       if (names.length > 0) group.create_attribute('weight_names', names);
       else group.create_attribute('weight_names', new Float64Array(0), [0], '<d');
-      if (vars.length > 0) {
-        const sub = group.create_group(name);
-        vars.forEach((w) => sub.create_dataset({ name: `${w.name.slice(w.name.lastIndexOf('/') + 1)}:0`, data: weightData(w), shape: [...w.shape] }));
+      // Each at <group>/<layer>/<weight>:0, the path its name spells (a nested model's group holds its layers').
+      for (const w of vars) {
+        let at: Group = group;
+        const parts = `${w.name}:0`.split('/');
+        for (const part of parts.slice(0, -1)) at = (at.get(part) as Group | null) ?? at.create_group(part);
+        at.create_dataset({ name: parts[parts.length - 1], data: weightData(w), shape: [...w.shape] });
       }
     }
     const optimizer = namedOptimizerWeights(model);

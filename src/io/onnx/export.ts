@@ -1,5 +1,5 @@
 import type { Layer, SymbolicShape } from '../../layers/index.js';
-import type { Sequential } from '../../models/sequential.js';
+import { Sequential } from '../../models/sequential.js';
 import type { LayersModel } from '../../models/layers_model.js';
 import { Functional } from '../../models/functional.js';
 import { MERGE_LAYERS, exportGraph } from './export_graph.js';
@@ -204,6 +204,13 @@ function pool(e: Exporter, layer: Layer & Record<string, any>, inShape: Symbolic
 
 /** Exports one layer applied to the exporter's current value, whose shape is `inShape`. */
 export function exportLayer(e: Exporter, layer: Layer, inShape: SymbolicShape): void {
+  // A model nested as a layer (a base model): its layers in place, as if they were the parent's.
+  if (layer instanceof Functional) return exportGraph(e, layer);
+  if (layer instanceof Sequential) {
+    const shapes = layer.outputShapes();
+    layer.layers.forEach((inner, i) => exportLayer(e, inner, i === 0 ? inShape : shapes[i - 1]));
+    return;
+  }
   const exporter = Object.hasOwn(exporters, layer.className) ? exporters[layer.className] : null;
   if (!exporter) throw new Error(`ONNX export: layer '${layer.name}' (${layer.className}) is not supported; supported: ${[...Object.keys(exporters), ...MERGE_LAYERS].join(', ')}`);
   exporter(e, layer as Layer & Record<string, any>, inShape); // eslint-disable-line @typescript-eslint/no-explicit-any
