@@ -6,6 +6,7 @@ import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGro
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
+import { bnReluGradApply, bnReluGradSums } from './batchnorm_relu';
 import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
 import { setWinogradTile } from './winograd';
@@ -179,7 +180,7 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       break;
     case 27: {
       const rows = I(p, 6);
-      bnApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7));
+      bnApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7), I(p, 8) != 0);
       break;
     }
     case 28: {
@@ -215,6 +216,17 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     case 35:
       depthwiseConv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), I(p, 4), changetype<ConvInfo>(p + 24), tid, nt);
       break;
+    case 36: {
+      const chunk = I(p, 8);
+      const chunks = (I(p, 7) + chunk - 1) / chunk;
+      bnReluGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 9) + <usize>tid * U(p, 10), U(p, 11));
+      break;
+    }
+    case 37: {
+      const rows = I(p, 10);
+      bnReluGradApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 11));
+      break;
+    }
     default:
       unreachable();
   }

@@ -6,7 +6,7 @@ import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackprop
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { batchNormApply, batchNormGrad, batchNormTrain } from './batchnorm.js';
+import { batchNormApply, batchNormGrad, batchNormReluGrad, batchNormTrain } from './batchnorm.js';
 
 /** Plain TypeScript kernels: readable, float32 and float64, and the oracle for faster backends. */
 export const referenceBackend: Backend = {
@@ -33,6 +33,7 @@ export const referenceBackend: Backend = {
   batchNormTrain,
   batchNormApply,
   batchNormGrad,
+  batchNormReluGrad,
   adamUpdate,
   sgdUpdate,
   rmspropUpdate,

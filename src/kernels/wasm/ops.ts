@@ -37,6 +37,8 @@ export const OP = {
   depthwiseConv2d: 33,
   depthwiseConv2dBackpropInput: 34,
   depthwiseConv2dBackpropFilter: 35,
+  bnReluGradSums: 36,
+  bnReluGradApply: 37,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */

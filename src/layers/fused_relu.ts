@@ -1,0 +1,29 @@
+import { Activation } from './core.js';
+import { ReLU } from './advanced_activations.js';
+import { BatchNormalization } from './batch_normalization.js';
+import type { Layer } from './layer.js';
+
+/*
+ * conv → BatchNormalization → ReLU, the block of VGG- and ResNet-style networks, costs as many
+ * passes over the activations as its kernels make. A model that finds a BatchNormalization
+ * followed by a plain ReLU runs the two as one (BatchNormalization.applyRelu): the batch-norm
+ * kernels apply the ReLU as they write their output, and its gradient masks dy as it is read.
+ * The values are those of the two layers run one after the other (test/layers/fused_relu.test.ts).
+ */
+
+/** Whether `layer` is a plain ReLU: Activation('relu'), or ReLU() with no cap, slope or threshold. */
+export function isPlainRelu(layer: Layer | undefined): boolean {
+  if (layer instanceof Activation) return layer.activation === 'relu';
+  if (layer instanceof ReLU) return layer.maxValue === null && layer.negativeSlope === 0 && layer.threshold === 0;
+  return false;
+}
+
+/**
+ * Whether a model may run `layer` and `next` as BatchNormalization.applyRelu. Not where either
+ * layer's apply is replaced on the instance (src/explain/target.ts watches one layer's output
+ * that way), so that a watched layer still runs on its own.
+ */
+export function fusesRelu(layer: Layer, next: Layer | undefined): layer is BatchNormalization {
+  if (!(layer instanceof BatchNormalization) || !next || !isPlainRelu(next)) return false;
+  return !Object.hasOwn(layer, 'apply') && !Object.hasOwn(next, 'apply');
+}
