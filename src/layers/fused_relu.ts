@@ -11,6 +11,9 @@ import type { Layer } from './layer.js';
  * The values are those of the two layers run one after the other (test/layers/fused_relu.test.ts).
  */
 
+/** Off runs every layer on its own, for measurements against the fused path (bench/profile_step.ts FUSE=0). */
+export const reluFusion = { enabled: true };
+
 /** Whether `layer` is a plain ReLU: Activation('relu'), or ReLU() with no cap, slope or threshold. */
 export function isPlainRelu(layer: Layer | undefined): boolean {
   if (layer instanceof Activation) return layer.activation === 'relu';
@@ -24,6 +27,6 @@ export function isPlainRelu(layer: Layer | undefined): boolean {
  * that way), so that a watched layer still runs on its own.
  */
 export function fusesRelu(layer: Layer, next: Layer | undefined): layer is BatchNormalization {
-  if (!(layer instanceof BatchNormalization) || !next || !isPlainRelu(next)) return false;
+  if (!reluFusion.enabled || !(layer instanceof BatchNormalization) || !next || !isPlainRelu(next)) return false;
   return !Object.hasOwn(layer, 'apply') && !Object.hasOwn(next, 'apply');
 }
