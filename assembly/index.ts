@@ -7,6 +7,7 @@ import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
 import { bnReluGradApply, bnReluGradSums } from './batchnorm_relu';
+import { bnReluPool, bnReluPoolGradApply, bnReluPoolGradSums } from './batchnorm_relu_pool';
 import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
 import { setWinogradTile } from './winograd';
@@ -225,6 +226,25 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     case 37: {
       const rows = I(p, 10);
       bnReluGradApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 11));
+      break;
+    }
+    case 38: {
+      const wr = I(p, 10);
+      bnReluPool(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), I(p, 8), I(p, 9), sliceStart(wr, 1, tid, nt), sliceEnd(wr, 1, tid, nt));
+      break;
+    }
+    case 39: {
+      // Whole chunks of I(p, 11) window rows per thread.
+      const chunk = I(p, 11);
+      const chunks = (I(p, 10) + chunk - 1) / chunk;
+      bnReluPoolGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), I(p, 8), I(p, 9), I(p, 10), chunk,
+        sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 12) + <usize>tid * U(p, 13), U(p, 14));
+      break;
+    }
+    case 40: {
+      const wr = I(p, 14);
+      bnReluPoolGradApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), I(p, 10), I(p, 11), I(p, 12), I(p, 13),
+        sliceStart(wr, 1, tid, nt), sliceEnd(wr, 1, tid, nt));
       break;
     }
     default:

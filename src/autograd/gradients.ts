@@ -6,6 +6,7 @@ import { logSoftmaxGrad } from '../ops/log_softmax.js';
 import { gatherElementsGrad } from '../ops/gather.js';
 import { splitLastAxis } from '../ops/concat.js';
 import { batchNormGradient, batchNormInferenceGradient, batchNormReluGradient } from '../ops/batchnorm.js';
+import { batchNormReluMaxPoolGradient } from '../ops/batchnorm_pool.js';
 import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -114,6 +115,7 @@ export const gradients: Record<string, GradientRule> = {
   },
   BatchNorm: batchNormGradient,
   BatchNormRelu: batchNormReluGradient,
+  BatchNormReluMaxPool: batchNormReluMaxPoolGradient,
   BatchNormInference: batchNormInferenceGradient,
   Conv2D: (dy, { inputs: [x, filter], attrs, needsGrad: [gradX, gradFilter] }) => {
     const info = attrs.info as Conv2DInfo;

@@ -125,6 +125,18 @@ export interface Backend {
    * batchNormGrad in training mode of dy masked to zero where y <= 0. beta is the forward's (a
    * backend may recompute the mask from x, mean, invStd, gamma and beta rather than read y).
    */
+  /**
+   * maxPool(relu(batch normalization in training mode)) of x [batch, h, w, c] into out (pooled),
+   * with the statistics written as batchNormTrain writes them; the full-size ReLU output need not
+   * exist. Any pool geometry (a backend may fuse only some).
+   */
+  batchNormReluMaxPool(x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, mean: FloatArray, variance: FloatArray, invStd: FloatArray, epsilon: number, info: Pool2DInfo): void;
+  /**
+   * Gradient of batchNormReluMaxPool: dy is the pooled output's gradient; the ReLU output is
+   * recomputed from x, mean, invStd, gamma and beta. Writes dx (where given), sumDy and sumDyXhat
+   * as batchNormReluGrad does.
+   */
+  batchNormReluMaxPoolGrad(dy: FloatArray, x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, info: Pool2DInfo): void;
   batchNormReluGrad(dy: FloatArray, x: FloatArray, y: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, rows: number, channels: number): void;
 
   /** In-place Adam/AdamW update of one variable. */

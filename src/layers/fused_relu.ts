@@ -1,13 +1,15 @@
 import { Activation } from './core.js';
 import { ReLU } from './advanced_activations.js';
 import { BatchNormalization } from './batch_normalization.js';
+import { MaxPooling2D } from './pooling.js';
 import type { Layer } from './layer.js';
 
 /*
- * conv → BatchNormalization → ReLU, the block of VGG- and ResNet-style networks, costs as many
+ * conv → BatchNormalization → ReLU (→ MaxPooling2D), the block of VGG- and ResNet-style networks, costs as many
  * passes over the activations as its kernels make. A model that finds a BatchNormalization
  * followed by a plain ReLU runs the two as one (BatchNormalization.applyRelu): the batch-norm
- * kernels apply the ReLU as they write their output, and its gradient masks dy as it is read.
+ * kernels apply the ReLU as they write their output, and its gradient masks dy as it is read;
+ * with a max pooling after them, the three as one (BatchNormalization.applyReluMaxPool).
  * The values are those of the two layers run one after the other (test/layers/fused_relu.test.ts).
  */
 
@@ -29,4 +31,12 @@ export function isPlainRelu(layer: Layer | undefined): boolean {
 export function fusesRelu(layer: Layer, next: Layer | undefined): layer is BatchNormalization {
   if (!reluFusion.enabled || !(layer instanceof BatchNormalization) || !next || !isPlainRelu(next)) return false;
   return !Object.hasOwn(layer, 'apply') && !Object.hasOwn(next, 'apply');
+}
+
+/**
+ * Whether a model may run `layer`, `next` and `pool` as BatchNormalization.applyReluMaxPool: a
+ * fused BatchNormalization and ReLU followed by a max pooling whose apply is not replaced.
+ */
+export function fusesReluMaxPool(layer: Layer, next: Layer | undefined, pool: Layer | undefined): pool is MaxPooling2D {
+  return fusesRelu(layer, next) && pool instanceof MaxPooling2D && !Object.hasOwn(pool, 'apply');
 }

@@ -20,7 +20,7 @@ export interface BatchNormResult {
   variance: Tensor;
 }
 
-function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null][]): { dtype: FloatDType; channels: number; rows: number } {
+export function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null][]): { dtype: FloatDType; channels: number; rows: number } {
   floatStorage(x, name);
   if (x.rank < 1) throw new Error(`${name}: expected an input of rank 1 or more with channels last, received a scalar`);
   const channels = x.shape[x.rank - 1];

@@ -7,6 +7,7 @@ import { withTape } from '../../src/autograd/tape.js';
 import type { Layer } from '../../src/layers/layer.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Random } from '../../src/utils/random.js';
+import { batchNormReluMaxPool } from '../../src/ops/batchnorm_pool.js';
 import { checkGradients, randomTensor } from '../helpers/gradcheck.js';
 
 /*
@@ -78,6 +79,58 @@ describe('BatchNormalization + ReLU fused in Sequential models', () => {
       });
     }
   }
+
+  for (const batch of [1, 3]) {
+    it(`BatchNormalization, ReLU and MaxPooling2D as one: same outputs and gradients, batch ${batch}`, () => {
+      const m = sequential({
+        layers: [
+          layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false, inputShape: [8, 6, 3] }),
+          layers.batchNormalization(), layers.activation({ activation: 'relu' }), layers.maxPooling2d({ poolSize: 2 }),
+          // 4x3x12: an odd size, so this pool runs as BatchNormRelu then MaxPool.
+          layers.conv2d({ filters: 12, kernelSize: 3, padding: 'same' }),
+          layers.batchNormalization({ scale: false }), layers.reLU(), layers.maxPooling2d({ poolSize: 2 }),
+          layers.conv2d({ filters: 6, kernelSize: 1 }),
+          // Channels not a multiple of four, windows that tile: the op, the backend's unfused kernels.
+          layers.batchNormalization(), layers.reLU(), layers.maxPooling2d({ poolSize: [2, 1] }),
+          layers.flatten(),
+          layers.dense({ units: 3, activation: 'softmax' }),
+        ],
+      });
+      const x = new Tensor(Float32Array.from(randomTensor([batch, 8, 6, 3], rng, -2, 2).data), [batch, 8, 6, 3]);
+      const w = new Tensor(Float32Array.from(randomTensor([batch, 3], rng).data), [batch, 3]);
+      const weights = m.trainableWeights.map((v) => v.value);
+      const fused = valueAndGrads(() => weighted(m.call(x, true), w), weights);
+      const plain = valueAndGrads(() => weighted(oneByOne(m, x, true), w), weights);
+      assert.ok(Math.abs(fused.value.data[0] - plain.value.data[0]) <= 1e-5 * (1 + Math.abs(plain.value.data[0])), `loss ${fused.value.data[0]} vs ${plain.value.data[0]}`);
+      fused.grads.forEach((g, i) => {
+        const d = maxRelDiff(g.data, plain.grads[i].data);
+        assert.ok(d <= 1e-4, `gradient of ${m.trainableWeights[i].name}: largest difference ${d} of its scale`);
+      });
+      const bns = m.layers.filter((l) => l.className === 'BatchNormalization');
+      const moving = bns.map((l) => l.getWeights().map((t) => Array.from(t.data)));
+      assert.ok(moving.every((ws) => ws.every((v) => v.every(Number.isFinite))), 'moving statistics stay finite');
+      assert.ok(maxRelDiff(m.call(x, false).data, oneByOne(m, x, false).data) <= 1e-5, 'inference');
+      const { nodes } = withTape(weights, () => m.call(x, true));
+      const names = nodes.map((n) => n.op);
+      assert.equal(names.filter((op) => op === 'BatchNormReluMaxPool').length, 2, names.join(', '));
+      assert.equal(names.filter((op) => op === 'BatchNormRelu').length, 1, names.join(', '));
+      assert.ok(!names.includes('Relu') && !names.includes('BatchNorm'), names.join(', '));
+    });
+  }
+
+  it('the BatchNormReluMaxPool op\'s gradient in float64, against the three ops', () => {
+    for (const [shape, pool] of [[[2, 4, 6, 3], 2], [[1, 6, 3, 4], 3], [[3, 2, 2, 5], 2]] as const) {
+      const channels = shape[3];
+      const x = ops.add(ops.mul(randomTensor([...shape], rng), 1.7), 0.4);
+      const gamma = randomTensor([channels], rng, -1, 2);
+      const beta = randomTensor([channels], rng);
+      const w = randomTensor([shape[0], shape[1] / pool, shape[2] / pool, channels], rng);
+      const f = (): Tensor => weighted(batchNormReluMaxPool(x, gamma, beta, 1e-3, { poolSize: pool }).y, w);
+      checkGradients(`batchNormReluMaxPool [${shape}] pool ${pool}`, f, [x, gamma, beta]);
+      const plain = weighted(ops.maxPool(ops.relu(ops.batchNormTraining(x, gamma, beta, 1e-3).y), { poolSize: pool }), w).data[0];
+      assert.ok(Math.abs(f().data[0] - plain) <= 1e-12 * (1 + Math.abs(plain)));
+    }
+  });
 
   it('does not fuse a capped or leaky ReLU, another activation, or a layer whose apply is watched', () => {
     const make = (relu: Layer): Sequential => sequential({

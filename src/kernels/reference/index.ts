@@ -7,6 +7,7 @@ import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
 import { batchNormApply, batchNormGrad, batchNormReluGrad, batchNormTrain } from './batchnorm.js';
+import { batchNormReluMaxPool, batchNormReluMaxPoolGrad } from './batchnorm_pool.js';
 
 /** Plain TypeScript kernels: readable, float32 and float64, and the oracle for faster backends. */
 export const referenceBackend: Backend = {
@@ -34,6 +35,8 @@ export const referenceBackend: Backend = {
   batchNormApply,
   batchNormGrad,
   batchNormReluGrad,
+  batchNormReluMaxPool,
+  batchNormReluMaxPoolGrad,
   adamUpdate,
   sgdUpdate,
   rmspropUpdate,

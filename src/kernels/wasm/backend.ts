@@ -4,6 +4,7 @@ import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
 import { createWasmBatchNorm } from './batchnorm.js';
+import { createWasmBatchNormPool } from './batchnorm_pool.js';
 
 /*
  * The Backend interface over the wasm kernels. Each method gives the engine its float32 operands
@@ -118,9 +119,10 @@ export function createWasmKernels(e: WasmEngine): Backend {
     e.get(po, out);
   }
 
-  return {
+  const backend: Backend = {
     name: 'wasm',
     ...createWasmBatchNorm(e, ref),
+    ...createWasmBatchNormPool(e, ref, () => backend),
     // Without shared memory the engine serves no step tensors, so steps need not ask it.
     arena: e.features.sharedMemory ? e : undefined,
 
@@ -370,4 +372,5 @@ export function createWasmKernels(e: WasmEngine): Backend {
       if (velocity) e.get(pv, velocity as Float32Array);
     },
   };
+  return backend;
 }

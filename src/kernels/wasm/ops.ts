@@ -39,6 +39,9 @@ export const OP = {
   depthwiseConv2dBackpropFilter: 35,
   bnReluGradSums: 36,
   bnReluGradApply: 37,
+  bnReluPool: 38,
+  bnReluPoolGradSums: 39,
+  bnReluPoolGradApply: 40,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */
