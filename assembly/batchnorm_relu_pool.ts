@@ -57,9 +57,29 @@ export function bnReluPool(x: usize, mean: usize, scale: usize, shift: usize, ou
 }
 
 /**
- * For window rows [wr0, wr1): each cell's gradient after the pool and the ReLU (g = dy at the
- * window's first maximum where the relu'd value is > 0, else 0), then, with SUMS, Σ g and
- * Σ g·(x - mean) into acc (c accumulators each), or else dx = ca·((g - cm) - (x - mean)·ck).
+ * One cell of a window in the gradient: g = dy where this cell is the window's first maximum
+ * (the first NaN where the maximum is NaN; none where it is -Infinity, which a ReLU output never
+ * is) and its relu'd value v is > 0. `taken` marks the lanes whose maximum came earlier.
+ */
+// @ts-ignore: decorator
+@inline
+function cellGrad(v: v128, best: v128, bestIsNaN: v128, taken: v128, gv: v128): v128 {
+  const first = v128.andnot(v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestIsNaN)), taken);
+  return v128.andnot(v128.and(gv, first), f32x4.le(v, f32x4.splat(0)));
+}
+
+/** Whether cell v took the gradient (or an earlier one did). */
+// @ts-ignore: decorator
+@inline
+function takenAfter(v: v128, best: v128, bestIsNaN: v128, taken: v128): v128 {
+  return v128.or(taken, v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestIsNaN)));
+}
+
+/**
+ * For window rows [wr0, wr1): each cell's gradient after the pool and the ReLU (cellGrad), then,
+ * with SUMS, Σ g and Σ g·(x - mean) into acc (c accumulators each), or else
+ * dx = ca·((g - cm) - (x - mean)·ck). 2x2 windows keep their four cells in registers; other
+ * sizes recompute each cell's value after the window's maximum.
  */
 // @ts-ignore: decorator
 @inline
@@ -69,7 +89,7 @@ function windowRows(dy: usize, x: usize, mean: usize, scale: usize, shift: usize
   const row = <usize>(W * C) << 2;
   const cell = <usize>C << 2;
   const accQ = acc + cell;
-  const zero = f32x4.splat(0);
+  const two = PH == 2 && PW == 2;
   for (let wr = wr0; wr < wr1; wr++) {
     const start = wr * PH * W * C;
     let window = at(x, start);
@@ -81,22 +101,62 @@ function windowRows(dy: usize, x: usize, mean: usize, scale: usize, shift: usize
         const m = v128.load(mean + k);
         const s = v128.load(scale + k);
         const h = v128.load(shift + k);
-        const best = windowMax(window + k, PH, PW, row, cell, m, s, h);
         const gv = v128.load(grad + k);
+        if (two) {
+          const q = window + k;
+          const x0 = v128.load(q);
+          const x1 = v128.load(q + cell);
+          const x2 = v128.load(q + row);
+          const x3 = v128.load(q + row + cell);
+          const v0 = reluValue(x0, m, s, h);
+          const v1 = reluValue(x1, m, s, h);
+          const v2 = reluValue(x2, m, s, h);
+          const v3 = reluValue(x3, m, s, h);
+          // In windowMax's order, so that the maximum is the forward's.
+          const best = f32x4.max(f32x4.max(f32x4.max(f32x4.max(NEG_INF, v0), v1), v2), v3);
+          const bestIsNaN = f32x4.ne(best, best);
+          let taken = f32x4.eq(best, NEG_INF);
+          const g0 = cellGrad(v0, best, bestIsNaN, taken, gv);
+          taken = takenAfter(v0, best, bestIsNaN, taken);
+          const g1 = cellGrad(v1, best, bestIsNaN, taken, gv);
+          taken = takenAfter(v1, best, bestIsNaN, taken);
+          const g2 = cellGrad(v2, best, bestIsNaN, taken, gv);
+          taken = takenAfter(v2, best, bestIsNaN, taken);
+          const g3 = cellGrad(v3, best, bestIsNaN, taken, gv);
+          const d0 = f32x4.sub(x0, m);
+          const d1 = f32x4.sub(x1, m);
+          const d2 = f32x4.sub(x2, m);
+          const d3 = f32x4.sub(x3, m);
+          if (SUMS) {
+            const a1 = f32x4.add(f32x4.add(f32x4.add(g0, g1), g2), g3);
+            const a2 = madd(g3, d3, madd(g2, d2, madd(g1, d1, f32x4.mul(g0, d0))));
+            v128.store(acc + k, f32x4.add(v128.load(acc + k), a1));
+            v128.store(accQ + k, f32x4.add(v128.load(accQ + k), a2));
+          } else {
+            const a = v128.load(ca + k);
+            const kk = v128.load(ck + k);
+            const mm = v128.load(cm + k);
+            const t = target + k;
+            v128.store(t, f32x4.mul(a, f32x4.sub(f32x4.sub(g0, mm), f32x4.mul(d0, kk))));
+            v128.store(t + cell, f32x4.mul(a, f32x4.sub(f32x4.sub(g1, mm), f32x4.mul(d1, kk))));
+            v128.store(t + row, f32x4.mul(a, f32x4.sub(f32x4.sub(g2, mm), f32x4.mul(d2, kk))));
+            v128.store(t + row + cell, f32x4.mul(a, f32x4.sub(f32x4.sub(g3, mm), f32x4.mul(d3, kk))));
+          }
+          continue;
+        }
+        const best = windowMax(window + k, PH, PW, row, cell, m, s, h);
         const bestIsNaN = f32x4.ne(best, best);
         let taken = f32x4.eq(best, NEG_INF);
-        let a1 = zero;
-        let a2 = zero;
+        let a1 = f32x4.splat(0);
+        let a2 = f32x4.splat(0);
         for (let dh = 0; dh < PH; dh++) {
           let q = window + k + <usize>dh * row;
           let d = target + k + <usize>dh * row;
           for (let dw = 0; dw < PW; dw++) {
             const xv = v128.load(q);
             const v = reluValue(xv, m, s, h);
-            const first = v128.andnot(v128.or(f32x4.eq(v, best), v128.and(f32x4.ne(v, v), bestIsNaN)), taken);
-            taken = v128.or(taken, first);
-            // The pool's gradient, then the ReLU's (zero where the relu'd value is <= 0).
-            const g = v128.andnot(v128.and(gv, first), f32x4.le(v, zero));
+            const g = cellGrad(v, best, bestIsNaN, taken, gv);
+            taken = takenAfter(v, best, bestIsNaN, taken);
             const dxm = f32x4.sub(xv, m);
             if (SUMS) {
               a1 = f32x4.add(a1, g);
