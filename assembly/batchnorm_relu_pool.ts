@@ -37,6 +37,18 @@ const NEG_INF = f32x4.splat(<f32>-Infinity);
   return best;
 }
 
+/**
+ * The maximum of a 2x2 window's relu'd values, as windowMax gives it. ReLU outputs are +0,
+ * positive or NaN: pmax (one instruction, where f32x4.max takes several to order NaN and
+ * signed zeros) gives the maximum of the numbers, and a NaN anywhere shows in the sum, since
+ * there is no -Infinity to cancel +Infinity; the maximum is then NaN, as f32x4.max makes it.
+ */
+@inline function windowMax2x2(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  const best = f32x4.pmax(f32x4.pmax(v0, v1), f32x4.pmax(v2, v3));
+  const sum = f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3));
+  return v128.bitselect(sum, best, f32x4.ne(sum, sum));
+}
+
 /** Pooled output over window rows [wr0, wr1). */
 export function bnReluPool(x: usize, mean: usize, scale: usize, shift: usize, out: usize, C: i32, W: i32, PH: i32, PW: i32, wr0: i32, wr1: i32): void {
   const OW = W / PW;
@@ -48,7 +60,15 @@ export function bnReluPool(x: usize, mean: usize, scale: usize, shift: usize, ou
     for (let ow = 0; ow < OW; ow++) {
       for (let c = 0; c < C; c += 4) {
         const k = <usize>c << 2;
-        v128.store(o + k, windowMax(window + k, PH, PW, row, cell, v128.load(mean + k), v128.load(scale + k), v128.load(shift + k)));
+        const m = v128.load(mean + k);
+        const s = v128.load(scale + k);
+        const h = v128.load(shift + k);
+        const q = window + k;
+        const best = PH == 2 && PW == 2
+          ? windowMax2x2(reluValue(v128.load(q), m, s, h), reluValue(v128.load(q + cell), m, s, h),
+            reluValue(v128.load(q + row), m, s, h), reluValue(v128.load(q + row + cell), m, s, h))
+          : windowMax(q, PH, PW, row, cell, m, s, h);
+        v128.store(o + k, best);
       }
       o += cell;
       window += <usize>PW * cell;
@@ -112,8 +132,7 @@ function windowRows(dy: usize, x: usize, mean: usize, scale: usize, shift: usize
           const v1 = reluValue(x1, m, s, h);
           const v2 = reluValue(x2, m, s, h);
           const v3 = reluValue(x3, m, s, h);
-          // In windowMax's order, so that the maximum is the forward's.
-          const best = f32x4.max(f32x4.max(f32x4.max(f32x4.max(NEG_INF, v0), v1), v2), v3);
+          const best = windowMax2x2(v0, v1, v2, v3);
           const bestIsNaN = f32x4.ne(best, best);
           let taken = f32x4.eq(best, NEG_INF);
           const g0 = cellGrad(v0, best, bestIsNaN, taken, gv);

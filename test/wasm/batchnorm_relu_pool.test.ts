@@ -20,6 +20,15 @@ import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 
 const engines = engineVariants();
 
+/** NaN where the reference has NaN, else within 1e-4 (assertClose's scale would be NaN here). */
+function closeWithNaN(actual: Float32Array, expected: Float32Array, what: string): void {
+  for (let i = 0; i < expected.length; i++) {
+    const [a, e] = [actual[i], expected[i]];
+    if (Number.isNaN(e)) assert.ok(Number.isNaN(a), `${what}: element ${i} is ${a}, reference NaN`);
+    else assert.ok(Math.abs(a - e) <= 1e-4 * (Math.abs(e) + 1), `${what}: element ${i} is ${a}, reference ${e}`);
+  }
+}
+
 interface Case { info: Pool2DInfo; x: Float32Array; dy: Float32Array; gamma: Float32Array | null; beta: Float32Array | null }
 
 function randomCase(rng: Random, t: number): Case {
@@ -118,6 +127,40 @@ describe('wasm batch norm + ReLU + max pool fused equals the reference kernels i
     }
     for (let t = 1; t < 3; t++) {
       results[t].forEach((a, i) => assert.deepEqual(a, results[0][i], `output ${i}: ${engines[t].name} differs from ${engines[0].name}`));
+    }
+  });
+
+  it('NaN: a window with NaN pools to NaN and passes its gradient to the first NaN, as the kernels in turn do', () => {
+    const rng = new Random(93);
+    const info = pool2dInfo([2, 4, 6, 8], [2, 2], [2, 2], 'valid');
+    const x = randomArray(rng, 2 * 4 * 6 * 8, -2, 2);
+    for (const i of [3, 8 * 6 + 3, 100, 101, 250]) x[i] = NaN;
+    const dy = randomArray(rng, 2 * 2 * 3 * 8);
+    const mean = randomArray(rng, 8, -0.2, 0.2);
+    const invStd = randomArray(rng, 8, 0.5, 2);
+    const gamma = randomArray(rng, 8, -1, 2);
+    const beta = randomArray(rng, 8);
+    const rows = x.length / 8;
+    for (const { name, engine } of engines) {
+      const k = createWasmKernels(engine);
+      const y = new Float32Array(x.length);
+      k.batchNormApply(x, mean, invStd, gamma, beta, y, rows, 8, true);
+      const dyFull = new Float32Array(x.length);
+      ref.maxPoolGrad(dy, y, dyFull, info);
+      const expected = [new Float32Array(x.length), new Float32Array(8), new Float32Array(8)];
+      ref.batchNormReluGrad(dyFull, x, y, mean, invStd, gamma, beta, expected[0], expected[1], expected[2], rows, 8);
+      const actual = [new Float32Array(x.length), new Float32Array(8), new Float32Array(8)];
+      k.batchNormReluMaxPoolGrad(dy, x, mean, invStd, gamma, beta, actual[0], actual[1], actual[2], info);
+      actual.forEach((a, i) => closeWithNaN(a, expected[i], `output ${i} (${name})`));
+      assert.ok(Number.isNaN(actual[2][3]) && !Number.isNaN(actual[2][0]), `NaN reaches channel 3's sumDyXhat, not channel 0's (${name})`);
+      // Forward: a NaN input makes its channel's statistics, and so every window of it, NaN.
+      const out = new Float32Array(dy.length);
+      const stats = [new Float32Array(8), new Float32Array(8), new Float32Array(8)];
+      k.batchNormReluMaxPool(x, gamma, beta, out, stats[0], stats[1], stats[2], 1e-3, info);
+      const expectedOut = new Float32Array(dy.length);
+      ref.batchNormReluMaxPool(x, gamma, beta, expectedOut, new Float32Array(8), new Float32Array(8), new Float32Array(8), 1e-3, info);
+      closeWithNaN(out, expectedOut, `forward with NaN (${name})`);
+      assert.ok(Number.isNaN(out[3]) && !Number.isNaN(out[0]), `forward NaN in channel 3 only (${name})`);
     }
   });
 });
