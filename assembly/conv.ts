@@ -162,7 +162,7 @@ function col2im(dcols: usize, c: ConvInfo, r0: i32, rows: i32, dx: usize): void 
 }
 
 /** Output rows (pixels) are split across threads; each writes only its own rows. */
-export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize, sharedFilter: usize = 0): void {
   const kkci = depth(c);
   const m = c.batch * c.oh * c.ow;
   const r0 = sliceStart(m, MR, tid, nt);
@@ -176,7 +176,7 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
     return;
   }
   if (winogradApplies(c)) {
-    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c), sharedFilter);
     else winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
@@ -194,11 +194,11 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
 }
 
 /** Whole images are split across threads, because col2im scatters within an image. */
-export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize, sharedFilter: usize = 0): void {
   const kkci = depth(c);
   if (winogradApplies(c)) {
     // Tiles of dx split across threads: each writes only its own pixels.
-    if (winogradTile() == 4) winograd4BackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4BackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c), sharedFilter);
     else winogradBackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }

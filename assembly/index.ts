@@ -10,7 +10,8 @@ import { bnReluGradApply, bnReluGradSums } from './batchnorm_relu';
 import { bnReluPool, bnReluPoolGradApply, bnReluPoolGradSums } from './batchnorm_relu_pool';
 import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
-import { setWinogradTile } from './winograd';
+import { setWinogradTile, winogradChannels, winogradTile } from './winograd';
+import { winograd4Filter } from './winograd4';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -45,6 +46,15 @@ const F_OFFSET: usize = 256;
 /** Winograd output tiles of 4 (the default), 2 or 0 (off) for this instance: for one-thread measurements only. */
 export function setWinograd(tile: i32): void {
   setWinogradTile(tile);
+}
+
+/**
+ * Whether a convolution of this geometry runs as F(4x4, 3x3) in this instance (workers keep the
+ * default tile 4, which setThreads also gives this instance): then the backend transforms the
+ * filter once per call (op 41) for every share of the forward and input-gradient kernels.
+ */
+export function winograd4Uses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
+  return winogradTile() == 4 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
 }
 
 export function heapBase(): usize {
@@ -113,10 +123,11 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       break;
     }
     case 10:
-      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
+      // Slot 21 (after the ConvInfo): a transformed filter shared by every share, or 0.
+      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5), U(p, 21));
       break;
     case 11:
-      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
+      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5), U(p, 21));
       break;
     case 12:
       conv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
@@ -247,6 +258,9 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
         sliceStart(wr, 1, tid, nt), sliceEnd(wr, 1, tid, nt));
       break;
     }
+    case 41:
+      winograd4Filter(U(p, 1), U(p, 2), I(p, 3), I(p, 4), I(p, 5) != 0, tid, nt);
+      break;
     default:
       unreachable();
   }

@@ -87,7 +87,16 @@ export function createWasmKernels(e: WasmEngine): Backend {
     // in share order; the other convolutions index scratch by thread.
     const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, CONV_SHARES) : 0;
     const scratch = e.alloc(stride * Math.max(nt, partials));
-    e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c)]);
+    // F(4x4, 3x3) forward and input gradient split into several shares: the filter is
+    // transformed once, by all threads, instead of once per share.
+    let shared = 0;
+    if (op !== OP.conv2dBackpropFilter && e.shareWinogradFilter && e.shareCount(nt, CONV_SHARES) > 1 && e.exports.winograd4Uses(c.kernelHeight, c.kernelWidth,
+      c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.inChannels, c.outChannels)) {
+      shared = e.alloc(36 * c.inChannels * c.outChannels * 4);
+      e.setParams([OP.winograd4Filter, pb, shared, c.inChannels, c.outChannels, op === OP.conv2dBackpropInput ? 1 : 0]);
+      e.exec(nt, FINE);
+    }
+    e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c), shared]);
     e.exec(nt, CONV_SHARES);
     if (partials > 1) {
       e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, partials]);

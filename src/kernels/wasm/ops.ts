@@ -42,6 +42,7 @@ export const OP = {
   bnReluPool: 38,
   bnReluPoolGradSums: 39,
   bnReluPoolGradApply: 40,
+  winograd4Filter: 41,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */
