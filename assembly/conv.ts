@@ -3,6 +3,7 @@ import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR } from './pack';
 import { at, copyFloats, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
+import { fewChannels, fewConv2d } from './direct_few';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
 import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes, winogradTile } from './winograd';
 import { winograd4BackpropFilter, winograd4BackpropInput, winograd4Conv2d, winograd4ScratchBytes } from './winograd4';
@@ -49,6 +50,13 @@ export function convScratchBytes(kkci: i32, co: i32): i32 {
 /** Where the Winograd kernels' scratch starts in a thread's (or share's) scratch. */
 @inline function winogradScratch(scratch: usize, c: ConvInfo): usize {
   return scratch + <usize>baseScratchBytes(depth(c), c.co);
+}
+
+/** The first-layer kernel of direct_few.ts, or (false) im2col + GEMM, in this instance: for one-thread comparisons. */
+let useFewChannels = true;
+
+export function setFewChannels(on: bool): void {
+  useFewChannels = on;
 }
 
 /** Few channels: direct loops beat im2col + GEMM (see direct.ts). */
@@ -173,6 +181,10 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
   }
   if (isDirect(c)) {
     directConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
+  if (fewChannels(c) && useFewChannels) {
+    fewConv2d(x, w, out, c, r0, r1);
     return;
   }
   if (winogradApplies(c)) {

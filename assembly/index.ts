@@ -1,6 +1,6 @@
 import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR, NR } from './pack';
-import { ConvInfo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
+import { ConvInfo, setFewChannels as setFew, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
 import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
@@ -55,6 +55,11 @@ export function setWinograd(tile: i32): void {
  */
 export function winograd4Uses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
   return winogradTile() == 4 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
+}
+
+/** The few-input-channel forward kernel on (the default) or off, in this instance only: for one-thread measurements. */
+export function setFewChannels(on: bool): void {
+  setFew(on);
 }
 
 export function heapBase(): usize {

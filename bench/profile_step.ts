@@ -1,7 +1,7 @@
 // Where a cifar-vgg training step goes, per kernel call site (docs/performance.md): batch 64, wasm, one
 // thread, unqueued kernels, WINO=4|2|0 picks the convolution path, FUSE=0 runs BatchNormalization and
 // ReLU as two layers, THREADS=2 runs on two threads (WINO is then 4; SHARE=0 transforms F(4x4) filters
-// in every share), STEPS steps, MODEL a bench model:
+// in every share), FEW=0 runs the first convolution as im2col + GEMM, STEPS steps, MODEL a bench model:
 //   CONVLAB_WASM_QUEUE=0 WINO=4 STEPS=6 node --import tsx bench/profile_step.ts
 import { setBackend, tensor } from '../src/index.js';
 import { kernels } from '../src/kernels/registry.js';
@@ -18,6 +18,7 @@ setSeed(1);
 const model = buildBigModel((process.env.MODEL ?? 'cifar-vgg-noaug') as 'cifar-vgg-noaug');
 model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
 if (threads === 1) testing.setWinograd(Number(process.env.WINO ?? 4) as 0 | 2 | 4);
+if (threads === 1) testing.setFewChannels(process.env.FEW !== '0');
 await testing.setShareWinogradFilter(process.env.SHARE !== '0');
 reluFusion.enabled = process.env.FUSE !== '0';
 const batch = 64;

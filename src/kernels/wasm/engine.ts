@@ -31,6 +31,8 @@ interface KernelExports {
   zero(ptr: number, bytes: number): void;
   /** Winograd output tile 4, 2 or 0 (off), in this instance only (workers keep theirs). */
   setWinograd(tile: number): void;
+  /** The few-input-channel forward kernel on (1, the default) or off (0: im2col), in this instance only. */
+  setFewChannels(on: number): void;
   /** Whether a convolution of this geometry runs as F(4x4, 3x3) (assembly/index.ts). */
   winograd4Uses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
 }
