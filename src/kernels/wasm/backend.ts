@@ -67,6 +67,9 @@ export function afterQueued(e: WasmEngine): Backend {
   return wrapped as unknown as Backend;
 }
 
+/** F(4x4, 3x3) transformed filters from this size on are shared by a call's shares. */
+const SHARED_FILTER_BYTES = 1 << 20;
+
 export function createWasmKernels(e: WasmEngine): Backend {
   const ref = afterQueued(e);
   const threadsFor = (work: number, threshold: number): number => (work >= threshold ? e.numThreads : 1);
@@ -85,19 +88,23 @@ export function createWasmKernels(e: WasmEngine): Backend {
     const stride = e.exports.convScratchBytes(kkci, c.outChannels);
     // Filter-gradient shares leave partials in scratch of their own, which a second call adds up
     // in share order; the other convolutions index scratch by thread.
-    const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, CONV_SHARES) : 0;
+    const winograd4 = e.exports.winograd4Uses(c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+      c.inChannels, c.outChannels) !== 0;
+    const perThread = op === OP.conv2dBackpropFilter && winograd4 ? e.winogradFilterGradShares : CONV_SHARES;
+    const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, perThread) : 0;
     const scratch = e.alloc(stride * Math.max(nt, partials));
-    // F(4x4, 3x3) forward and input gradient split into several shares: the filter is
-    // transformed once, by all threads, instead of once per share.
+    // F(4x4, 3x3) forward and input gradient split into several shares: a large filter (a
+    // transform of 1 MiB or more) is transformed once, by all threads, instead of once per share
+    // (a smaller one costs less than the extra phase; docs/performance.md).
     let shared = 0;
-    if (op !== OP.conv2dBackpropFilter && e.shareWinogradFilter && e.shareCount(nt, CONV_SHARES) > 1 && e.exports.winograd4Uses(c.kernelHeight, c.kernelWidth,
-      c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.inChannels, c.outChannels)) {
+    if (op !== OP.conv2dBackpropFilter && winograd4 && e.shareWinogradFilter && e.shareCount(nt, CONV_SHARES) > 1
+      && 36 * c.inChannels * c.outChannels * 4 >= SHARED_FILTER_BYTES) {
       shared = e.alloc(36 * c.inChannels * c.outChannels * 4);
       e.setParams([OP.winograd4Filter, pb, shared, c.inChannels, c.outChannels, op === OP.conv2dBackpropInput ? 1 : 0]);
       e.exec(nt, FINE);
     }
     e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c), shared]);
-    e.exec(nt, CONV_SHARES);
+    e.exec(nt, perThread);
     if (partials > 1) {
       e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, partials]);
       e.exec(nt, FINE);

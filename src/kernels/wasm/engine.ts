@@ -76,6 +76,12 @@ export class WasmEngine {
    * their shares (backend.ts); false transforms it in every share, as before, for comparisons.
    */
   shareWinogradFilter = true;
+  /**
+   * Shares per thread of an F(4x4, 3x3) filter gradient: each share fills, accumulates and
+   * transforms a 36·ci·co sum of its own (4.7 MB for 128 → 256 channels) before the partials
+   * are added up, so one per thread moves half the memory that two do (backend.ts).
+   */
+  winogradFilterGradShares = 1;
   private readonly flushBeforeAccess = (storage: TypedArray): void => {
     if (this.owns(storage)) this.flush();
   };
