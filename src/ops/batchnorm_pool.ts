@@ -12,8 +12,8 @@ import { maxPool, type Pool2DOptions } from './nn.js';
  * maxPool(relu(batchNormTraining(x))) as one op, for the conv → BN → ReLU → pool stages of VGG-style
  * networks: where the pool's windows tile the input exactly, the kernels never write the
  * full-size ReLU output (the pool reads the normalised values as they are made) and the gradient
- * recomputes them, so a stage costs two passes over its activations forward and two backward
- * instead of seven and eight. Other pool geometries run as the two ops.
+ * recomputes them, so a stage reads or writes a full-size tensor 2 times forward and 3 backward
+ * instead of 6 and 10 (docs/performance.md). Other pool geometries run as the two ops.
  */
 
 /** Whether the windows tile the input exactly: no padding, stride = window, sizes that divide. */
