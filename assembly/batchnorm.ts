@@ -15,7 +15,7 @@ import { at, madd } from './simd';
  */
 
 /** Stores n float32 accumulators as float64 partials. */
-function flush(acc: usize, partial: usize, n: i32): void {
+export function flush(acc: usize, partial: usize, n: i32): void {
   for (let k = 0; k < n; k++) store<f64>(partial + (<usize>k << 3), <f64>load<f32>(at(acc, k)));
 }
 
@@ -49,7 +49,7 @@ export function bnStats(x: usize, c: i32, rows: i32, chunk: i32, k0: i32, k1: i3
 }
 
 /** Σ over the chunks, in chunk order, of partial[k][j] (float64). */
-@inline function chunkSum(partials: usize, chunks: i32, c: i32, j: i32): f64 {
+@inline export function chunkSum(partials: usize, chunks: i32, c: i32, j: i32): f64 {
   let s: f64 = 0;
   for (let k = 0; k < chunks; k++) s += load<f64>(partials + <usize>k * (<usize>c << 4) + (<usize>j << 3));
   return s;
@@ -80,20 +80,44 @@ export function bnCoefficients(c: i32, invStd: usize, gamma: usize, beta: usize,
   }
 }
 
-/** out = (x - mean) * scale + shift over rows [r0, r1). */
-export function bnApply(x: usize, mean: usize, scale: usize, shift: usize, out: usize, r0: i32, r1: i32, c: i32): void {
+/**
+ * The normalised value (x - mean)·scale + shift, four channels at a time and one: the fused
+ * batch norm + ReLU gradient (batchnorm_relu.ts) recomputes its mask with these, so it must see
+ * exactly what bnApply wrote.
+ */
+@inline export function bnValue4(x: v128, mean: v128, scale: v128, shift: v128): v128 {
+  return madd(f32x4.sub(x, mean), scale, shift);
+}
+
+@inline export function bnValue1(x: f32, mean: f32, scale: f32, shift: f32): f32 {
+  return (x - mean) * scale + shift;
+}
+
+/** out = (x - mean) * scale + shift over rows [r0, r1); with relu, relu(out) (NaN stays NaN). */
+export function bnApply(x: usize, mean: usize, scale: usize, shift: usize, out: usize, r0: i32, r1: i32, c: i32, relu: bool): void {
+  if (relu) bnApplyRows(x, mean, scale, shift, out, r0, r1, c, true);
+  else bnApplyRows(x, mean, scale, shift, out, r0, r1, c, false);
+}
+
+// @ts-ignore: decorator
+@inline
+function bnApplyRows(x: usize, mean: usize, scale: usize, shift: usize, out: usize, r0: i32, r1: i32, c: i32, RELU: bool): void {
+  const zero = f32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const xr = at(x, r * c);
     const orow = at(out, r * c);
     let j = 0;
     for (; j + 4 <= c; j += 4) {
       const o = <usize>j << 2;
-      const d = f32x4.sub(v128.load(xr + o), v128.load(mean + o));
-      v128.store(orow + o, madd(d, v128.load(scale + o), v128.load(shift + o)));
+      let v = bnValue4(v128.load(xr + o), v128.load(mean + o), v128.load(scale + o), v128.load(shift + o));
+      // Clearing the lanes where v <= 0 zeroes those (-0 becomes +0) and keeps NaN.
+      if (RELU) v = v128.andnot(v, f32x4.le(v, zero));
+      v128.store(orow + o, v);
     }
     for (; j < c; j++) {
       const o = <usize>j << 2;
-      store<f32>(orow + o, (load<f32>(xr + o) - load<f32>(mean + o)) * load<f32>(scale + o) + load<f32>(shift + o));
+      const v = bnValue1(load<f32>(xr + o), load<f32>(mean + o), load<f32>(scale + o), load<f32>(shift + o));
+      store<f32>(orow + o, RELU ? (v <= 0 ? 0 : v) : v);
     }
   }
 }

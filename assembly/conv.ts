@@ -3,6 +3,7 @@ import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR } from './pack';
 import { at, copyFloats, sliceEnd, sliceStart } from './simd';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
+import { fewChannels, fewConv2d } from './direct_few';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
 import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes, winogradTile } from './winograd';
 import { winograd4BackpropFilter, winograd4BackpropInput, winograd4Conv2d, winograd4ScratchBytes } from './winograd4';
@@ -49,6 +50,13 @@ export function convScratchBytes(kkci: i32, co: i32): i32 {
 /** Where the Winograd kernels' scratch starts in a thread's (or share's) scratch. */
 @inline function winogradScratch(scratch: usize, c: ConvInfo): usize {
   return scratch + <usize>baseScratchBytes(depth(c), c.co);
+}
+
+/** The first-layer kernel of direct_few.ts, or (false) im2col + GEMM, in this instance: for one-thread comparisons. */
+let useFewChannels = true;
+
+export function setFewChannels(on: bool): void {
+  useFewChannels = on;
 }
 
 /** Few channels: direct loops beat im2col + GEMM (see direct.ts). */
@@ -162,7 +170,7 @@ function col2im(dcols: usize, c: ConvInfo, r0: i32, rows: i32, dx: usize): void 
 }
 
 /** Output rows (pixels) are split across threads; each writes only its own rows. */
-export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize, sharedFilter: usize = 0): void {
   const kkci = depth(c);
   const m = c.batch * c.oh * c.ow;
   const r0 = sliceStart(m, MR, tid, nt);
@@ -175,8 +183,12 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
     directConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
     return;
   }
+  if (fewChannels(c) && useFewChannels) {
+    fewConv2d(x, w, out, c, r0, r1);
+    return;
+  }
   if (winogradApplies(c)) {
-    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c), sharedFilter);
     else winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
@@ -194,11 +206,11 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
 }
 
 /** Whole images are split across threads, because col2im scatters within an image. */
-export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize, sharedFilter: usize = 0): void {
   const kkci = depth(c);
   if (winogradApplies(c)) {
     // Tiles of dx split across threads: each writes only its own pixels.
-    if (winogradTile() == 4) winograd4BackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
+    if (winogradTile() == 4) winograd4BackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c), sharedFilter);
     else winogradBackpropInput(dy, w, dx, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }

@@ -1,14 +1,17 @@
 import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR, NR } from './pack';
-import { ConvInfo, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
+import { ConvInfo, setFewChannels as setFew, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
 import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
+import { bnReluGradApply, bnReluGradSums } from './batchnorm_relu';
+import { bnReluPool, bnReluPoolGradApply, bnReluPoolGradSums } from './batchnorm_relu_pool';
 import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
-import { setWinogradTile } from './winograd';
+import { setWinogradTile, winogradChannels, winogradTile } from './winograd';
+import { winograd4Filter } from './winograd4';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -43,6 +46,20 @@ const F_OFFSET: usize = 256;
 /** Winograd output tiles of 4 (the default), 2 or 0 (off) for this instance: for one-thread measurements only. */
 export function setWinograd(tile: i32): void {
   setWinogradTile(tile);
+}
+
+/**
+ * Whether a convolution of this geometry runs as F(4x4, 3x3) in this instance (workers keep the
+ * default tile 4, which setThreads also gives this instance): then the backend transforms the
+ * filter once per call (op 41) for every share of the forward and input-gradient kernels.
+ */
+export function winograd4Uses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
+  return winogradTile() == 4 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
+}
+
+/** The few-input-channel forward kernel on (the default) or off, in this instance only: for one-thread measurements. */
+export function setFewChannels(on: bool): void {
+  setFew(on);
 }
 
 export function heapBase(): usize {
@@ -111,10 +128,11 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       break;
     }
     case 10:
-      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
+      // Slot 21 (after the ConvInfo): a transformed filter shared by every share, or 0.
+      conv2d(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5), U(p, 21));
       break;
     case 11:
-      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
+      conv2dBackpropInput(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5), U(p, 21));
       break;
     case 12:
       conv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>tid * U(p, 5));
@@ -179,7 +197,7 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       break;
     case 27: {
       const rows = I(p, 6);
-      bnApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7));
+      bnApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 7), I(p, 8) != 0);
       break;
     }
     case 28: {
@@ -214,6 +232,39 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       break;
     case 35:
       depthwiseConv2dBackpropFilter(U(p, 1), U(p, 2), U(p, 3), I(p, 4), changetype<ConvInfo>(p + 24), tid, nt);
+      break;
+    case 36: {
+      const chunk = I(p, 8);
+      const chunks = (I(p, 7) + chunk - 1) / chunk;
+      bnReluGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 9) + <usize>tid * U(p, 10), U(p, 11));
+      break;
+    }
+    case 37: {
+      const rows = I(p, 10);
+      bnReluGradApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), sliceStart(rows, 1, tid, nt), sliceEnd(rows, 1, tid, nt), I(p, 11));
+      break;
+    }
+    case 38: {
+      const wr = I(p, 10);
+      bnReluPool(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), I(p, 8), I(p, 9), sliceStart(wr, 1, tid, nt), sliceEnd(wr, 1, tid, nt));
+      break;
+    }
+    case 39: {
+      // Whole chunks of I(p, 11) window rows per thread.
+      const chunk = I(p, 11);
+      const chunks = (I(p, 10) + chunk - 1) / chunk;
+      bnReluPoolGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), I(p, 8), I(p, 9), I(p, 10), chunk,
+        sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 12) + <usize>tid * U(p, 13), U(p, 14));
+      break;
+    }
+    case 40: {
+      const wr = I(p, 14);
+      bnReluPoolGradApply(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), U(p, 6), U(p, 7), U(p, 8), U(p, 9), I(p, 10), I(p, 11), I(p, 12), I(p, 13),
+        sliceStart(wr, 1, tid, nt), sliceEnd(wr, 1, tid, nt));
+      break;
+    }
+    case 41:
+      winograd4Filter(U(p, 1), U(p, 2), I(p, 3), I(p, 4), I(p, 5) != 0, tid, nt);
       break;
     default:
       unreachable();

@@ -35,14 +35,14 @@ export function winograd4ScratchBytes(ci: i32, co: i32): i32 {
  * (the filter's contiguous axis); for the input gradient g is turned 180°, and the GEMM reads U
  * transposed through its strides (its packing absorbs them), so the layout stays [ξ][i][o].
  */
-function transformFilter(w: usize, ci: i32, co: i32, flip: bool, u: usize): void {
+function transformFilter(w: usize, ci: i32, co: i32, flip: bool, u: usize, a0: i32, a1: i32): void {
   const ps = <usize>(ci * co) << 2;
   const bs = ps;
   const k1_24 = f32x4.splat(0.041666666666666664);
   const k1_12 = f32x4.splat(0.08333333333333333);
   const k1_6 = f32x4.splat(0.16666666666666666);
   const k1_4 = f32x4.splat(0.25);
-  for (let a = 0; a < ci; a++) {
+  for (let a = a0; a < a1; a++) {
     for (let c = 0; c < co; c += 4) {
       const p = w + (<usize>(a * co + c) << 2);
       const o = u + (<usize>(a * co + c) << 2);
@@ -536,31 +536,48 @@ function convolveTiles(src: usize, h: i32, w: i32, cin: i32, u: usize, rsB: i32,
   return s < total ? s : total;
 }
 
-export function winograd4Conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, gemmScratch: usize, wino: usize): void {
+/**
+ * Share tid of nt of U for the whole call (input channels [a0, a1) of it), where the caller runs
+ * this before the convolution and passes U to every share of it (`shared`): otherwise each share
+ * transforms the whole filter again, 36·ci·co floats (4.7 MB for 128 → 256 channels), for its
+ * own few tiles.
+ */
+export function winograd4Filter(w: usize, u: usize, ci: i32, co: i32, flip: bool, tid: i32, nt: i32): void {
+  transformFilter(w, ci, co, flip, u, sliceTiles(ci, tid, nt), sliceTiles(ci, tid + 1, nt));
+}
+
+/** Bytes of the transformed filter winograd4Filter writes. */
+export function winograd4FilterBytes(ci: i32, co: i32): i32 {
+  return 36 * ci * co * 4;
+}
+
+export function winograd4Conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, gemmScratch: usize, wino: usize, shared: usize): void {
   const tiles = c.batch * ((c.oh + 3) >> 2) * ((c.ow + 3) >> 2);
   const t0 = sliceTiles(tiles, tid, nt);
   const t1 = sliceTiles(tiles, tid + 1, nt);
   if (t1 <= t0) return;
   const maxc = max(c.ci, c.co);
   const chunk = chunkTiles(maxc);
-  const u = aligned(wino);
-  const vBuf = u + (<usize>(36 * c.ci * c.co) << 2);
+  const own = aligned(wino);
+  const u = shared ? shared : own;
+  const vBuf = own + (<usize>(36 * c.ci * c.co) << 2);
   const mBuf = vBuf + (<usize>(36 * chunk * maxc) << 2);
-  transformFilter(w, c.ci, c.co, false, u);
+  if (!shared) transformFilter(w, c.ci, c.co, false, u, 0, c.ci);
   convolveTiles(x, c.h, c.w, c.ci, u, c.co, 1, out, c.oh, c.ow, c.co, c.pt, c.pl, t0, t1, gemmScratch, vBuf, mBuf, chunk);
 }
 
-export function winograd4BackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, gemmScratch: usize, wino: usize): void {
+export function winograd4BackpropInput(dy: usize, w: usize, dx: usize, c: ConvInfo, tid: i32, nt: i32, gemmScratch: usize, wino: usize, shared: usize): void {
   const tiles = c.batch * ((c.h + 3) >> 2) * ((c.w + 3) >> 2);
   const t0 = sliceTiles(tiles, tid, nt);
   const t1 = sliceTiles(tiles, tid + 1, nt);
   if (t1 <= t0) return;
   const maxc = max(c.ci, c.co);
   const chunk = chunkTiles(maxc);
-  const u = aligned(wino);
-  const vBuf = u + (<usize>(36 * c.ci * c.co) << 2);
+  const own = aligned(wino);
+  const u = shared ? shared : own;
+  const vBuf = own + (<usize>(36 * c.ci * c.co) << 2);
   const mBuf = vBuf + (<usize>(36 * chunk * maxc) << 2);
-  transformFilter(w, c.ci, c.co, true, u);
+  if (!shared) transformFilter(w, c.ci, c.co, true, u, 0, c.ci);
   convolveTiles(dy, c.oh, c.ow, c.co, u, 1, c.co, dx, c.h, c.w, c.ci, 2 - c.pt, 2 - c.pl, t0, t1, gemmScratch, vBuf, mBuf, chunk);
 }
 

@@ -1,19 +1,26 @@
 // Where a cifar-vgg training step goes, per kernel call site (docs/performance.md): batch 64, wasm, one
-// thread, unqueued kernels, WINO=4|2|0 picks the convolution path, STEPS steps, MODEL a bench model:
+// thread, unqueued kernels, WINO=4|2|0 picks the convolution path, FUSE=0 runs BatchNormalization and
+// ReLU as two layers, THREADS=2 runs on two threads (WINO is then 4; SHARE=0 transforms F(4x4) filters
+// in every share), FEW=0 runs the first convolution as im2col + GEMM, STEPS steps, MODEL a bench model:
 //   CONVLAB_WASM_QUEUE=0 WINO=4 STEPS=6 node --import tsx bench/profile_step.ts
 import { setBackend, tensor } from '../src/index.js';
 import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads, testing } from '../src/kernels/wasm/index.js';
 import { setSeed } from '../src/utils/random.js';
+import { reluFusion } from '../src/layers/fused_relu.js';
 import { buildBigModel } from './convlab_models.js';
 
 const steps = Number(process.env.STEPS ?? 8);
-await setNumThreads(1);
+const threads = Number(process.env.THREADS ?? 1);
+await setNumThreads(threads);
 await setBackend('wasm');
 setSeed(1);
 const model = buildBigModel((process.env.MODEL ?? 'cifar-vgg-noaug') as 'cifar-vgg-noaug');
 model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
-testing.setWinograd(Number(process.env.WINO ?? 4) as 0 | 2 | 4);
+if (threads === 1) testing.setWinograd(Number(process.env.WINO ?? 4) as 0 | 2 | 4);
+if (threads === 1) testing.setFewChannels(process.env.FEW !== '0');
+await testing.setShareWinogradFilter(process.env.SHARE !== '0');
+reluFusion.enabled = process.env.FUSE !== '0';
 const batch = 64;
 const n = batch * steps;
 const x = new Float32Array(n * 3072);

@@ -5,7 +5,8 @@ import { matMul } from '../ops/nn.js';
 import { logSoftmaxGrad } from '../ops/log_softmax.js';
 import { gatherElementsGrad } from '../ops/gather.js';
 import { splitLastAxis } from '../ops/concat.js';
-import { batchNormGradient, batchNormInferenceGradient } from '../ops/batchnorm.js';
+import { batchNormGradient, batchNormInferenceGradient, batchNormReluGradient } from '../ops/batchnorm.js';
+import { batchNormReluMaxPoolGradient } from '../ops/batchnorm_pool.js';
 import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { sizeOf } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -113,6 +114,8 @@ export const gradients: Record<string, GradientRule> = {
     return [dx, sumToShape(dx!, node.inputs[1].shape)];
   },
   BatchNorm: batchNormGradient,
+  BatchNormRelu: batchNormReluGradient,
+  BatchNormReluMaxPool: batchNormReluMaxPoolGradient,
   BatchNormInference: batchNormInferenceGradient,
   Conv2D: (dy, { inputs: [x, filter], attrs, needsGrad: [gradX, gradFilter] }) => {
     const info = attrs.info as Conv2DInfo;

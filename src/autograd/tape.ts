@@ -27,6 +27,11 @@ export function record(op: string, inputs: Tensor[], output: Tensor, attrs: Reco
   tracked.add(output.id);
 }
 
+/** Whether a tape is recording (ops that depend on its watched tensors get gradient rules). */
+export function isRecording(): boolean {
+  return current !== null;
+}
+
 /** Runs f while recording the ops that depend on `watched`; returns f's result and the tape. */
 export function withTape<T>(watched: Tensor[], f: () => T): { result: T; nodes: TapeNode[] } {
   const previous = current;

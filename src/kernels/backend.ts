@@ -108,17 +108,36 @@ export interface Backend {
   /**
    * Batch normalization over the last axis of x viewed as [rows, channels], training mode: writes
    * each channel's mean, biased variance and invStd = 1/sqrt(variance + epsilon), and
-   * out = (x - mean) * invStd * gamma + beta (gamma 1 and beta 0 where null).
+   * out = (x - mean) * invStd * gamma + beta (gamma 1 and beta 0 where null); with relu,
+   * relu(out) in the same pass (v <= 0 ? 0 : v, NaN stays NaN), as a separate relu would give it.
    */
-  batchNormTrain(x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, mean: FloatArray, variance: FloatArray, invStd: FloatArray, rows: number, channels: number, epsilon: number): void;
-  /** out = (x - mean) * invStd * gamma + beta with given per-channel statistics (inference mode). */
-  batchNormApply(x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, rows: number, channels: number): void;
+  batchNormTrain(x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, mean: FloatArray, variance: FloatArray, invStd: FloatArray, rows: number, channels: number, epsilon: number, relu?: boolean): void;
+  /** out = (x - mean) * invStd * gamma + beta with given per-channel statistics (inference mode), relu'd with relu. */
+  batchNormApply(x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, rows: number, channels: number, relu?: boolean): void;
   /**
    * Gradient of batch normalization: sumDy = Σ dy and sumDyXhat = Σ dy·xhat per channel (dbeta and
    * dgamma), and dx where given: gamma·invStd/N·(N·dy − sumDy − xhat·sumDyXhat) in training mode
    * (the statistics depend on x), dy·gamma·invStd in inference mode.
    */
   batchNormGrad(dy: FloatArray, x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, rows: number, channels: number, training: boolean): void;
+  /**
+   * Gradient of y = relu(batch normalization) in training mode (batchNormTrain with relu): as
+   * batchNormGrad in training mode of dy masked to zero where y <= 0. beta is the forward's (a
+   * backend may recompute the mask from x, mean, invStd, gamma and beta rather than read y).
+   */
+  /**
+   * maxPool(relu(batch normalization in training mode)) of x [batch, h, w, c] into out (pooled),
+   * with the statistics written as batchNormTrain writes them; the full-size ReLU output need not
+   * exist. Any pool geometry (a backend may fuse only some).
+   */
+  batchNormReluMaxPool(x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray, mean: FloatArray, variance: FloatArray, invStd: FloatArray, epsilon: number, info: Pool2DInfo): void;
+  /**
+   * Gradient of batchNormReluMaxPool: dy is the pooled output's gradient; the ReLU output is
+   * recomputed from x, mean, invStd, gamma and beta. Writes dx (where given), sumDy and sumDyXhat
+   * as batchNormReluGrad does.
+   */
+  batchNormReluMaxPoolGrad(dy: FloatArray, x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, info: Pool2DInfo): void;
+  batchNormReluGrad(dy: FloatArray, x: FloatArray, y: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, rows: number, channels: number): void;
 
   /** In-place Adam/AdamW update of one variable. */
   adamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, s: AdamState): void;

@@ -1,5 +1,7 @@
 import { batchNormInference, batchNormTraining, updateMovingAverage } from '../ops/batchnorm.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { batchNormReluMaxPool } from '../ops/batchnorm_pool.js';
+import type { MaxPooling2D } from './pooling.js';
 import { getInitializer, serializeInitializer, type Initializer } from './initializers.js';
 import { Layer, formatSymbolic, type LayerArgs, type LayerVariable, type SymbolicShape } from './layer.js';
 
@@ -70,12 +72,43 @@ export class BatchNormalization extends Layer {
   }
 
   call(x: Tensor, training: boolean): Tensor {
+    return this.normalize(x, training);
+  }
+
+  /**
+   * relu(this.apply(x, training)) with the ReLU fused into the batch-norm kernels (one pass
+   * fewer forward, three fewer backward): for a model whose next layer is a plain ReLU
+   * (src/layers/fused_relu.ts).
+   */
+  applyRelu(x: Tensor, training = false): Tensor {
+    this.validateInput(x.shape);
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    return this.normalize(x, training, 'relu');
+  }
+
+  /**
+   * pool.apply(relu(this.apply(x, training))), in training mode as one op whose kernels never
+   * write the full-size ReLU output (src/ops/batchnorm_pool.ts): for a model whose next layers are
+   * a plain ReLU and a max pooling (src/layers/fused_relu.ts).
+   */
+  applyReluMaxPool(x: Tensor, training: boolean, pool: MaxPooling2D): Tensor {
+    this.validateInput(x.shape);
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    if (!training || !this.trainable || x.rank !== 4) return pool.apply(this.normalize(x, training, 'relu'), training);
+    pool.validateInput(x.shape);
+    if (!pool.built) pool.build([null, ...x.shape.slice(1)]);
+    return this.normalize(x, training, 'relu', pool);
+  }
+
+  private normalize(x: Tensor, training: boolean, activation?: 'relu', pool?: MaxPooling2D): Tensor {
     const gamma = this.gamma?.value ?? null;
     const beta = this.beta?.value ?? null;
     // As Keras 3: a frozen BatchNormalization (trainable = false) runs in inference mode, so
     // fine-tuning a frozen base neither uses batch statistics nor moves its averages.
-    if (!training || !this.trainable) return batchNormInference(x, this.movingMean!.value, this.movingVariance!.value, gamma, beta, this.epsilon);
-    const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon);
+    if (!training || !this.trainable) return batchNormInference(x, this.movingMean!.value, this.movingVariance!.value, gamma, beta, this.epsilon, activation);
+    const { y, mean, variance } = pool
+      ? batchNormReluMaxPool(x, gamma, beta, this.epsilon, { poolSize: pool.poolSize, strides: pool.strides, padding: pool.padding })
+      : batchNormTraining(x, gamma, beta, this.epsilon, activation);
     // As Keras 2 and 3 (and TF.js): the moving variance follows the biased batch variance.
     updateMovingAverage(this.movingMean!.value, mean, this.momentum);
     updateMovingAverage(this.movingVariance!.value, variance, this.momentum);

@@ -1,5 +1,8 @@
 import { InputLayer } from '../layers/input_layer.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
+import { fusesRelu, fusesReluMaxPool } from '../layers/fused_relu.js';
+import type { BatchNormalization } from '../layers/batch_normalization.js';
+import type { MaxPooling2D } from '../layers/pooling.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
 import { LayersModel } from './layers_model.js';
@@ -126,6 +129,19 @@ export class Sequential extends LayersModel {
       if (i === last && logits) {
         layer.validateInput(y.shape);
         y = (layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(y);
+      } else if (!(i + 2 === last && logits) && fusesReluMaxPool(layer, this.layers[i + 1], this.layers[i + 2])) {
+        // BatchNormalization, ReLU and MaxPooling2D as one (src/layers/fused_relu.ts).
+        const relu = this.layers[i + 1];
+        relu.validateInput(y.shape);
+        if (!relu.built) relu.build([null, ...y.shape.slice(1)]);
+        y = (layer as BatchNormalization).applyReluMaxPool(y, training, this.layers[i + 2] as MaxPooling2D);
+        i += 2;
+      } else if (!(i + 1 === last && logits) && fusesRelu(layer, this.layers[i + 1])) {
+        // BatchNormalization then ReLU, in one kernel each way (src/layers/fused_relu.ts).
+        y = layer.applyRelu(y, training);
+        const relu = this.layers[++i];
+        relu.validateInput(y.shape);
+        if (!relu.built) relu.build([null, ...y.shape.slice(1)]);
       } else {
         y = layer.apply(y, training);
       }

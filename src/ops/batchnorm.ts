@@ -1,9 +1,10 @@
-import { record, type TapeNode } from '../autograd/tape.js';
+import { isRecording, record, type TapeNode } from '../autograd/tape.js';
 import { kernels } from '../kernels/registry.js';
 import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor, scalar } from '../tensor/tensor.js';
 import { floatStorage, mul } from './arithmetic.js';
+import { relu as reluOp } from './nn.js';
 
 /*
  * Fused batch normalization over the last (channel) axis. One kernel computes the statistics and
@@ -19,7 +20,7 @@ export interface BatchNormResult {
   variance: Tensor;
 }
 
-function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null][]): { dtype: FloatDType; channels: number; rows: number } {
+export function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null][]): { dtype: FloatDType; channels: number; rows: number } {
   floatStorage(x, name);
   if (x.rank < 1) throw new Error(`${name}: expected an input of rank 1 or more with channels last, received a scalar`);
   const channels = x.shape[x.rank - 1];
@@ -35,17 +36,23 @@ function checkOperands(name: string, x: Tensor, vectors: [string, Tensor | null]
 
 const data = (t: Tensor | null): FloatArray | null => (t ? (t.storage as FloatArray) : null);
 
-/** Training mode: normalizes with the batch's own mean and biased variance over all but the last axis. */
-export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number): BatchNormResult {
-  const { dtype, channels, rows } = checkOperands('BatchNorm', x, [['gamma', gamma], ['beta', beta]]);
+/**
+ * Training mode: normalizes with the batch's own mean and biased variance over all but the last
+ * axis. With activation 'relu', relu of that in the same kernel, and a gradient that masks and
+ * normalizes in two passes (the same values as relu(batchNormTraining(...).y), with fewer passes
+ * over the activations and no intermediate tensor).
+ */
+export function batchNormTraining(x: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number, activation?: 'relu'): BatchNormResult {
+  const relu = activation === 'relu';
+  const { dtype, channels, rows } = checkOperands(relu ? 'BatchNormRelu' : 'BatchNorm', x, [['gamma', gamma], ['beta', beta]]);
   const out = allocateKernelOutput(dtype, x.size);
   const mean = allocateFloat(dtype, channels);
   const variance = allocateFloat(dtype, channels);
   const invStd = allocateFloat(dtype, channels);
-  kernels().batchNormTrain(x.storage as FloatArray, data(gamma), data(beta), out, mean, variance, invStd, rows, channels, epsilon);
+  kernels().batchNormTrain(x.storage as FloatArray, data(gamma), data(beta), out, mean, variance, invStd, rows, channels, epsilon, relu);
   const y = new Tensor(out, x.shape);
   const inputs = [x, gamma, beta].filter((t): t is Tensor => t !== null);
-  record('BatchNorm', inputs, y, { hasGamma: gamma !== null, hasBeta: beta !== null, mean, invStd });
+  record(relu ? 'BatchNormRelu' : 'BatchNorm', inputs, y, { hasGamma: gamma !== null, hasBeta: beta !== null, mean, invStd });
   return { y, mean: new Tensor(mean, [channels]), variance: new Tensor(variance, [channels]) };
 }
 
@@ -64,14 +71,20 @@ export function updateMovingAverage(moving: Tensor, batch: Tensor, momentum: num
   k.binary('add', kept, shape, added, shape, moving.storage as FloatArray, shape);
 }
 
-/** Inference mode: normalizes with given statistics (the moving averages); differentiable in all of them. */
-export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number): Tensor {
+/**
+ * Inference mode: normalizes with given statistics (the moving averages); differentiable in all
+ * of them. With activation 'relu', relu of that in the same kernel (and a relu node on the tape).
+ */
+export function batchNormInference(x: Tensor, mean: Tensor, variance: Tensor, gamma: Tensor | null, beta: Tensor | null, epsilon: number, activation?: 'relu'): Tensor {
+  // While a tape records (a frozen layer being fine-tuned), two ops, each with its gradient rule.
+  const relu = activation === 'relu';
+  if (relu && isRecording()) return reluOp(batchNormInference(x, mean, variance, gamma, beta, epsilon));
   const { dtype, channels, rows } = checkOperands('BatchNormInference', x, [['mean', mean], ['variance', variance], ['gamma', gamma], ['beta', beta]]);
   const invStd = allocateFloat(dtype, channels);
   const v = variance.data as FloatArray;
   for (let j = 0; j < channels; j++) invStd[j] = 1 / Math.sqrt(v[j] + epsilon);
   const out = allocateKernelOutput(dtype, x.size);
-  kernels().batchNormApply(x.storage as FloatArray, mean.storage as FloatArray, invStd, data(gamma), data(beta), out, rows, channels);
+  kernels().batchNormApply(x.storage as FloatArray, mean.storage as FloatArray, invStd, data(gamma), data(beta), out, rows, channels, relu);
   const y = new Tensor(out, x.shape);
   const inputs = [x, mean, variance, gamma, beta].filter((t): t is Tensor => t !== null);
   record('BatchNormInference', inputs, y, { hasGamma: gamma !== null, hasBeta: beta !== null, invStd });
@@ -110,6 +123,25 @@ export function batchNormGradient(dy: Tensor, { inputs, attrs, needsGrad }: Tape
   const grads: (Tensor | null)[] = [p.dx];
   if (attrs.hasGamma) grads.push(p.sumDyXhat);
   if (attrs.hasBeta) grads.push(p.sumDy);
+  return grads;
+}
+
+/** Gradient rule of 'BatchNormRelu' (batchNormTraining with relu): inputs are [x, gamma?, beta?]. */
+export function batchNormReluGradient(dy: Tensor, { inputs, output, attrs, needsGrad }: TapeNode): (Tensor | null)[] {
+  const x = inputs[0];
+  const gamma = attrs.hasGamma ? inputs[1] : null;
+  const beta = attrs.hasBeta ? inputs[attrs.hasGamma ? 2 : 1] : null;
+  const channels = x.shape[x.rank - 1];
+  const rows = channels === 0 ? 0 : x.size / channels;
+  const dtype = x.dtype as FloatDType;
+  const dx = needsGrad[0] ? allocateKernelOutput(dtype, x.size) : null;
+  const sumDy = allocateFloat(dtype, channels);
+  const sumDyXhat = allocateFloat(dtype, channels);
+  kernels().batchNormReluGrad(dy.storage as FloatArray, x.storage as FloatArray, output.storage as FloatArray, attrs.mean as FloatArray,
+    attrs.invStd as FloatArray, data(gamma), data(beta), dx, sumDy, sumDyXhat, rows, channels);
+  const grads: (Tensor | null)[] = [dx ? new Tensor(dx, x.shape) : null];
+  if (attrs.hasGamma) grads.push(new Tensor(sumDyXhat, [channels]));
+  if (attrs.hasBeta) grads.push(new Tensor(sumDy, [channels]));
   return grads;
 }
 

@@ -9,11 +9,13 @@ import type { FloatArray } from '../../tensor/dtype.js';
 
 /**
  * Training mode: writes each channel's mean, biased variance and invStd = 1/sqrt(variance +
- * epsilon), and out = (x - mean) * invStd * gamma + beta (gamma 1 and beta 0 where null).
+ * epsilon), and out = (x - mean) * invStd * gamma + beta (gamma 1 and beta 0 where null); with
+ * relu, max(out, 0) as a separate relu would give it (v <= 0 ? 0 : v, so NaN stays NaN).
  */
 export function batchNormTrain(
   x: FloatArray, gamma: FloatArray | null, beta: FloatArray | null, out: FloatArray,
   mean: FloatArray, variance: FloatArray, invStd: FloatArray, rows: number, channels: number, epsilon: number,
+  relu = false,
 ): void {
   const c = channels;
   const m = new Float64Array(c);
@@ -33,13 +35,16 @@ export function batchNormTrain(
     variance[j] = q[j] / rows;
     invStd[j] = 1 / Math.sqrt(q[j] / rows + epsilon);
   }
-  batchNormApply(x, mean, invStd, gamma, beta, out, rows, c);
+  batchNormApply(x, mean, invStd, gamma, beta, out, rows, c, relu);
 }
 
-/** out = (x - mean) * invStd * gamma + beta with given per-channel statistics (inference mode). */
+/**
+ * out = (x - mean) * invStd * gamma + beta with given per-channel statistics (inference mode),
+ * then max(out, 0) with relu.
+ */
 export function batchNormApply(
   x: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null, beta: FloatArray | null,
-  out: FloatArray, rows: number, channels: number,
+  out: FloatArray, rows: number, channels: number, relu = false,
 ): void {
   const c = channels;
   for (let j = 0; j < c; j++) {
@@ -51,6 +56,8 @@ export function batchNormApply(
       out[i] = (x[i] - mj) * scale + shift;
     }
   }
+  // Rounded to the output's precision first, as a separate relu would see it.
+  if (relu) for (let i = 0; i < rows * c; i++) out[i] = out[i] <= 0 ? 0 : out[i];
 }
 
 /**
@@ -88,4 +95,19 @@ export function batchNormGrad(
       dx[i] = training ? scale * (dy[i] - meanDy - (x[i] - mean[j]) * is * meanDyXhat) : scale * dy[i];
     }
   }
+}
+
+/**
+ * The gradient of relu(batchNormTrain(x)) in training mode: dy is first masked by the relu (zero
+ * where the forward output y <= 0, as the relu gradient does), then goes through batchNormGrad.
+ * The oracle of the fused kernels, which may recompute the mask from x, beta and the statistics
+ * instead of reading y.
+ */
+export function batchNormReluGrad(
+  dy: FloatArray, x: FloatArray, y: FloatArray, mean: FloatArray, invStd: FloatArray, gamma: FloatArray | null,
+  _beta: FloatArray | null, dx: FloatArray | null, sumDy: FloatArray, sumDyXhat: FloatArray, rows: number, channels: number,
+): void {
+  const masked = new (dy.constructor as Float32ArrayConstructor)(dy.length);
+  for (let i = 0; i < dy.length; i++) masked[i] = y[i] <= 0 ? 0 : dy[i];
+  batchNormGrad(masked, x, mean, invStd, gamma, dx, sumDy, sumDyXhat, rows, channels, true);
 }

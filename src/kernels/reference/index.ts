@@ -6,7 +6,8 @@ import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackprop
 import { avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool.js';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
-import { batchNormApply, batchNormGrad, batchNormTrain } from './batchnorm.js';
+import { batchNormApply, batchNormGrad, batchNormReluGrad, batchNormTrain } from './batchnorm.js';
+import { batchNormReluMaxPool, batchNormReluMaxPoolGrad } from './batchnorm_pool.js';
 
 /** Plain TypeScript kernels: readable, float32 and float64, and the oracle for faster backends. */
 export const referenceBackend: Backend = {
@@ -33,6 +34,9 @@ export const referenceBackend: Backend = {
   batchNormTrain,
   batchNormApply,
   batchNormGrad,
+  batchNormReluGrad,
+  batchNormReluMaxPool,
+  batchNormReluMaxPoolGrad,
   adamUpdate,
   sgdUpdate,
   rmspropUpdate,

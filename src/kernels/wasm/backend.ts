@@ -4,6 +4,7 @@ import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
 import { createWasmBatchNorm } from './batchnorm.js';
+import { createWasmBatchNormPool } from './batchnorm_pool.js';
 
 /*
  * The Backend interface over the wasm kernels. Each method gives the engine its float32 operands
@@ -66,6 +67,9 @@ export function afterQueued(e: WasmEngine): Backend {
   return wrapped as unknown as Backend;
 }
 
+/** F(4x4, 3x3) transformed filters from this size on are shared by a call's shares. */
+const SHARED_FILTER_BYTES = 1 << 20;
+
 export function createWasmKernels(e: WasmEngine): Backend {
   const ref = afterQueued(e);
   const threadsFor = (work: number, threshold: number): number => (work >= threshold ? e.numThreads : 1);
@@ -84,10 +88,23 @@ export function createWasmKernels(e: WasmEngine): Backend {
     const stride = e.exports.convScratchBytes(kkci, c.outChannels);
     // Filter-gradient shares leave partials in scratch of their own, which a second call adds up
     // in share order; the other convolutions index scratch by thread.
-    const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, CONV_SHARES) : 0;
+    const winograd4 = e.exports.winograd4Uses(c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+      c.inChannels, c.outChannels) !== 0;
+    const perThread = op === OP.conv2dBackpropFilter && winograd4 ? e.winogradFilterGradShares : CONV_SHARES;
+    const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, perThread) : 0;
     const scratch = e.alloc(stride * Math.max(nt, partials));
-    e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c)]);
-    e.exec(nt, CONV_SHARES);
+    // F(4x4, 3x3) forward and input gradient split into several shares: a large filter (a
+    // transform of 1 MiB or more) is transformed once, by all threads, instead of once per share
+    // (a smaller one costs less than the extra phase; docs/performance.md).
+    let shared = 0;
+    if (op !== OP.conv2dBackpropFilter && winograd4 && e.shareWinogradFilter && e.shareCount(nt, CONV_SHARES) > 1
+      && 36 * c.inChannels * c.outChannels * 4 >= SHARED_FILTER_BYTES) {
+      shared = e.alloc(36 * c.inChannels * c.outChannels * 4);
+      e.setParams([OP.winograd4Filter, pb, shared, c.inChannels, c.outChannels, op === OP.conv2dBackpropInput ? 1 : 0]);
+      e.exec(nt, FINE);
+    }
+    e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c), shared]);
+    e.exec(nt, perThread);
     if (partials > 1) {
       e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, partials]);
       e.exec(nt, FINE);
@@ -118,9 +135,10 @@ export function createWasmKernels(e: WasmEngine): Backend {
     e.get(po, out);
   }
 
-  return {
+  const backend: Backend = {
     name: 'wasm',
     ...createWasmBatchNorm(e, ref),
+    ...createWasmBatchNormPool(e, ref, () => backend),
     // Without shared memory the engine serves no step tensors, so steps need not ask it.
     arena: e.features.sharedMemory ? e : undefined,
 
@@ -370,4 +388,5 @@ export function createWasmKernels(e: WasmEngine): Backend {
       if (velocity) e.get(pv, velocity as Float32Array);
     },
   };
+  return backend;
 }

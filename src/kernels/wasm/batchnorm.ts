@@ -21,7 +21,7 @@ const PARALLEL_ELEMENTS = 1 << 16;
  */
 const CHUNK_ROWS = 64;
 
-type BatchNormKernels = Pick<Backend, 'batchNormTrain' | 'batchNormApply' | 'batchNormGrad'>;
+type BatchNormKernels = Pick<Backend, 'batchNormTrain' | 'batchNormApply' | 'batchNormGrad' | 'batchNormReluGrad'>;
 
 function f32(...arrays: (FloatArray | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -43,9 +43,9 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
   const put = (a: FloatArray | null): number => (a ? e.put(a as Float32Array) : 0);
 
   return {
-    batchNormTrain(x, gamma, beta, out, mean, variance, invStd, rows, channels, epsilon) {
+    batchNormTrain(x, gamma, beta, out, mean, variance, invStd, rows, channels, epsilon, relu = false) {
       if (!f32(x, gamma, beta, out, mean, variance, invStd)) {
-        return ref.batchNormTrain(x, gamma, beta, out, mean, variance, invStd, rows, channels, epsilon);
+        return ref.batchNormTrain(x, gamma, beta, out, mean, variance, invStd, rows, channels, epsilon, relu);
       }
       const c = channels;
       const nt = threadsFor(x.length);
@@ -66,7 +66,7 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       e.exec(1);
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
       e.exec(1);
-      e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c]);
+      e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c, relu ? 1 : 0]);
       e.exec(nt, FINE);
       e.get(po, out as Float32Array);
       e.get(pm, mean as Float32Array);
@@ -74,8 +74,8 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       e.get(pi, invStd as Float32Array);
     },
 
-    batchNormApply(x, mean, invStd, gamma, beta, out, rows, channels) {
-      if (!f32(x, mean, invStd, gamma, beta, out)) return ref.batchNormApply(x, mean, invStd, gamma, beta, out, rows, channels);
+    batchNormApply(x, mean, invStd, gamma, beta, out, rows, channels, relu = false) {
+      if (!f32(x, mean, invStd, gamma, beta, out)) return ref.batchNormApply(x, mean, invStd, gamma, beta, out, rows, channels, relu);
       const c = channels;
       e.reset();
       const px = e.put(x as Float32Array);
@@ -88,7 +88,7 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       const shift = e.alloc(c * 4);
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
       e.exec(1);
-      e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c]);
+      e.setParams([OP.bnApply, px, pm, scale, shift, po, rows, c, relu ? 1 : 0]);
       e.exec(threadsFor(x.length), FINE);
       e.get(po, out as Float32Array);
     },
@@ -118,6 +118,44 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       if (dx) {
         const pdx = e.out(dx as Float32Array);
         e.setParams([OP.bnGradApply, pd, px, pm, ca, ck, cm, pdx, rows, c, training ? 1 : 0]);
+        e.exec(nt, FINE);
+        e.get(pdx, dx as Float32Array);
+      }
+      e.get(ps1, sumDy as Float32Array);
+      e.get(ps2, sumDyXhat as Float32Array);
+    },
+
+    batchNormReluGrad(dy, x, y, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat, rows, channels) {
+      if (!f32(dy, x, y, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat)) {
+        return ref.batchNormReluGrad(dy, x, y, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat, rows, channels);
+      }
+      // y is not read: the kernels recompute the mask from x (assembly/batchnorm_relu.ts).
+      const c = channels;
+      const nt = threadsFor(x.length);
+      e.reset();
+      const pd = e.put(dy as Float32Array);
+      const px = e.put(x as Float32Array);
+      const pm = e.put(mean as Float32Array);
+      const pi = e.put(invStd as Float32Array);
+      const pg = put(gamma);
+      const pb = put(beta);
+      const ps1 = e.out(sumDy as Float32Array);
+      const ps2 = e.out(sumDyXhat as Float32Array);
+      const scale = e.alloc(c * 4);
+      const shift = e.alloc(c * 4);
+      const ca = e.alloc(c * 4);
+      const ck = e.alloc(c * 4);
+      const cm = e.alloc(c * 4);
+      const s = sumScratch(c, rows, nt);
+      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
+      e.exec(1);
+      e.setParams([OP.bnReluGradSums, pd, px, pm, scale, shift, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials]);
+      e.exec(nt);
+      e.setParams([OP.bnGradFinalize, c, rows, s.partials, Math.ceil(rows / CHUNK_ROWS), pi, pg, ps1, ps2, ca, ck, cm, 1]);
+      e.exec(1);
+      if (dx) {
+        const pdx = e.out(dx as Float32Array);
+        e.setParams([OP.bnReluGradApply, pd, px, pm, scale, shift, ca, ck, cm, pdx, rows, c]);
         e.exec(nt, FINE);
         e.get(pdx, dx as Float32Array);
       }

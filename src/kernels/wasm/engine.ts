@@ -31,6 +31,10 @@ interface KernelExports {
   zero(ptr: number, bytes: number): void;
   /** Winograd output tile 4, 2 or 0 (off), in this instance only (workers keep theirs). */
   setWinograd(tile: number): void;
+  /** The few-input-channel forward kernel on (1, the default) or off (0: im2col), in this instance only. */
+  setFewChannels(on: number): void;
+  /** Whether a convolution of this geometry runs as F(4x4, 3x3) (assembly/index.ts). */
+  winograd4Uses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
 }
 
 const PARAMS_BYTES = QUEUE_SLOTS * SLOT_BYTES;
@@ -67,6 +71,17 @@ export class WasmEngine {
    * slower than warm ones.
    */
   threadLimit = Infinity;
+  /**
+   * Whether F(4x4, 3x3) forward and input-gradient calls transform their filter once for all
+   * their shares (backend.ts); false transforms it in every share, as before, for comparisons.
+   */
+  shareWinogradFilter = true;
+  /**
+   * Shares per thread of an F(4x4, 3x3) filter gradient: each share fills, accumulates and
+   * transforms a 36·ci·co sum of its own (4.7 MB for 128 → 256 channels) before the partials
+   * are added up, so one per thread moves half the memory that two do (backend.ts).
+   */
+  winogradFilterGradShares = 1;
   private readonly flushBeforeAccess = (storage: TypedArray): void => {
     if (this.owns(storage)) this.flush();
   };

@@ -103,6 +103,16 @@ export const testing = {
     if (engine.numThreads > 1) throw new Error(`wasm backend: testing.setWinograd works on one thread only (the engine has ${engine.numThreads})`);
     engine.exports.setWinograd(tile);
   },
+  /** The first-layer convolution kernel (assembly/direct_few.ts) on or off (im2col), one thread only. */
+  setFewChannels: (on: boolean): void => {
+    if (!engine) throw new Error('wasm backend: testing.setFewChannels needs a started engine');
+    if (engine.numThreads > 1) throw new Error(`wasm backend: testing.setFewChannels works on one thread only (the engine has ${engine.numThreads})`);
+    engine.exports.setFewChannels(on ? 1 : 0);
+  },
+  /** Transform F(4x4, 3x3) filters once per call for all shares (the default), or in every share. */
+  setShareWinogradFilter: async (on: boolean): Promise<void> => {
+    (await getEngine()).shareWinogradFilter = on;
+  },
   terminateWorker: (index: number): void => engine?.terminateWorkerForTesting(index),
   setJobTimeout: (ms: number): void => {
     ThreadPool.jobTimeoutMs = ms;

@@ -37,6 +37,12 @@ export const OP = {
   depthwiseConv2d: 33,
   depthwiseConv2dBackpropInput: 34,
   depthwiseConv2dBackpropFilter: 35,
+  bnReluGradSums: 36,
+  bnReluGradApply: 37,
+  bnReluPool: 38,
+  bnReluPoolGradSums: 39,
+  bnReluPoolGradApply: 40,
+  winograd4Filter: 41,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */

@@ -1,0 +1,132 @@
+import type { Backend, Pool2DInfo } from '../backend.js';
+import { allocateKernelOutput, type FloatArray } from '../../tensor/dtype.js';
+import type { WasmEngine } from './engine.js';
+import { FINE, OP } from './ops.js';
+
+/*
+ * Batch normalization + ReLU + max pooling in training mode (assembly/batchnorm_relu_pool.ts),
+ * where the pool's windows tile the input exactly and the channels are a multiple of four. Other
+ * geometries run this backend's own kernels one after the other (batch norm with ReLU, then the
+ * pool), with the full-size ReLU output as a temporary. The statistics are batchNormTrain's
+ * kernels, and the sums are chunked by window rows whatever the thread count, so results depend
+ * only on the shapes.
+ */
+
+type Kernels = Pick<Backend, 'batchNormReluMaxPool' | 'batchNormReluMaxPoolGrad'>;
+
+const PARALLEL_ELEMENTS = 1 << 16;
+/** Input rows (pixels) summed in float32 per chunk, at most, as batchnorm.ts's CHUNK_ROWS. */
+const CHUNK_PIXELS = 64;
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** Whether the fused kernels take this geometry. */
+export function poolFuses(p: Pool2DInfo): boolean {
+  return p.channels % 4 === 0 && p.channels > 0 && p.padTop === 0 && p.padLeft === 0
+    && p.strideHeight === p.poolHeight && p.strideWidth === p.poolWidth
+    && p.outHeight * p.poolHeight === p.inHeight && p.outWidth * p.poolWidth === p.inWidth;
+}
+
+function f32(...arrays: (FloatArray | null)[]): boolean {
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+export function createWasmBatchNormPool(e: WasmEngine, ref: Backend, self: () => Backend): Kernels {
+  const put = (a: FloatArray | null): number => (a ? e.put(a as Float32Array) : 0);
+  const threadsFor = (n: number): number => (n >= PARALLEL_ELEMENTS ? e.numThreads : 1);
+
+  return {
+    batchNormReluMaxPool(x, gamma, beta, out, mean, variance, invStd, epsilon, info) {
+      if (!f32(x, gamma, beta, out, mean, variance, invStd)) return ref.batchNormReluMaxPool(x, gamma, beta, out, mean, variance, invStd, epsilon, info);
+      const c = info.channels;
+      const rows = c === 0 ? 0 : x.length / c;
+      if (!poolFuses(info)) {
+        const y = allocateKernelOutput('float32', x.length);
+        self().batchNormTrain(x, gamma, beta, y, mean, variance, invStd, rows, c, epsilon, true);
+        self().maxPool(y, out, info);
+        return;
+      }
+      const nt = threadsFor(x.length);
+      const chunks = Math.ceil(rows / 64);
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const pg = put(gamma);
+      const pb = put(beta);
+      const po = e.out(out as Float32Array);
+      const pm = e.out(mean as Float32Array);
+      const pv = e.out(variance as Float32Array);
+      const pi = e.out(invStd as Float32Array);
+      const scale = e.alloc(c * 4);
+      const shift = e.alloc(c * 4);
+      const accStride = align64(8 * c);
+      const acc = e.alloc(accStride * nt);
+      const partials = e.alloc(16 * c * chunks);
+      // The statistics exactly as batchNormTrain's (64-row chunks), then the pooled output.
+      e.setParams([OP.bnStats, px, c, rows, 64, acc, accStride, partials]);
+      e.exec(nt);
+      e.setParams([OP.bnStatsFinalize, px, c, rows, partials, chunks, pm, pv, pi], [epsilon]);
+      e.exec(1);
+      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
+      e.exec(1);
+      e.setParams([OP.bnReluPool, px, pm, scale, shift, po, c, info.inWidth, info.poolHeight, info.poolWidth, info.batch * info.outHeight]);
+      e.exec(nt, FINE);
+      e.get(po, out as Float32Array);
+      e.get(pm, mean as Float32Array);
+      e.get(pv, variance as Float32Array);
+      e.get(pi, invStd as Float32Array);
+    },
+
+    batchNormReluMaxPoolGrad(dy, x, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat, info) {
+      if (!f32(dy, x, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat)) {
+        return ref.batchNormReluMaxPoolGrad(dy, x, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat, info);
+      }
+      const c = info.channels;
+      const rows = c === 0 ? 0 : x.length / c;
+      if (!poolFuses(info)) {
+        const k = self();
+        const y = allocateKernelOutput('float32', x.length);
+        k.batchNormApply(x, mean, invStd, gamma, beta, y, rows, c, true);
+        const dyFull = allocateKernelOutput('float32', x.length);
+        k.maxPoolGrad(dy, y, dyFull, info);
+        k.batchNormReluGrad(dyFull, x, y, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat, rows, c);
+        return;
+      }
+      const nt = threadsFor(x.length);
+      const windowRows = info.batch * info.outHeight;
+      const chunk = Math.max(1, Math.floor(CHUNK_PIXELS / (info.poolHeight * info.inWidth)));
+      const chunks = Math.ceil(windowRows / chunk);
+      e.reset();
+      const pd = e.put(dy as Float32Array);
+      const px = e.put(x as Float32Array);
+      const pm = e.put(mean as Float32Array);
+      const pi = e.put(invStd as Float32Array);
+      const pg = put(gamma);
+      const pb = put(beta);
+      const ps1 = e.out(sumDy as Float32Array);
+      const ps2 = e.out(sumDyXhat as Float32Array);
+      const scale = e.alloc(c * 4);
+      const shift = e.alloc(c * 4);
+      const ca = e.alloc(c * 4);
+      const ck = e.alloc(c * 4);
+      const cm = e.alloc(c * 4);
+      const accStride = align64(8 * c);
+      const acc = e.alloc(accStride * nt);
+      const partials = e.alloc(16 * c * chunks);
+      const geometry = [c, info.inWidth, info.poolHeight, info.poolWidth, windowRows];
+      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
+      e.exec(1);
+      e.setParams([OP.bnReluPoolGradSums, pd, px, pm, scale, shift, ...geometry, chunk, acc, accStride, partials]);
+      e.exec(nt);
+      e.setParams([OP.bnGradFinalize, c, rows, partials, chunks, pi, pg, ps1, ps2, ca, ck, cm, 1]);
+      e.exec(1);
+      if (dx) {
+        const pdx = e.out(dx as Float32Array);
+        e.setParams([OP.bnReluPoolGradApply, pd, px, pm, scale, shift, ca, ck, cm, pdx, ...geometry]);
+        e.exec(nt, FINE);
+        e.get(pdx, dx as Float32Array);
+      }
+      e.get(ps1, sumDy as Float32Array);
+      e.get(ps2, sumDyXhat as Float32Array);
+    },
+  };
+}

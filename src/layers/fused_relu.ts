@@ -1,0 +1,42 @@
+import { Activation } from './core.js';
+import { ReLU } from './advanced_activations.js';
+import { BatchNormalization } from './batch_normalization.js';
+import { MaxPooling2D } from './pooling.js';
+import type { Layer } from './layer.js';
+
+/*
+ * conv → BatchNormalization → ReLU (→ MaxPooling2D), the block of VGG- and ResNet-style networks, costs as many
+ * passes over the activations as its kernels make. A model that finds a BatchNormalization
+ * followed by a plain ReLU runs the two as one (BatchNormalization.applyRelu): the batch-norm
+ * kernels apply the ReLU as they write their output, and its gradient masks dy as it is read;
+ * with a max pooling after them, the three as one (BatchNormalization.applyReluMaxPool).
+ * The values are those of the two layers run one after the other (test/layers/fused_relu.test.ts).
+ */
+
+/** Off runs every layer on its own, for measurements against the fused path (bench/profile_step.ts FUSE=0). */
+export const reluFusion = { enabled: true };
+
+/** Whether `layer` is a plain ReLU: Activation('relu'), or ReLU() with no cap, slope or threshold. */
+export function isPlainRelu(layer: Layer | undefined): boolean {
+  if (layer instanceof Activation) return layer.activation === 'relu';
+  if (layer instanceof ReLU) return layer.maxValue === null && layer.negativeSlope === 0 && layer.threshold === 0;
+  return false;
+}
+
+/**
+ * Whether a model may run `layer` and `next` as BatchNormalization.applyRelu. Not where either
+ * layer's apply is replaced on the instance (src/explain/target.ts watches one layer's output
+ * that way), so that a watched layer still runs on its own.
+ */
+export function fusesRelu(layer: Layer, next: Layer | undefined): layer is BatchNormalization {
+  if (!reluFusion.enabled || !(layer instanceof BatchNormalization) || !next || !isPlainRelu(next)) return false;
+  return !Object.hasOwn(layer, 'apply') && !Object.hasOwn(next, 'apply');
+}
+
+/**
+ * Whether a model may run `layer`, `next` and `pool` as BatchNormalization.applyReluMaxPool: a
+ * fused BatchNormalization and ReLU followed by a max pooling whose apply is not replaced.
+ */
+export function fusesReluMaxPool(layer: Layer, next: Layer | undefined, pool: Layer | undefined): pool is MaxPooling2D {
+  return fusesRelu(layer, next) && pool instanceof MaxPooling2D && !Object.hasOwn(pool, 'apply');
+}
