@@ -13,8 +13,8 @@ import { allocate } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchOf, inputFloatDType, targetBatchOf } from './data.js';
 import type { Compiled, LayersModel } from './layers_model.js';
-import { moveWeightsToArena } from './resident.js';
-import { checkLabels, evaluateBatch, fitCallbacks, fusedLoss, logsOf, makeEvaluator, requireCompiled, trainStep, yieldToEventLoop, type EvaluateArgs, type FitArgs } from './training.js';
+import { runFitLoop } from './fit_loop.js';
+import { checkLabels, evaluateBatch, fitCallbacks, fusedLoss, logsOf, makeEvaluator, requireCompiled, trainStep, type EvaluateArgs, type FitArgs } from './training.js';
 
 export interface DatasetBatch {
   xs: Tensor;
@@ -106,50 +106,24 @@ export async function fitDataset(model: LayersModel, ds: BatchDataset, args: Fit
   const steps = Math.ceil(ds.count / ds.batchSize);
 
   const { history, list } = fitCallbacks(model, compiled, args, { epochs, initialEpoch, steps, samples: ds.count, batchSize: ds.batchSize, verbose, validating: val !== null });
-  const yieldEvery = args.yieldEvery ?? 'auto';
-  let lastYield = Date.now();
-  model.stopTraining = false;
-  const moveBack = moveWeightsToArena(model.weights, compiled.optimizer);
-  try {
-    await list.trainBegin();
-    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-      await list.epochBegin(epoch);
-      const ev = makeEvaluator(model, compiled);
+  await runFitLoop({
+    model, optimizer: compiled.optimizer, list, epochs, initialEpoch, steps, yieldEvery: args.yieldEvery,
+    evaluator: () => makeEvaluator(model, compiled),
+    logs: (ev) => logsOf(ev),
+    async *batches(epoch, ev) {
       let step = 0;
-      const iterator = ds.batches(epoch)[Symbol.asyncIterator]();
-      try {
-        for (let next = await iterator.next(); !next.done && !model.stopTraining; next = await iterator.next(), step++) {
-          const { xs } = next.value;
-          const ys = labelsOf(next.value, 'fit');
-          if (step === 0 && epoch === initialEpoch) model.checkInput(xs);
-          checkLabels(model, compiled, ys, 'fit');
-          const n = xs.shape[0];
-          await list.batchBegin(step, { batch: step, size: n });
-          const floatDType = inputFloatDType(xs);
-          const { loss } = runStep(() => trainStep(model, compiled, batchOf(xs, null, 0, n, floatDType), targetBatchOf(ys, null, 0, n), ev));
-          if (!Number.isFinite(loss)) {
-            model.stopTraining = true;
-            await list.trainEnd(logsOf(ev));
-            throw new Error(`Training stopped: the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}. Try a lower learning rate, or check the images and labels.`);
-          }
-          await list.batchEnd(step, { batch: step, size: n, ...logsOf(ev) });
-          if (yieldEvery === 'batch' || (yieldEvery === 'auto' && Date.now() - lastYield > 100)) {
-            await yieldToEventLoop();
-            lastYield = Date.now();
-          }
-        }
-      } finally {
-        // Stopping early closes the epoch's reader, so its prefetched batches are let go.
-        await iterator.return?.();
+      for await (const batch of ds.batches(epoch)) {
+        const { xs } = batch;
+        const ys = labelsOf(batch, 'fit');
+        if (step++ === 0 && epoch === initialEpoch) model.checkInput(xs);
+        checkLabels(model, compiled, ys, 'fit');
+        const n = xs.shape[0];
+        const floatDType = inputFloatDType(xs);
+        yield { size: n, train: () => runStep(() => trainStep(model, compiled, batchOf(xs, null, 0, n, floatDType), targetBatchOf(ys, null, 0, n), ev)).loss };
       }
-      const logs = logsOf(ev);
-      if (val) Object.assign(logs, await evaluateDatasetInto(model, compiled, val, 'val_'));
-      await list.epochEnd(epoch, logs);
-      if (yieldEvery === 'epoch') await yieldToEventLoop();
-    }
-    await list.trainEnd();
-  } finally {
-    moveBack?.();
-  }
+    },
+    validation: async () => (val ? evaluateDatasetInto(model, compiled, val, 'val_') : {}),
+    nanAdvice: 'Try a lower learning rate, or check the images and labels.',
+  });
   return history;
 }

@@ -24,8 +24,8 @@ import { batchOf, inputFloatDType, targetBatchOf } from './data.js';
 import { checkInputs } from './input_checks.js';
 import type { LayersModel, PredictArgs } from './layers_model.js';
 import { checkSameSamples, isGraphModel, labelled, tensorsFor, type GraphModel, type OutputCompiled } from './multi_io.js';
-import { moveWeightsToArena } from './resident.js';
-import { checkLabelsFor, fitCallbacks, requireCompiled, yieldToEventLoop, type EvaluateArgs, type FitArgs } from './training.js';
+import { runFitLoop } from './fit_loop.js';
+import { checkLabelsFor, fitCallbacks, requireCompiled, type EvaluateArgs, type FitArgs } from './training.js';
 
 /** Whether a call goes the multi-input / multi-output way: a graph model with several, or given arrays / objects. */
 export function usesMultiPath(model: LayersModel, x: unknown, y?: unknown): model is GraphModel {
@@ -206,46 +206,28 @@ export async function fitMulti(model: GraphModel, x: unknown, y: unknown, args: 
   }
   const steps = Math.ceil(data.n / batchSize);
   const { history, list } = fitCallbacks(model, compiled, args, { epochs, initialEpoch, steps, samples: data.n, batchSize, verbose, validating: val !== null }, metricNames(outs));
-  const yieldEvery = args.yieldEvery ?? 'auto';
-  let lastYield = Date.now();
-  model.stopTraining = false;
-  const moveBack = moveWeightsToArena(model.weights, compiled.optimizer);
-  try {
-    await list.trainBegin();
-    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-      await list.epochBegin(epoch);
-      const ev = makeEvaluator(model, outs);
-      const order = args.shuffle === false ? null : globalRandom.permutation(data.n);
-      const floats = data.xs.map(inputFloatDType);
-      for (let s = 0; s < steps && !model.stopTraining; s++) {
+  const trainData = data;
+  await runFitLoop({
+    model, optimizer: compiled.optimizer, list, epochs, initialEpoch, steps, yieldEvery: args.yieldEvery,
+    evaluator: () => makeEvaluator(model, outs),
+    logs: (ev) => logsOf(ev, outs),
+    *batches(_epoch, ev) {
+      const order = args.shuffle === false ? null : globalRandom.permutation(trainData.n);
+      const floats = trainData.xs.map(inputFloatDType);
+      for (let s = 0; s < steps; s++) {
         const start = s * batchSize;
-        const end = Math.min(start + batchSize, data.n);
-        await list.batchBegin(s, { batch: s, size: end - start });
-        const loss = runStep(() => step(model, outs, data.xs.map((t, i) => batchOf(t, order, start, end, floats[i])), data.ys.map((t) => targetBatchOf(t, order, start, end)), ev, true));
-        if (!Number.isFinite(loss)) {
-          model.stopTraining = true;
-          await list.trainEnd(logsOf(ev, outs));
-          throw new Error(`Training stopped: the loss became ${loss} at epoch ${epoch + 1}, batch ${s + 1} of ${steps}. Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).`);
-        }
-        await list.batchEnd(s, { batch: s, size: end - start, ...logsOf(ev, outs) });
-        if (yieldEvery === 'batch' || (yieldEvery === 'auto' && Date.now() - lastYield > 100)) {
-          await yieldToEventLoop();
-          lastYield = Date.now();
-        }
+        const end = Math.min(start + batchSize, trainData.n);
+        yield { size: end - start, train: () => runStep(() => step(model, outs, trainData.xs.map((t, i) => batchOf(t, order, start, end, floats[i])), trainData.ys.map((t) => targetBatchOf(t, order, start, end)), ev, true)) };
       }
-      const logs = logsOf(ev, outs);
-      if (val) {
-        const valEv = makeEvaluator(model, outs);
-        noGrad(() => run(model, outs, val!, batchSize, valEv, null, false));
-        Object.assign(logs, logsOf(valEv, outs, 'val_'));
-      }
-      await list.epochEnd(epoch, logs);
-      if (yieldEvery === 'epoch') await yieldToEventLoop();
-    }
-    await list.trainEnd();
-  } finally {
-    moveBack?.();
-  }
+    },
+    validation() {
+      if (!val) return {};
+      const valEv = makeEvaluator(model, outs);
+      noGrad(() => run(model, outs, val!, batchSize, valEv, null, false));
+      return logsOf(valEv, outs, 'val_');
+    },
+    nanAdvice: 'Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).',
+  });
   return history;
 }
 

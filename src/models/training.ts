@@ -15,7 +15,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { globalRandom } from '../utils/random.js';
 import { batchOf, checkSameLength, inputFloatDType, targetBatchOf } from './data.js';
 import { checkInputs } from './input_checks.js';
-import { moveWeightsToArena } from './resident.js';
+import { runFitLoop } from './fit_loop.js';
 import type { Compiled, LayersModel } from './layers_model.js';
 import type { TensorSet } from './multi_io.js';
 import { evaluateDatasetInto, isBatchDataset, type BatchDataset } from './batch_dataset.js';
@@ -224,9 +224,7 @@ export function fitCallbacks(
   return { history, list };
 }
 
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
+export { yieldToEventLoop } from './fit_loop.js';
 
 export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, args: FitArgs = {}): Promise<History> {
   const compiled = requireCompiled(model, 'fit');
@@ -255,46 +253,29 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
   const valDataset = isBatchDataset(args.validationData) ? args.validationData : null;
   const { history, list } = fitCallbacks(model, compiled, args, { epochs, initialEpoch, steps, samples: n, batchSize, verbose, validating: Boolean(val || valDataset) });
 
-  const yieldEvery = args.yieldEvery ?? 'auto';
-  let lastYield = Date.now();
-  model.stopTraining = false;
-  // Weights and optimizer slots stay in the backend's arena until the last callback has run.
-  const moveBack = moveWeightsToArena(model.weights, compiled.optimizer);
-  try {
-    await list.trainBegin();
-    for (let epoch = initialEpoch; epoch < epochs && !model.stopTraining; epoch++) {
-      await list.epochBegin(epoch);
-      const ev = makeEvaluator(model, compiled);
+  await runFitLoop({
+    model, optimizer: compiled.optimizer, list, epochs, initialEpoch, steps, yieldEvery: args.yieldEvery,
+    evaluator: () => makeEvaluator(model, compiled),
+    logs: (ev) => logsOf(ev),
+    *batches(_epoch, ev) {
       const order = args.shuffle === false ? null : globalRandom.permutation(n);
-      for (let step = 0; step < steps && !model.stopTraining; step++) {
+      for (let step = 0; step < steps; step++) {
         const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
-        await list.batchBegin(step, { batch: step, size: end - start });
-        const { loss } = runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev));
-        if (!Number.isFinite(loss)) {
-          model.stopTraining = true;
-          await list.trainEnd(logsOf(ev));
-          throw new Error(`Training stopped: the loss became ${loss} at epoch ${epoch + 1}, batch ${step + 1} of ${steps}. Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).`);
-        }
-        await list.batchEnd(step, { batch: step, size: end - start, ...logsOf(ev) });
-        if (yieldEvery === 'batch' || (yieldEvery === 'auto' && Date.now() - lastYield > 100)) {
-          await yieldToEventLoop();
-          lastYield = Date.now();
-        }
+        yield { size: end - start, train: () => runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev)).loss };
       }
-      const logs = logsOf(ev);
+    },
+    async validation() {
+      const logs: Logs = {};
       if (val) {
         const valEv = makeEvaluator(model, compiled, 'val_');
         runEvaluation(model, compiled, val[0], val[1], batchSize, valEv, null);
         Object.assign(logs, logsOf(valEv, 'val_'));
       }
       if (valDataset) Object.assign(logs, await evaluateDatasetInto(model, compiled, valDataset, 'val_'));
-      await list.epochEnd(epoch, logs);
-      if (yieldEvery === 'epoch') await yieldToEventLoop();
-    }
-    await list.trainEnd();
-  } finally {
-    moveBack?.();
-  }
+      return logs;
+    },
+    nanAdvice: 'Try a lower learning rate, check the inputs for NaN/Infinity, or normalise them (e.g. divide pixels by 255).',
+  });
   return history;
 }
