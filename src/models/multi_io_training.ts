@@ -25,7 +25,7 @@ import { checkInputs } from './input_checks.js';
 import type { LayersModel, PredictArgs } from './layers_model.js';
 import { checkSameSamples, isGraphModel, labelled, tensorsFor, type GraphModel, type OutputCompiled } from './multi_io.js';
 import { runFitLoop } from './fit_loop.js';
-import { checkLabelsFor, fitCallbacks, requireCompiled, type EvaluateArgs, type FitArgs } from './training.js';
+import { checkLabelsFor, fitCallbacks, fitSettings, requireCompiled, type EvaluateArgs, type FitArgs } from './training.js';
 
 /** Whether a call goes the multi-input / multi-output way: a graph model with several, or given arrays / objects. */
 export function usesMultiPath(model: LayersModel, x: unknown, y?: unknown): model is GraphModel {
@@ -189,12 +189,7 @@ export async function fitMulti(model: GraphModel, x: unknown, y: unknown, args: 
   const outs = outputsOf(model);
   const all = prepare(model, outs, x, y, 'fit', args.checkFinite);
   await backendReady();
-  const epochs = args.epochs ?? 1;
-  const batchSize = args.batchSize ?? 32;
-  const initialEpoch = args.initialEpoch ?? 0;
-  const verbose = args.verbose ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`fit: batchSize must be a positive integer, received ${batchSize}`);
-  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, received ${epochs}`);
+  const { epochs, batchSize, initialEpoch, verbose } = fitSettings(args);
   let data = all;
   let val: Prepared | null = null;
   if (args.validationData !== undefined) {

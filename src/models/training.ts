@@ -226,6 +226,15 @@ export function fitCallbacks(
 
 export { yieldToEventLoop } from './fit_loop.js';
 
+/** fit's epochs, batch size, first epoch and verbosity, with Keras's defaults, checked. */
+export function fitSettings(args: FitArgs): { epochs: number; batchSize: number; initialEpoch: number; verbose: 0 | 1 | 2 } {
+  const epochs = args.epochs ?? 1;
+  const batchSize = args.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`fit: batchSize must be a positive integer, received ${batchSize}`);
+  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, received ${epochs}`);
+  return { epochs, batchSize, initialEpoch: args.initialEpoch ?? 0, verbose: args.verbose ?? 1 };
+}
+
 export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, args: FitArgs = {}): Promise<History> {
   const compiled = requireCompiled(model, 'fit');
   checkSameLength(xAll, yAll, 'fit');
@@ -235,12 +244,7 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
   // The default backend's start (workers) completes first: a run keeps one thread count, which
   // makes it reproducible.
   await backendReady();
-  const epochs = args.epochs ?? 1;
-  const batchSize = args.batchSize ?? 32;
-  const initialEpoch = args.initialEpoch ?? 0;
-  const verbose = args.verbose ?? 1;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`fit: batchSize must be a positive integer, received ${batchSize}`);
-  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit: epochs must be a non-negative integer, received ${epochs}`);
+  const { epochs, batchSize, initialEpoch, verbose } = fitSettings(args);
   const { x, y, val } = splitValidation(xAll, yAll, args);
   if (val) {
     model.checkInput(val[0]);
