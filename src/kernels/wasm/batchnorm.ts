@@ -2,6 +2,7 @@ import type { Backend } from '../backend.js';
 import type { FloatArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { FINE, OP } from './ops.js';
+import { PARALLEL_ELEMENTS, align64, f32, runBnGrad } from './batchnorm_grad.js';
 
 /*
  * The batch-norm kernels of assembly/batchnorm.ts. Each call runs in phases: partial sums over
@@ -11,8 +12,6 @@ import { FINE, OP } from './ops.js';
  * used in place (see engine.ts); float64 operands go to the reference kernels.
  */
 
-/** Below this many elements a call runs on one thread, as the other elementwise kernels. */
-const PARALLEL_ELEMENTS = 1 << 16;
 
 /**
  * Rows summed in float32 before a chunk's sums are kept in float64: long enough to keep the
@@ -23,13 +22,6 @@ const CHUNK_ROWS = 64;
 
 type BatchNormKernels = Pick<Backend, 'batchNormTrain' | 'batchNormApply' | 'batchNormGrad' | 'batchNormReluGrad'>;
 
-function f32(...arrays: (FloatArray | null)[]): boolean {
-  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
-  return true;
-}
-
-/** Per-thread regions start on 64-byte boundaries, as the engine's allocations do. */
-const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKernels {
   const threadsFor = (n: number): number => (n >= PARALLEL_ELEMENTS ? e.numThreads : 1);
@@ -99,30 +91,15 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       }
       const c = channels;
       const nt = threadsFor(x.length);
-      e.reset();
-      const pd = e.put(dy as Float32Array);
-      const px = e.put(x as Float32Array);
-      const pm = e.put(mean as Float32Array);
-      const pi = e.put(invStd as Float32Array);
-      const pg = put(gamma);
-      const ps1 = e.out(sumDy as Float32Array);
-      const ps2 = e.out(sumDyXhat as Float32Array);
-      const ca = e.alloc(c * 4);
-      const ck = e.alloc(c * 4);
-      const cm = e.alloc(c * 4);
-      const s = sumScratch(c, rows, nt);
-      e.setParams([OP.bnGradSums, pd, px, pm, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials]);
-      e.exec(nt);
-      e.setParams([OP.bnGradFinalize, c, rows, s.partials, Math.ceil(rows / CHUNK_ROWS), pi, pg, ps1, ps2, ca, ck, cm, training ? 1 : 0]);
-      e.exec(1);
-      if (dx) {
-        const pdx = e.out(dx as Float32Array);
-        e.setParams([OP.bnGradApply, pd, px, pm, ca, ck, cm, pdx, rows, c, training ? 1 : 0]);
-        e.exec(nt, FINE);
-        e.get(pdx, dx as Float32Array);
-      }
-      e.get(ps1, sumDy as Float32Array);
-      e.get(ps2, sumDyXhat as Float32Array);
+      runBnGrad(e, { dy, x, mean, invStd, gamma, beta: null, dx, sumDy, sumDyXhat }, c, rows, nt, {
+        relu: false,
+        training,
+        sums: (p) => {
+          const s = sumScratch(c, rows, nt);
+          return { params: [OP.bnGradSums, p.dy, p.x, p.mean, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials], partials: s.partials, chunks: Math.ceil(rows / CHUNK_ROWS) };
+        },
+        apply: (p, pdx) => [OP.bnGradApply, p.dy, p.x, p.mean, p.ca, p.ck, p.cm, pdx, rows, c, training ? 1 : 0],
+      });
     },
 
     batchNormReluGrad(dy, x, y, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat, rows, channels) {
@@ -132,35 +109,15 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       // y is not read: the kernels recompute the mask from x (assembly/batchnorm_relu.ts).
       const c = channels;
       const nt = threadsFor(x.length);
-      e.reset();
-      const pd = e.put(dy as Float32Array);
-      const px = e.put(x as Float32Array);
-      const pm = e.put(mean as Float32Array);
-      const pi = e.put(invStd as Float32Array);
-      const pg = put(gamma);
-      const pb = put(beta);
-      const ps1 = e.out(sumDy as Float32Array);
-      const ps2 = e.out(sumDyXhat as Float32Array);
-      const scale = e.alloc(c * 4);
-      const shift = e.alloc(c * 4);
-      const ca = e.alloc(c * 4);
-      const ck = e.alloc(c * 4);
-      const cm = e.alloc(c * 4);
-      const s = sumScratch(c, rows, nt);
-      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
-      e.exec(1);
-      e.setParams([OP.bnReluGradSums, pd, px, pm, scale, shift, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials]);
-      e.exec(nt);
-      e.setParams([OP.bnGradFinalize, c, rows, s.partials, Math.ceil(rows / CHUNK_ROWS), pi, pg, ps1, ps2, ca, ck, cm, 1]);
-      e.exec(1);
-      if (dx) {
-        const pdx = e.out(dx as Float32Array);
-        e.setParams([OP.bnReluGradApply, pd, px, pm, scale, shift, ca, ck, cm, pdx, rows, c]);
-        e.exec(nt, FINE);
-        e.get(pdx, dx as Float32Array);
-      }
-      e.get(ps1, sumDy as Float32Array);
-      e.get(ps2, sumDyXhat as Float32Array);
+      runBnGrad(e, { dy, x, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat }, c, rows, nt, {
+        relu: true,
+        training: true,
+        sums: (p) => {
+          const s = sumScratch(c, rows, nt);
+          return { params: [OP.bnReluGradSums, p.dy, p.x, p.mean, p.scale, p.shift, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials], partials: s.partials, chunks: Math.ceil(rows / CHUNK_ROWS) };
+        },
+        apply: (p, pdx) => [OP.bnReluGradApply, p.dy, p.x, p.mean, p.scale, p.shift, p.ca, p.ck, p.cm, pdx, rows, c],
+      });
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Backend, Pool2DInfo } from '../backend.js';
 import { allocateKernelOutput, type FloatArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { FINE, OP } from './ops.js';
+import { PARALLEL_ELEMENTS, align64, f32, runBnGrad } from './batchnorm_grad.js';
 
 /*
  * Batch normalization + ReLU + max pooling in training mode (assembly/batchnorm_relu_pool.ts),
@@ -14,10 +15,8 @@ import { FINE, OP } from './ops.js';
 
 type Kernels = Pick<Backend, 'batchNormReluMaxPool' | 'batchNormReluMaxPoolGrad'>;
 
-const PARALLEL_ELEMENTS = 1 << 16;
 /** Input rows (pixels) summed in float32 per chunk, at most, as batchnorm.ts's CHUNK_ROWS. */
 const CHUNK_PIXELS = 64;
-const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 /** Whether the fused kernels take this geometry. */
 export function poolFuses(p: Pool2DInfo): boolean {
@@ -26,10 +25,6 @@ export function poolFuses(p: Pool2DInfo): boolean {
     && p.outHeight * p.poolHeight === p.inHeight && p.outWidth * p.poolWidth === p.inWidth;
 }
 
-function f32(...arrays: (FloatArray | null)[]): boolean {
-  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
-  return true;
-}
 
 export function createWasmBatchNormPool(e: WasmEngine, ref: Backend, self: () => Backend): Kernels {
   const put = (a: FloatArray | null): number => (a ? e.put(a as Float32Array) : 0);
@@ -95,38 +90,18 @@ export function createWasmBatchNormPool(e: WasmEngine, ref: Backend, self: () =>
       const windowRows = info.batch * info.outHeight;
       const chunk = Math.max(1, Math.floor(CHUNK_PIXELS / (info.poolHeight * info.inWidth)));
       const chunks = Math.ceil(windowRows / chunk);
-      e.reset();
-      const pd = e.put(dy as Float32Array);
-      const px = e.put(x as Float32Array);
-      const pm = e.put(mean as Float32Array);
-      const pi = e.put(invStd as Float32Array);
-      const pg = put(gamma);
-      const pb = put(beta);
-      const ps1 = e.out(sumDy as Float32Array);
-      const ps2 = e.out(sumDyXhat as Float32Array);
-      const scale = e.alloc(c * 4);
-      const shift = e.alloc(c * 4);
-      const ca = e.alloc(c * 4);
-      const ck = e.alloc(c * 4);
-      const cm = e.alloc(c * 4);
-      const accStride = align64(8 * c);
-      const acc = e.alloc(accStride * nt);
-      const partials = e.alloc(16 * c * chunks);
       const geometry = [c, info.inWidth, info.poolHeight, info.poolWidth, windowRows];
-      e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);
-      e.exec(1);
-      e.setParams([OP.bnReluPoolGradSums, pd, px, pm, scale, shift, ...geometry, chunk, acc, accStride, partials]);
-      e.exec(nt);
-      e.setParams([OP.bnGradFinalize, c, rows, partials, chunks, pi, pg, ps1, ps2, ca, ck, cm, 1]);
-      e.exec(1);
-      if (dx) {
-        const pdx = e.out(dx as Float32Array);
-        e.setParams([OP.bnReluPoolGradApply, pd, px, pm, scale, shift, ca, ck, cm, pdx, ...geometry]);
-        e.exec(nt, FINE);
-        e.get(pdx, dx as Float32Array);
-      }
-      e.get(ps1, sumDy as Float32Array);
-      e.get(ps2, sumDyXhat as Float32Array);
+      runBnGrad(e, { dy, x, mean, invStd, gamma, beta, dx, sumDy, sumDyXhat }, c, rows, nt, {
+        relu: true,
+        training: true,
+        sums: (p) => {
+          const accStride = align64(8 * c);
+          const acc = e.alloc(accStride * nt);
+          const partials = e.alloc(16 * c * chunks);
+          return { params: [OP.bnReluPoolGradSums, p.dy, p.x, p.mean, p.scale, p.shift, ...geometry, chunk, acc, accStride, partials], partials, chunks };
+        },
+        apply: (p, pdx) => [OP.bnReluPoolGradApply, p.dy, p.x, p.mean, p.scale, p.shift, p.ca, p.ck, p.cm, pdx, ...geometry],
+      });
     },
   };
 }
