@@ -13,22 +13,12 @@ import { input, io, layers, loadLayersModel, model as functionalModel, modelFrom
 import type { LayersModel } from '../../src/models/layers_model.js';
 import { keras3Config } from '../../src/io/keras/write.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { fashionMnistSample, maxAbsDiff } from './helpers/data.js';
+import { assertSameWeights, fashionMnistSample, maxAbsDiff } from './helpers/data.js';
 import { perturbWeights, predictData, testModels } from './helpers/models.js';
 import { tfjs, tfjsHandlerFromDir } from './helpers/tfjs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convlab-keras-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-function assertSameWeights(a: LayersModel, b: LayersModel, what: string): void {
-  assert.deepEqual(b.weights.map((w) => w.name), a.weights.map((w) => w.name), `${what}: weight names`);
-  a.weights.forEach((w, i) => {
-    const x = w.value.data;
-    const y = b.weights[i].value.data;
-    assert.equal(y.constructor, x.constructor, `${what}: ${w.name} dtype`);
-    assert.ok(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), `${what}: ${w.name} differs`);
-  });
-}
 
 /** A ResNet-style functional model: two convolution branches joined by Add, batch norm, pooling. */
 function residualModel(): LayersModel {

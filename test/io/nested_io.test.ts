@@ -16,20 +16,11 @@ import { clearSession, input, io, layers, loadLayersModel, model, sequential, se
 import { Hdf5Reader, writeHdf5 } from '../../src/io/keras/hdf5.js';
 import { modelToTopology } from '../../src/io/topology.js';
 import type { LayersModel } from '../../src/models/layers_model.js';
-import { maxAbsDiff, randomInput } from './helpers/data.js';
+import { assertSameWeights, maxAbsDiff, randomInput } from './helpers/data.js';
 import { tfjs, tfjsHandlerFromDir } from './helpers/tfjs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convlab-nested-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-
-function assertSameWeights(a: LayersModel, b: LayersModel, what: string): void {
-  assert.deepEqual(b.weights.map((w) => w.name), a.weights.map((w) => w.name), `${what}: weight names`);
-  a.weights.forEach((w, i) => {
-    const x = w.value.data;
-    const y = b.weights[i].value.data;
-    assert.ok(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), `${what}: ${w.name} differs`);
-  });
-}
 
 /** Every weight set to distinct values, so that a swapped weight cannot go unnoticed. */
 function perturb(m: LayersModel, seed = 5): void {

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import assert from 'node:assert/strict';
+import type { LayersModel } from '../../../src/models/layers_model.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 
 /** Where the Fashion-MNIST files are on this machine and in CI (Debian's dataset-fashion-mnist). */
@@ -39,4 +41,15 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** Weight names and bytes (and array types) of two models equal, weight by weight: a bit-identical round trip. */
+export function assertSameWeights(a: LayersModel, b: LayersModel, what: string): void {
+  assert.deepEqual(b.weights.map((w) => w.name), a.weights.map((w) => w.name), `${what}: weight names`);
+  a.weights.forEach((w, i) => {
+    const x = w.value.data;
+    const y = b.weights[i].value.data;
+    assert.equal(y.constructor, x.constructor, `${what}: ${w.name} dtype`);
+    assert.ok(Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength)), `${what}: ${w.name} differs`);
+  });
 }
