@@ -79,6 +79,16 @@ describe('TF.js 4.22 → convlab (a model built and saved by @tensorflow/tfjs)',
       tf.layers.dense({ units: 120, activation: 'relu' }),
       tf.layers.dense({ units: 10, activation: 'softmax' }),
     ] });
+    // TF.js's initialisers draw from an unseeded generator: the kernels are replaced by fixed
+    // Glorot-uniform-scaled values (the config still names glorotNormal), so the run is the same every time.
+    let s = 4;
+    const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 0x1000000;
+    tfModel.setWeights(tfModel.getWeights().map((w) => {
+      if (w.shape.length === 1) return w;
+      const fanIn = w.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+      const limit = Math.sqrt(6 / (fanIn + w.shape[w.shape.length - 1]));
+      return tf.tensor(Float32Array.from({ length: w.size }, () => (2 * rand() - 1) * limit), w.shape);
+    }));
     const dir = join(root, 'from-tfjs-lab');
     await tfModel.save(tfjsDirWriter(dir));
     const model = await loadLayersModel(`file://${dir}`);
