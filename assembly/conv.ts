@@ -171,10 +171,22 @@ function col2im(dcols: usize, c: ConvInfo, r0: i32, rows: i32, dx: usize): void 
 
 /** Output rows (pixels) are split across threads; each writes only its own rows. */
 export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize, sharedFilter: usize = 0): void {
-  const kkci = depth(c);
+  if (winogradApplies(c) && !(isRows(c) || isDirect(c) || (fewChannels(c) && useFewChannels))) {
+    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c), sharedFilter);
+    else winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
+    return;
+  }
   const m = c.batch * c.oh * c.ow;
-  const r0 = sliceStart(m, MR, tid, nt);
-  const r1 = sliceEnd(m, MR, tid, nt);
+  convPixels(x, w, out, c, sliceStart(m, MR, tid, nt), sliceEnd(m, MR, tid, nt), scratch);
+}
+
+/**
+ * Output pixels [r0, r1) (flattened batch, row, column) by a kernel that works pixel by pixel:
+ * the direct kernels, or im2col + GEMM. Pixel r's channels go to out + r·co floats. Scratch is
+ * a thread's convScratchBytes.
+ */
+export function convPixels(x: usize, w: usize, out: usize, c: ConvInfo, r0: i32, r1: i32, scratch: usize): void {
+  const kkci = depth(c);
   if (isRows(c)) {
     rowsConv2d(x, w, out, c, r0, r1, scratch + GEMM_SCRATCH);
     return;
@@ -185,11 +197,6 @@ export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt
   }
   if (fewChannels(c) && useFewChannels) {
     fewConv2d(x, w, out, c, r0, r1);
-    return;
-  }
-  if (winogradApplies(c)) {
-    if (winogradTile() == 4) winograd4Conv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c), sharedFilter);
-    else winogradConv2d(x, w, out, c, tid, nt, scratch, winogradScratch(scratch, c));
     return;
   }
   if (isPointwise(c)) {

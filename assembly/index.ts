@@ -12,6 +12,7 @@ import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
 import { setWinogradTile, winogradChannels, winogradTile } from './winograd';
 import { winograd4Filter } from './winograd4';
+import { conv2dMaxPool, convPoolScratchBytes as convPoolScratch } from './conv_pool';
 
 /*
  * One entry point for every kernel: the caller writes an op code and its arguments into a
@@ -55,6 +56,19 @@ export function setWinograd(tile: i32): void {
  */
 export function winograd4Uses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
   return winogradTile() == 4 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
+}
+
+/**
+ * Whether conv2d runs this geometry in Winograd tiles (any tile size) rather than pixel by pixel:
+ * then conv2dMaxPool (op 42), which computes bands of pixels, does not apply. (Winograd takes 16
+ * or more channels, which none of the direct kernels do, so it is never overridden for them.)
+ */
+export function winogradConvUses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
+  return winogradTile() != 0 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
+}
+
+export function convPoolScratchBytes(kkci: i32, co: i32, ow: i32, ph: i32, poh: i32): i32 {
+  return convPoolScratch(kkci, co, ow, ph, poh);
 }
 
 /** The few-input-channel forward kernel on (the default) or off, in this instance only: for one-thread measurements. */
@@ -265,6 +279,11 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     }
     case 41:
       winograd4Filter(U(p, 1), U(p, 2), I(p, 3), I(p, 4), I(p, 5) != 0, tid, nt);
+      break;
+    case 42:
+      // Slots after the ConvInfo: scratch stride, pool height and width, pooled height and width, ReLU.
+      conv2dMaxPool(U(p, 1), U(p, 2), U(p, 3), U(p, 4), changetype<ConvInfo>(p + 24), I(p, 22), I(p, 23), I(p, 24), I(p, 25), I(p, 26) != 0,
+        tid, nt, U(p, 5) + <usize>slot * U(p, 21));
       break;
     default:
       unreachable();

@@ -80,12 +80,18 @@ export interface Backend {
   /** out[m,n] = op(a) · op(b), with op(a) of shape [m,k] and op(b) of shape [k,n]. */
   matMul(a: FloatArray, b: FloatArray, out: FloatArray, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
   /** out = x + bias along the last axis (length = bias.length). */
-  /** out = x + bias along the last axis; with relu, max(x + bias, 0) in the same pass (relu(NaN) = 0). */
+  /** out = x + bias along the last axis; with relu, max(x + bias, 0) in the same pass (NaN stays NaN). */
   biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray, relu?: boolean): void;
 
   conv2d(x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): void;
   conv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, info: Conv2DInfo): void;
   conv2dBackpropFilter(x: FloatArray, dy: FloatArray, dFilter: FloatArray, info: Conv2DInfo): void;
+  /**
+   * Inference of conv → bias (when given) → ReLU (when relu) → max pooling, into out (pooled,
+   * `pool`'s output; `pool`'s input is the convolution's output). The pool's windows do not
+   * overlap: stride = window, no padding. A backend may skip the full-size intermediates.
+   */
+  conv2dMaxPool(x: FloatArray, filter: FloatArray, bias: FloatArray | null, out: FloatArray, conv: Conv2DInfo, pool: Pool2DInfo, relu: boolean): void;
   /** Depthwise convolution, filter [kh, kw, C, M], info.outChannels = C·M; each overwrites its output. */
   depthwiseConv2d(x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): void;
   depthwiseConv2dBackpropInput(dy: FloatArray, filter: FloatArray, dx: FloatArray, info: Conv2DInfo): void;

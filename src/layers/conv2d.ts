@@ -1,4 +1,6 @@
 import { biasAdd, conv2d } from '../ops/nn.js';
+import { conv2dMaxPool } from '../ops/conv_pool.js';
+import type { MaxPooling2D } from './pooling.js';
 import { normalizePadding, normalizePair, outputLength, type Padding } from '../ops/conv_util.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { getActivation, normalizeActivation, type ActivationName } from './activations.js';
@@ -95,6 +97,22 @@ export class Conv2D extends Layer {
   call(x: Tensor): Tensor {
     if (this.activation === 'relu' && this.bias) return this.callLinear(x, 'relu');
     return getActivation(this.activation)(this.callLinear(x));
+  }
+
+  /**
+   * pool.apply(this.apply(x)) in inference, as one kernel that writes only the pooled output
+   * (src/ops/conv_pool.ts), for a linear or ReLU activation (src/layers/fused_relu.ts).
+   */
+  applyMaxPool(x: Tensor, pool: MaxPooling2D): Tensor {
+    this.validateInput(x.shape);
+    if (!this.built) this.build([null, ...x.shape.slice(1)]);
+    if (this.activation !== 'relu' && this.activation !== 'linear') return pool.apply(this.call(x), false);
+    const convShape = this.computeOutputShape([null, ...x.shape.slice(1)]);
+    pool.validateInput(convShape);
+    if (!pool.built) pool.build(convShape);
+    return conv2dMaxPool(x, this.kernel!.value, this.bias?.value ?? null,
+      { strides: this.strides, padding: this.padding, dilations: this.dilationRate },
+      { poolSize: pool.poolSize, strides: pool.strides, padding: pool.padding }, this.activation === 'relu');
   }
 
   override getConfig(): Record<string, unknown> {

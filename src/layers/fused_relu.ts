@@ -2,6 +2,7 @@ import { Activation } from './core.js';
 import { ReLU } from './advanced_activations.js';
 import { BatchNormalization } from './batch_normalization.js';
 import { MaxPooling2D } from './pooling.js';
+import { Conv2D } from './conv2d.js';
 import type { Layer } from './layer.js';
 
 /*
@@ -11,6 +12,8 @@ import type { Layer } from './layer.js';
  * kernels apply the ReLU as they write their output, and its gradient masks dy as it is read;
  * with a max pooling after them, the three as one (BatchNormalization.applyReluMaxPool).
  * The values are those of the two layers run one after the other (test/layers/fused_relu.test.ts).
+ * In inference, a Conv2D (linear or ReLU) followed by a max pooling runs as one kernel too
+ * (Conv2D.applyMaxPool, src/ops/conv_pool.ts), which never writes the full-size convolution output.
  */
 
 /** Off runs every layer on its own, for measurements against the fused path (bench/profile_step.ts FUSE=0). */
@@ -39,4 +42,16 @@ export function fusesRelu(layer: Layer, next: Layer | undefined): layer is Batch
  */
 export function fusesReluMaxPool(layer: Layer, next: Layer | undefined, pool: Layer | undefined): pool is MaxPooling2D {
   return fusesRelu(layer, next) && pool instanceof MaxPooling2D && !Object.hasOwn(pool, 'apply');
+}
+
+/**
+ * Whether a model may run `layer` and `next` in inference as Conv2D.applyMaxPool: a Conv2D with
+ * a linear or ReLU activation followed by a max pooling, neither with its apply replaced. (Other
+ * activations commute with the max only as far as their kernels are exactly monotone; they run
+ * as two layers.)
+ */
+export function fusesConvMaxPool(layer: Layer, next: Layer | undefined): layer is Conv2D {
+  if (!reluFusion.enabled || !(layer instanceof Conv2D) || !(next instanceof MaxPooling2D)) return false;
+  if (layer.activation !== 'relu' && layer.activation !== 'linear') return false;
+  return !Object.hasOwn(layer, 'apply') && !Object.hasOwn(next, 'apply');
 }

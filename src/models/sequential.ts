@@ -1,6 +1,7 @@
 import { InputLayer } from '../layers/input_layer.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
-import { fusesRelu, fusesReluMaxPool } from '../layers/fused_relu.js';
+import { fusesConvMaxPool, fusesRelu, fusesReluMaxPool } from '../layers/fused_relu.js';
+import { isRecording } from '../autograd/tape.js';
 import type { BatchNormalization } from '../layers/batch_normalization.js';
 import type { MaxPooling2D } from '../layers/pooling.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -136,6 +137,9 @@ export class Sequential extends LayersModel {
         if (!relu.built) relu.build([null, ...y.shape.slice(1)]);
         y = (layer as BatchNormalization).applyReluMaxPool(y, training, this.layers[i + 2] as MaxPooling2D);
         i += 2;
+      } else if (!training && !(i + 1 === last && logits) && !isRecording() && fusesConvMaxPool(layer, this.layers[i + 1])) {
+        // Conv2D and MaxPooling2D as one kernel in inference (src/layers/fused_relu.ts).
+        y = layer.applyMaxPool(y, this.layers[++i] as MaxPooling2D);
       } else if (!(i + 1 === last && logits) && fusesRelu(layer, this.layers[i + 1])) {
         // BatchNormalization then ReLU, in one kernel each way (src/layers/fused_relu.ts).
         y = layer.applyRelu(y, training);

@@ -1,4 +1,5 @@
 import { record } from '../autograd/tape.js';
+import type { Conv2DInfo } from '../kernels/backend.js';
 import { kernels } from '../kernels/registry.js';
 import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
@@ -74,6 +75,16 @@ export interface Conv2DOptions {
 /** 2-D convolution of NHWC input with an HWIO filter, as `tf.conv2d`. */
 export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): Tensor {
   const dtype = sameFloatDType(x, filter, 'Conv2D');
+  const info = checkedConv2dInfo(x, filter, options);
+  const out = allocateKernelOutput(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
+  kernels().conv2d(x.storage as FloatArray, filter.storage as FloatArray, out, info);
+  const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.outChannels]);
+  record('Conv2D', [x, filter], y, { info });
+  return y;
+}
+
+/** The geometry of conv2d(x, filter, options), after checking the operands' shapes. */
+export function checkedConv2dInfo(x: Tensor, filter: Tensor, options: Conv2DOptions): Conv2DInfo {
   if (x.rank !== 4) throw new Error(`Conv2D: expected input of rank 4 [batch, height, width, channels], received shape ${formatShape(x.shape)}`);
   if (filter.rank !== 4) throw new Error(`Conv2D: expected a filter of rank 4 [height, width, inChannels, outChannels], received shape ${formatShape(filter.shape)}`);
   if (x.shape[3] !== filter.shape[2]) {
@@ -88,11 +99,7 @@ export function conv2d(x: Tensor, filter: Tensor, options: Conv2DOptions = {}): 
   if (info.outHeight <= 0 || info.outWidth <= 0) {
     throw new Error(`Conv2D: a ${filter.shape[0]}x${filter.shape[1]} kernel does not fit input ${formatShape(x.shape)} with 'valid' padding`);
   }
-  const out = allocateKernelOutput(dtype, info.batch * info.outHeight * info.outWidth * info.outChannels);
-  kernels().conv2d(x.storage as FloatArray, filter.storage as FloatArray, out, info);
-  const y = new Tensor(out, [info.batch, info.outHeight, info.outWidth, info.outChannels]);
-  record('Conv2D', [x, filter], y, { info });
-  return y;
+  return info;
 }
 
 export interface Pool2DOptions {

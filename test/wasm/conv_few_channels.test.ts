@@ -7,7 +7,7 @@ import { Random } from '../../src/utils/random.js';
 import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 
 /*
- * The first-layer convolution (assembly/direct_few.ts): 1-4 input channels, output channels in
+ * The few-channel convolution (assembly/direct_few.ts): 1-8 input channels (a first layer, LeNet's second), output channels in
  * groups of 16. Its forward must equal the reference on random geometries (odd sizes, 'same'
  * and 'valid', strides, dilations, 1x1 to 5x5 kernels, batch 1, an odd number of output pixels
  * so that the last pair is a single pixel) and the CIFAR first layer, on 1-3 threads and the
@@ -17,10 +17,10 @@ import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 const engines = engineVariants();
 
 describe('few-input-channel convolution equals the reference (relative 1e-4)', () => {
-  it('60 random geometries and 32x32x3 -> 32 at batch 4', () => {
+  it('60 random geometries, 32x32x3 -> 32 at batch 4 and LeNet\'s 14x14x6 -> 16', () => {
     const rng = new Random(61);
-    const cases = [conv2dInfo([4, 32, 32, 3], [3, 3, 3, 32], [1, 1], 'same', [1, 1])];
-    while (cases.length < 61) {
+    const cases = [conv2dInfo([4, 32, 32, 3], [3, 3, 3, 32], [1, 1], 'same', [1, 1]), conv2dInfo([3, 14, 14, 6], [5, 5, 6, 16], [1, 1], 'valid', [1, 1])];
+    while (cases.length < 62) {
       const k = int(rng, 1, 5);
       const dilation = rng.next() < 0.2 ? 2 : 1;
       const stride = rng.next() < 0.3 ? 2 : 1;
@@ -28,7 +28,7 @@ describe('few-input-channel convolution equals the reference (relative 1e-4)', (
       const w = int(rng, 1, 13);
       const padding = rng.next() < 0.5 ? 'same' : 'valid';
       if (padding === 'valid' && (h < (k - 1) * dilation + 1 || w < (k - 1) * dilation + 1)) continue;
-      const ci = int(rng, 1, 4);
+      const ci = int(rng, 1, 8);
       const co = 16 * int(rng, 1, 4);
       cases.push(conv2dInfo([int(rng, 1, 3), h, w, ci], [k, k, ci, co], [stride, stride], padding, [dilation, dilation]));
     }

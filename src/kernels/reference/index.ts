@@ -8,6 +8,7 @@ import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax.js';
 import { adamUpdate, rmspropUpdate, sgdUpdate } from './optimizers.js';
 import { batchNormApply, batchNormGrad, batchNormReluGrad, batchNormTrain } from './batchnorm.js';
 import { batchNormReluMaxPool, batchNormReluMaxPoolGrad } from './batchnorm_pool.js';
+import { conv2dMaxPool } from './conv_pool.js';
 
 /** Plain TypeScript kernels: readable, float32 and float64, and the oracle for faster backends. */
 export const referenceBackend: Backend = {
@@ -21,6 +22,7 @@ export const referenceBackend: Backend = {
   conv2d,
   conv2dBackpropInput,
   conv2dBackpropFilter,
+  conv2dMaxPool,
   depthwiseConv2d,
   depthwiseConv2dBackpropInput,
   depthwiseConv2dBackpropFilter,

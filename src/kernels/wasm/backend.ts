@@ -5,6 +5,7 @@ import type { WasmEngine } from './engine.js';
 import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
 import { createWasmBatchNorm } from './batchnorm.js';
 import { createWasmBatchNormPool } from './batchnorm_pool.js';
+import { createWasmConvPool } from './conv_pool.js';
 
 /*
  * The Backend interface over the wasm kernels. Each method gives the engine its float32 operands
@@ -15,7 +16,7 @@ import { createWasmBatchNormPool } from './batchnorm_pool.js';
  */
 
 /** Below these sizes a kernel runs on one thread: waking workers would cost more than it saves. */
-const PARALLEL_MACS = 100_000;
+export const PARALLEL_MACS = 100_000;
 const PARALLEL_ELEMENTS = 1 << 16;
 
 function f32(...arrays: (TypedArray | null)[]): boolean {
@@ -23,7 +24,7 @@ function f32(...arrays: (TypedArray | null)[]): boolean {
   return true;
 }
 
-function convInts(c: Conv2DInfo): number[] {
+export function convInts(c: Conv2DInfo): number[] {
   return [c.batch, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
     c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padTop, c.padLeft];
 }
@@ -139,6 +140,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
     name: 'wasm',
     ...createWasmBatchNorm(e, ref),
     ...createWasmBatchNormPool(e, ref, () => backend),
+    ...createWasmConvPool(e, ref, () => backend),
     // Without shared memory the engine serves no step tensors, so steps need not ask it.
     arena: e.features.sharedMemory ? e : undefined,
 

@@ -35,6 +35,10 @@ interface KernelExports {
   setFewChannels(on: number): void;
   /** Whether a convolution of this geometry runs as F(4x4, 3x3) (assembly/index.ts). */
   winograd4Uses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
+  /** Whether a convolution of this geometry runs in Winograd tiles of any size (assembly/index.ts). */
+  winogradConvUses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
+  /** Per-thread scratch of conv2dMaxPool (assembly/conv_pool.ts). */
+  convPoolScratchBytes(kkci: number, co: number, ow: number, ph: number, poh: number): number;
 }
 
 const PARAMS_BYTES = QUEUE_SLOTS * SLOT_BYTES;

@@ -43,6 +43,7 @@ export const OP = {
   bnReluPoolGradSums: 39,
   bnReluPoolGradApply: 40,
   winograd4Filter: 41,
+  conv2dMaxPool: 42,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */

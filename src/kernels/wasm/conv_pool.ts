@@ -1,0 +1,53 @@
+import type { Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
+import { allocateKernelOutput } from '../../tensor/dtype.js';
+import type { WasmEngine } from './engine.js';
+import { CONV_SHARES, OP } from './ops.js';
+import { f32 } from './batchnorm_grad.js';
+import { PARALLEL_MACS, convInts } from './backend.js';
+
+/*
+ * Conv2D (+ bias, + ReLU) → max pooling in inference (assembly/conv_pool.ts): each thread
+ * computes the convolution a band of pooled rows at a time and writes only the pooled values.
+ * Where the convolution runs in Winograd tiles (3x3, 16 or more channels), which compute whole
+ * images rather than bands of pixels, the three kernels run one after the other instead.
+ */
+
+type Kernels = Pick<Backend, 'conv2dMaxPool'>;
+
+/** Whether the fused kernel takes this pool: windows that do not overlap, no padding, over the whole convolution output. */
+export function convPoolFuses(c: Conv2DInfo, p: Pool2DInfo): boolean {
+  return p.padTop === 0 && p.padLeft === 0 && p.strideHeight === p.poolHeight && p.strideWidth === p.poolWidth
+    && p.inHeight === c.outHeight && p.inWidth === c.outWidth && p.channels === c.outChannels && p.batch === c.batch
+    && p.outHeight > 0 && p.outWidth > 0;
+}
+
+export function createWasmConvPool(e: WasmEngine, ref: Backend, self: () => Backend): Kernels {
+  return {
+    conv2dMaxPool(x, filter, bias, out, c, p, relu) {
+      if (!f32(x, filter, bias, out)) return ref.conv2dMaxPool(x, filter, bias, out, c, p, relu);
+      const winograd = e.exports.winogradConvUses(c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+        c.inChannels, c.outChannels) !== 0;
+      if (winograd || !convPoolFuses(c, p)) {
+        const y = allocateKernelOutput('float32', c.batch * c.outHeight * c.outWidth * c.outChannels);
+        self().conv2d(x, filter, y, c);
+        if (bias) self().biasAdd(y, bias, y, relu);
+        else if (relu) self().unary('relu', y, y, 0);
+        self().maxPool(y, out, p);
+        return;
+      }
+      const kkci = c.kernelHeight * c.kernelWidth * c.inChannels;
+      const macs = c.batch * c.outHeight * c.outWidth * kkci * c.outChannels;
+      const nt = macs >= PARALLEL_MACS ? e.numThreads : 1;
+      e.reset();
+      const px = e.put(x as Float32Array);
+      const pw = e.put(filter as Float32Array);
+      const pb = bias ? e.put(bias as Float32Array) : 0;
+      const po = e.out(out as Float32Array);
+      const stride = e.exports.convPoolScratchBytes(kkci, c.outChannels, c.outWidth, p.poolHeight, p.outHeight);
+      const scratch = e.alloc(stride * nt);
+      e.setParams([OP.conv2dMaxPool, px, pw, pb, po, scratch, ...convInts(c), stride, p.poolHeight, p.poolWidth, p.outHeight, p.outWidth, relu ? 1 : 0]);
+      e.exec(nt, CONV_SHARES);
+      e.get(po, out as Float32Array);
+    },
+  };
+}
