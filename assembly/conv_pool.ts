@@ -56,40 +56,59 @@ export function conv2dMaxPool(
   }
 }
 
+/** The max of one window's four channels at corner (a vector of channel k..k+3), then bias and ReLU, stored at o. */
+// @ts-ignore: decorator
+@inline
+function poolVector(corner: usize, bias: usize, o: usize, ph: i32, pw: i32, pixelBytes: usize, rowBytes: usize, RELU: bool): void {
+  let best: v128;
+  if (ph == 2 && pw == 2) {
+    best = f32x4.max(f32x4.max(v128.load(corner), v128.load(corner + pixelBytes)),
+      f32x4.max(v128.load(corner + rowBytes), v128.load(corner + rowBytes + pixelBytes)));
+  } else {
+    best = v128.load(corner);
+    for (let dy = 0; dy < ph; dy++) {
+      const q = corner + <usize>dy * rowBytes;
+      for (let dx = 0; dx < pw; dx++) best = f32x4.max(best, v128.load(q + <usize>dx * pixelBytes));
+    }
+  }
+  let v = bias != 0 ? f32x4.add(best, v128.load(bias)) : best;
+  // Clearing the lanes where v <= 0 zeroes those (-0 becomes +0) and keeps NaN, as biasAdd's ReLU.
+  if (RELU) v = v128.andnot(v, f32x4.le(v, f32x4.splat(0)));
+  v128.store(o, v);
+}
+
 // @ts-ignore: decorator
 @inline
 function poolBand(band: usize, bias: usize, out: usize, rows: i32, ow: i32, co: i32, ph: i32, pw: i32, pow: i32, RELU: bool): void {
-  const zero = f32x4.splat(0);
   const pixelBytes = <usize>co << 2;
   const rowBytes = <usize>(ow * co) << 2;
+  // Channels in vectors of four; the last vector of a count that is not a multiple of four
+  // overlaps the one before it (its shared channels get the same values twice).
+  const last = co >= 4 ? co - 4 : 0;
   let o = out;
   for (let i = 0; i < rows; i++) {
     const top = band + <usize>(i * ph) * rowBytes;
     for (let j = 0; j < pow; j++) {
       const corner = top + <usize>(j * pw) * pixelBytes;
-      let k = 0;
-      for (; k + 4 <= co; k += 4) {
-        const kb = <usize>k << 2;
-        let best = v128.load(corner + kb);
-        for (let dy = 0; dy < ph; dy++) {
-          const q = corner + <usize>dy * rowBytes + kb;
-          for (let dx = 0; dx < pw; dx++) best = f32x4.max(best, v128.load(q + <usize>dx * pixelBytes));
+      if (co >= 4) {
+        for (let k = 0; k < last; k += 4) {
+          const kb = <usize>k << 2;
+          poolVector(corner + kb, bias != 0 ? bias + kb : 0, o + kb, ph, pw, pixelBytes, rowBytes, RELU);
         }
-        let v = bias != 0 ? f32x4.add(best, v128.load(bias + kb)) : best;
-        // Clearing the lanes where v <= 0 zeroes those (-0 becomes +0) and keeps NaN, as biasAdd's ReLU.
-        if (RELU) v = v128.andnot(v, f32x4.le(v, zero));
-        v128.store(o + kb, v);
-      }
-      for (; k < co; k++) {
-        const kb = <usize>k << 2;
-        let best = load<f32>(corner + kb);
-        for (let dy = 0; dy < ph; dy++) {
-          const q = corner + <usize>dy * rowBytes + kb;
-          for (let dx = 0; dx < pw; dx++) best = max<f32>(best, load<f32>(q + <usize>dx * pixelBytes));
+        const kb = <usize>last << 2;
+        poolVector(corner + kb, bias != 0 ? bias + kb : 0, o + kb, ph, pw, pixelBytes, rowBytes, RELU);
+      } else {
+        for (let k = 0; k < co; k++) {
+          const kb = <usize>k << 2;
+          let best = load<f32>(corner + kb);
+          for (let dy = 0; dy < ph; dy++) {
+            const q = corner + <usize>dy * rowBytes + kb;
+            for (let dx = 0; dx < pw; dx++) best = max<f32>(best, load<f32>(q + <usize>dx * pixelBytes));
+          }
+          let v = bias != 0 ? best + load<f32>(bias + kb) : best;
+          if (RELU) v = v <= 0 ? 0 : v;
+          store<f32>(o + kb, v);
         }
-        let v = bias != 0 ? best + load<f32>(bias + kb) : best;
-        if (RELU) v = v <= 0 ? 0 : v;
-        store<f32>(o + kb, v);
       }
       o += pixelBytes;
     }

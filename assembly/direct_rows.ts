@@ -52,46 +52,6 @@ function loadRows(x: usize, c: ConvInfo, b: i32, oh: i32, rows: usize): i32 {
   v128.store32_lane(p + 3 * stride, v, 3);
 }
 
-/**
- * Writes the sums of the four output pixels first..first+3 of a row (lane p of a<k> is pixel
- * first + p, channel k): pixels past the row's end or outside [r0, r1) are skipped.
- */
-// @ts-ignore: decorator
-@inline
-function storePixels(co: i32, out: usize, first: i32, count: i32, r0: i32, r1: i32, tmp: usize,
-  a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128): void {
-  if (count >= 4 && first >= r0 && first + 4 <= r1) {
-    // Four whole pixels: lane p of channel k's sums goes to out[first + p, k].
-    const o = at(out, first * co);
-    const stride = <usize>co << 2;
-    storeLanes(o, a0, stride);
-    if (co > 1) storeLanes(o + 4, a1, stride);
-    if (co > 2) storeLanes(o + 8, a2, stride);
-    if (co > 3) storeLanes(o + 12, a3, stride);
-    if (co > 4) storeLanes(o + 16, a4, stride);
-    if (co > 5) storeLanes(o + 20, a5, stride);
-    if (co > 6) storeLanes(o + 24, a6, stride);
-    if (co > 7) storeLanes(o + 28, a7, stride);
-    return;
-  }
-  // Row ends and thread boundaries: planar [o][4] sums, written out for the pixels this thread owns.
-  v128.store(tmp, a0);
-  v128.store(tmp, a1, 16);
-  v128.store(tmp, a2, 32);
-  v128.store(tmp, a3, 48);
-  v128.store(tmp, a4, 64);
-  v128.store(tmp, a5, 80);
-  v128.store(tmp, a6, 96);
-  v128.store(tmp, a7, 112);
-  const p1 = min(4, count);
-  for (let p = 0; p < p1; p++) {
-    const pixel = first + p;
-    if (pixel < r0 || pixel >= r1) continue;
-    const o = at(out, pixel * co);
-    for (let k = 0; k < co; k++) store<f32>(o + (<usize>k << 2), load<f32>(tmp + (<usize>(k * 4 + p) << 2)));
-  }
-}
-
 @inline function rowsConv2dFor(co: i32, x: usize, w: usize, out: usize, c: ConvInfo, r0: i32, r1: i32, scratch: usize): void {
   if (r1 <= r0) return;
   const kk = c.kh * c.kw;
@@ -102,47 +62,13 @@ function storePixels(co: i32, out: usize, first: i32, count: i32, r0: i32, r1: i
   for (let i = 0; i < kk * co; i++) v128.store(ws + (<usize>i << 4), f32x4.splat(load<f32>(at(w, i))));
   const owr = rowRound(c);
   const tapStep = <usize>c.dw << 2;
-  const zero = f32x4.splat(0);
   for (let row = r0 / c.ow; row * c.ow < r1; row++) {
     const b = row / c.oh;
     const oh = row - b * c.oh;
     const valid = loadRows(x, c, b, oh, rows);
     const base = row * c.ow;
-    let j = 0;
-    // Up to six channels: eight pixels at a time, so each splatted weight serves two vectors
-    // (two input loads and co weight loads per 2·co multiply-adds instead of one and co per co).
-    if (co <= 6) {
-      for (; j + 8 <= owr; j += 8) {
-        let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero;
-        let b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero;
-        let wp = ws;
-        for (let kh = 0; kh < c.kh; kh++) {
-          if ((valid & (1 << kh)) == 0) {
-            wp += <usize>(c.kw * co) << 4;
-            continue;
-          }
-          let xp = rows + (<usize>(kh * len + j) << 2);
-          for (let kw = 0; kw < c.kw; kw++) {
-            const xa = v128.load(xp);
-            const xb = v128.load(xp, 16);
-            let wv = v128.load(wp);
-            a0 = madd(xa, wv, a0);
-            b0 = madd(xb, wv, b0);
-            if (co > 1) { wv = v128.load(wp, 16); a1 = madd(xa, wv, a1); b1 = madd(xb, wv, b1); }
-            if (co > 2) { wv = v128.load(wp, 32); a2 = madd(xa, wv, a2); b2 = madd(xb, wv, b2); }
-            if (co > 3) { wv = v128.load(wp, 48); a3 = madd(xa, wv, a3); b3 = madd(xb, wv, b3); }
-            if (co > 4) { wv = v128.load(wp, 64); a4 = madd(xa, wv, a4); b4 = madd(xb, wv, b4); }
-            if (co > 5) { wv = v128.load(wp, 80); a5 = madd(xa, wv, a5); b5 = madd(xb, wv, b5); }
-            xp += tapStep;
-            wp += <usize>co << 4;
-          }
-        }
-        storePixels(co, out, base + j, c.ow - j, r0, r1, tmp, a0, a1, a2, a3, a4, a5, zero, zero);
-        storePixels(co, out, base + j + 4, c.ow - j - 4, r0, r1, tmp, b0, b1, b2, b3, b4, b5, zero, zero);
-      }
-    }
-    for (; j < owr; j += 4) {
-      let a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+    for (let j = 0; j < owr; j += 4) {
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
       let wp = ws;
       for (let kh = 0; kh < c.kh; kh++) {
         if ((valid & (1 << kh)) == 0) {
@@ -164,7 +90,37 @@ function storePixels(co: i32, out: usize, first: i32, count: i32, r0: i32, r1: i
           wp += <usize>co << 4;
         }
       }
-      storePixels(co, out, base + j, c.ow - j, r0, r1, tmp, a0, a1, a2, a3, a4, a5, a6, a7);
+      const first = base + j;
+      if (j + 4 <= c.ow && first >= r0 && first + 4 <= r1) {
+        // Four whole pixels: lane p of channel k's sums goes to out[first + p, k].
+        const o = at(out, first * co);
+        const stride = <usize>co << 2;
+        storeLanes(o, a0, stride);
+        if (co > 1) storeLanes(o + 4, a1, stride);
+        if (co > 2) storeLanes(o + 8, a2, stride);
+        if (co > 3) storeLanes(o + 12, a3, stride);
+        if (co > 4) storeLanes(o + 16, a4, stride);
+        if (co > 5) storeLanes(o + 20, a5, stride);
+        if (co > 6) storeLanes(o + 24, a6, stride);
+        if (co > 7) storeLanes(o + 28, a7, stride);
+        continue;
+      }
+      // Row ends and thread boundaries: planar [o][4] sums, written out for the pixels this thread owns.
+      v128.store(tmp, a0);
+      v128.store(tmp, a1, 16);
+      v128.store(tmp, a2, 32);
+      v128.store(tmp, a3, 48);
+      v128.store(tmp, a4, 64);
+      v128.store(tmp, a5, 80);
+      v128.store(tmp, a6, 96);
+      v128.store(tmp, a7, 112);
+      const p1 = min(4, c.ow - j);
+      for (let p = 0; p < p1; p++) {
+        const pixel = base + j + p;
+        if (pixel < r0 || pixel >= r1) continue;
+        const o = at(out, pixel * co);
+        for (let k = 0; k < co; k++) store<f32>(o + (<usize>k << 2), load<f32>(tmp + (<usize>(k * 4 + p) << 2)));
+      }
     }
   }
 }
