@@ -1,7 +1,7 @@
 import type { Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
 import { allocateKernelOutput } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
-import { CONV_SHARES, OP } from './ops.js';
+import { FINE, OP } from './ops.js';
 import { f32 } from './batchnorm_grad.js';
 import { PARALLEL_MACS, convInts } from './backend.js';
 
@@ -46,7 +46,7 @@ export function createWasmConvPool(e: WasmEngine, ref: Backend, self: () => Back
       const stride = e.exports.convPoolScratchBytes(kkci, c.outChannels, c.outWidth, p.poolHeight, p.outHeight);
       const scratch = e.alloc(stride * nt);
       e.setParams([OP.conv2dMaxPool, px, pw, pb, po, scratch, ...convInts(c), stride, p.poolHeight, p.poolWidth, p.outHeight, p.outWidth, relu ? 1 : 0]);
-      e.exec(nt, CONV_SHARES);
+      e.exec(nt, FINE);
       e.get(po, out as Float32Array);
     },
   };
