@@ -1,5 +1,6 @@
 import { ConvInfo, convPixels, convScratchBytes } from './conv';
 import { sliceEnd, sliceStart } from './simd';
+import { rowsConvMaxPool, rowsPoolApplies } from './conv_pool_rows';
 
 /*
  * Inference of Conv2D (+ bias, + ReLU) followed by a MaxPooling2D whose windows do not overlap
@@ -36,6 +37,11 @@ export function conv2dMaxPool(
   x: usize, w: usize, bias: usize, out: usize, c: ConvInfo, ph: i32, pw: i32, poh: i32, pow: i32, relu: bool,
   tid: i32, nt: i32, scratch: usize,
 ): void {
+  if (rowsPoolApplies(c, ph, pw)) {
+    const total = c.batch * poh;
+    rowsConvMaxPool(x, w, bias, out, c, poh, pow, relu, sliceStart(total, 1, tid, nt), sliceEnd(total, 1, tid, nt), scratch);
+    return;
+  }
   const band = scratch + <usize>convScratchBytes(c.kh * c.kw * c.ci, c.co);
   const perBand = pooledRowsPerBand(c, ph);
   const total = c.batch * poh;

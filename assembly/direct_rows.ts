@@ -12,12 +12,12 @@ import { at, copyFloats, madd } from './simd';
 
 export const ROWS_MAX_CO: i32 = 8;
 
-@inline function rowRound(c: ConvInfo): i32 {
+@inline export function rowRound(c: ConvInfo): i32 {
   return (c.ow + 3) & ~3;
 }
 
 /** Floats in one padded row: every vector load of every tap stays inside it; whole vectors. */
-@inline function rowLength(c: ConvInfo): i32 {
+@inline export function rowLength(c: ConvInfo): i32 {
   return (rowRound(c) + (c.kw - 1) * c.dw + 7) & ~3;
 }
 

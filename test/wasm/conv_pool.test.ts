@@ -18,7 +18,7 @@ import { assertClose, engineVariants, int, randomArray } from './helpers.js';
 const engines = engineVariants();
 
 describe('fused conv2d + max pool equals the three kernels', () => {
-  it('80 random geometries, the lab CNN and LeNet stages, and a Winograd-sized conv (which runs unfused)', () => {
+  it('100 random geometries (20 for the one-channel 2x2 kernel), the lab CNN and LeNet stages, and a Winograd-sized conv (which runs unfused)', () => {
     const rng = new Random(42);
     type Case = { x: number[]; f: number[]; s: number; d: number; padding: 'same' | 'valid'; pool: [number, number]; bias: boolean; relu: boolean };
     const cases: Case[] = [
@@ -27,7 +27,16 @@ describe('fused conv2d + max pool equals the three kernels', () => {
       { x: [3, 14, 14, 6], f: [5, 5, 6, 16], s: 1, d: 1, padding: 'valid', pool: [2, 2], bias: true, relu: true },
       { x: [2, 9, 9, 16], f: [3, 3, 16, 16], s: 1, d: 1, padding: 'same', pool: [2, 2], bias: true, relu: true },
     ];
-    while (cases.length < 84) {
+    // The one-channel 2x2 kernel (assembly/conv_pool_rows.ts): channel counts 1-8, odd sizes.
+    while (cases.length < 24) {
+      const k = int(rng, 1, 5);
+      const h = int(rng, 2, 13);
+      const w = int(rng, 2, 19);
+      const padding = rng.next() < 0.5 ? 'same' : 'valid';
+      if (padding === 'valid' && (h < k + 1 || w < k + 1)) continue;
+      cases.push({ x: [int(rng, 1, 3), h, w, 1], f: [k, k, 1, int(rng, 1, 8)], s: 1, d: 1, padding, pool: [2, 2], bias: rng.next() < 0.7, relu: rng.next() < 0.6 });
+    }
+    while (cases.length < 104) {
       const k = int(rng, 1, 5);
       const d = rng.next() < 0.15 ? 2 : 1;
       const s = d === 1 && rng.next() < 0.25 ? 2 : 1;
@@ -78,7 +87,7 @@ describe('fused conv2d + max pool equals the three kernels', () => {
         }
       }
     }
-    assert.ok(tested >= 70, `${tested} geometries tested`);
+    assert.ok(tested >= 90, `${tested} geometries tested`);
     assert.ok(withNaN >= 8, `${withNaN} geometries with a NaN output`);
   });
 });
