@@ -290,3 +290,34 @@ function biasAddRows(x: usize, bias: usize, out: usize, r0: i32, r1: i32, c: i32
     }
   }
 }
+
+/**
+ * The index of the first NaN or ±Infinity among x[0..n), or -1. v - v is 0 for every finite v
+ * and NaN otherwise, so a block of 64 whose sums of v - v are all 0 is finite; only a block that
+ * is not is searched value by value.
+ */
+export function firstNonFinite(x: usize, n: i32): i32 {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 64 <= n; i += 64) {
+    let a = zero, b = zero, c = zero, d = zero;
+    for (let k = 0; k < 64; k += 16) {
+      const p = x + (<usize>(i + k) << 2);
+      let v = v128.load(p);
+      a = f32x4.add(a, f32x4.sub(v, v));
+      v = v128.load(p, 16);
+      b = f32x4.add(b, f32x4.sub(v, v));
+      v = v128.load(p, 32);
+      c = f32x4.add(c, f32x4.sub(v, v));
+      v = v128.load(p, 48);
+      d = f32x4.add(d, f32x4.sub(v, v));
+    }
+    const sum = f32x4.add(f32x4.add(a, b), f32x4.add(c, d));
+    if (v128.any_true(f32x4.ne(sum, zero))) break;
+  }
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    if (v - v != 0) return i;
+  }
+  return -1;
+}

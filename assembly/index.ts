@@ -2,7 +2,7 @@ import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR, NR } from './pack';
 import { ConvInfo, setFewChannels as setFew, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
-import { activationGrad, biasAdd, binary, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
+import { activationGrad, biasAdd, binary, firstNonFinite as firstNonFiniteAt, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
 import { adam, adamMany, rmsprop, sgd } from './optimizers';
 import { bnApply, bnCoefficients, bnGradApply, bnGradFinalize, bnGradSums, bnStats, bnStatsFinalize } from './batchnorm';
@@ -65,6 +65,11 @@ export function winograd4Uses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i
  */
 export function winogradConvUses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
   return winogradTile() != 0 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
+}
+
+/** The index of the first NaN or ±Infinity among the n floats at x, or -1 (called directly, not queued). */
+export function firstNonFinite(x: usize, n: i32): i32 {
+  return firstNonFiniteAt(x, n);
 }
 
 export function convPoolScratchBytes(kkci: i32, co: i32, ow: i32, ph: i32, poh: i32): i32 {

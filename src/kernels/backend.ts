@@ -77,6 +77,8 @@ export interface Backend {
   binary(op: BinaryOp, a: FloatArray, aShape: readonly number[], b: FloatArray, bShape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
   /** Sums x into out, where outShape has x's rank with 1 on every reduced axis. */
   reduceSum(x: FloatArray, xShape: readonly number[], out: FloatArray, outShape: readonly number[]): void;
+  /** The index of the first NaN or ±Infinity in x, or -1 when every value is finite. */
+  firstNonFinite(x: FloatArray): number;
   /** out[m,n] = op(a) · op(b), with op(a) of shape [m,k] and op(b) of shape [k,n]. */
   matMul(a: FloatArray, b: FloatArray, out: FloatArray, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
   /** out = x + bias along the last axis (length = bias.length). */

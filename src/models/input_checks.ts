@@ -6,6 +6,7 @@
 import { isFloat } from '../tensor/dtype.js';
 import { formatShape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { firstNonFinite } from '../kernels/reference/elementwise.js';
 
 /** Fails when `x` has no samples: Keras refuses empty data too. */
 export function checkNotEmpty(x: Tensor, name: string, what: string): void {
@@ -30,27 +31,17 @@ function unravel(i: number, shape: readonly number[]): number[] {
  */
 export function checkFinite(x: Tensor, name: string, what: string): void {
   if (!isFloat(x.dtype)) return;
-  const values = x.data as Float32Array | Float64Array;
-  const n = values.length;
-  // v - v is 0 for every finite v and NaN for NaN and ±Infinity, so the sum of v - v is 0 exactly
-  // when every value is finite: a loop without a branch, 2.5x faster than testing each value
-  // (a pass over predict's input costs about a sixth of a small model's prediction).
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    sum += v - v;
-  }
-  if (sum === 0) return;
-  for (let i = 0; i < n; i++) {
-    // v - v is 0 for every finite v and NaN for NaN and ±Infinity: one test for both.
-    const v = values[i];
-    if (v - v === 0) continue;
-    const index = unravel(i, x.shape);
-    throw new Error(
-      `${what}: ${name} holds ${v} at sample ${index[0]} (element [${index.join(', ')}] of shape ${formatShape(x.shape)}); ` +
-        `the data is corrupt or was not normalised. Fix the data, or pass checkFinite: false to skip this check`,
-    );
-  }
+  const i = firstNonFinite(x.data as Float32Array | Float64Array);
+  if (i >= 0) throw nonFiniteError(x, i, name, what);
+}
+
+/** The error for element i (flat) of x, a NaN or ±Infinity. */
+export function nonFiniteError(x: Tensor, i: number, name: string, what: string): Error {
+  const index = unravel(i, x.shape);
+  return new Error(
+    `${what}: ${name} holds ${x.data[i]} at sample ${index[0]} (element [${index.join(', ')}] of shape ${formatShape(x.shape)}); ` +
+      `the data is corrupt or was not normalised. Fix the data, or pass checkFinite: false to skip this check`,
+  );
 }
 
 /** Both checks for the tensors of one call, in order. */

@@ -9,7 +9,7 @@ import { resolveMetric } from '../metrics/index.js';
 import { resolveOptimizer, type Optimizer } from '../optimizers/index.js';
 import { allocate, type FloatDType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
-import { batchOf, checkTensor, inputFloatDType } from './data.js';
+import { batchOf, checkTensor, checkedFloatBatch, inputFloatDType } from './data.js';
 import { checkInputs } from './input_checks.js';
 import { add, mul } from '../ops/arithmetic.js';
 import { gatherElements } from '../ops/gather.js';
@@ -183,7 +183,9 @@ export abstract class LayersModel extends Layer {
     if (isBatchDataset(x)) return (checkDatasetModel(this, 'predict'), predictDataset(this, x));
     if (usesMultiPath(this, x)) return predictMulti(this, x, args);
     checkTensor(x, 'x', 'predict');
-    checkInputs([[x, 'x']], 'predict', args.checkFinite);
+    // NaN and ±Infinity are looked for batch by batch, in the copy the kernels read (data.ts).
+    checkInputs([[x, 'x']], 'predict', false);
+    const checkFinite = args.checkFinite !== false;
     this.checkInput(x);
     const batchSize = args.batchSize ?? 32;
     const n = x.shape[0];
@@ -200,7 +202,8 @@ export abstract class LayersModel extends Layer {
         const end = Math.min(start + batchSize, n);
         // `out` was allocated before the step, on the heap: the batch's rows are copied into it.
         runStep(() => {
-          const batch = batchOf(x, null, start, end, floatDType);
+          const view = batchOf(x, null, start, end, floatDType);
+          const batch = checkFinite ? checkedFloatBatch(view, x, start, 'x', 'predict') : view;
           let y = this.call(batch, false);
           // Test-time augmentation: the mean of the predictions for the image and its mirror.
           if (args.flipAverage) y = mul(add(y, this.call(flipHorizontal(batch), false)), 0.5);

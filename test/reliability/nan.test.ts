@@ -164,6 +164,8 @@ describe('NaN data surfaces in fit, evaluate and predict', () => {
     await assert.rejects(model.fit(clean, labels, { verbose: 0, validationData: [x, labels] }), new RegExp(`^Error: fit \\(validationData\\): x ${named.source}`));
     assert.throws(() => model.evaluate(x, labels, { verbose: 0 }), new RegExp(`^Error: evaluate: x ${named.source}`));
     assert.throws(() => model.predict(x), new RegExp(`^Error: predict: x ${named.source}`));
+    // predict checks batch by batch: sample 5 is in the third batch of two.
+    assert.throws(() => model.predict(x, { batchSize: 2 }), new RegExp(`^Error: predict: x ${named.source}`));
     assert.equal(model.predict(x, { checkFinite: false }).shape[0], 8);
   });
 

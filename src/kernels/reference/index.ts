@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { activationGrad, binary, biasAdd, reduceSum, unary } from './elementwise.js';
+import { activationGrad, binary, biasAdd, firstNonFinite, reduceSum, unary } from './elementwise.js';
 import { matMul } from './matmul.js';
 import { conv2d, conv2dBackpropFilter, conv2dBackpropInput } from './conv.js';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise.js';
@@ -17,6 +17,7 @@ export const referenceBackend: Backend = {
   activationGrad,
   binary,
   reduceSum,
+  firstNonFinite,
   matMul,
   biasAdd,
   conv2d,

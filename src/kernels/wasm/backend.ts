@@ -196,6 +196,15 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.get(po, out as Float32Array);
     },
 
+    firstNonFinite(x) {
+      if (!f32(x)) return ref.firstNonFinite(x);
+      // Called directly on this thread: x is read as it is now. A step tensor still being written
+      // by queued kernels is finished first (as reading its data from JavaScript would).
+      if (e.owns(x as Float32Array)) e.flush();
+      e.reset();
+      return e.exports.firstNonFinite(e.put(x as Float32Array), x.length);
+    },
+
     reduceSum(x, xShape, out, outShape) {
       if (!f32(x, out)) return ref.reduceSum(x, xShape, out, outShape);
       e.reset();

@@ -37,6 +37,8 @@ interface KernelExports {
   winograd4Uses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
   /** Whether a convolution of this geometry runs in Winograd tiles of any size (assembly/index.ts). */
   winogradConvUses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
+  /** The index of the first NaN or ±Infinity among the n floats at x, or -1 (assembly/elementwise.ts). */
+  firstNonFinite(x: number, n: number): number;
   /** Per-thread scratch of conv2dMaxPool (assembly/conv_pool.ts). */
   convPoolScratchBytes(kkci: number, co: number, ow: number, ph: number, poh: number): number;
 }
