@@ -4,6 +4,8 @@ import { BatchNormalization } from './batch_normalization.js';
 import { MaxPooling2D } from './pooling.js';
 import { Conv2D } from './conv2d.js';
 import type { Layer } from './layer.js';
+import { isRecording } from '../autograd/tape.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /*
  * conv → BatchNormalization → ReLU (→ MaxPooling2D), the block of VGG- and ResNet-style networks, costs as many
@@ -54,4 +56,30 @@ export function fusesConvMaxPool(layer: Layer, next: Layer | undefined): layer i
   if (!reluFusion.enabled || !(layer instanceof Conv2D) || !(next instanceof MaxPooling2D)) return false;
   if (layer.activation !== 'relu' && layer.activation !== 'linear') return false;
   return !Object.hasOwn(layer, 'apply') && !Object.hasOwn(next, 'apply');
+}
+
+/**
+ * Runs `layer` and, where they fuse with it, the one or two layers after it (`next`, `then`;
+ * undefined where a model must not fuse that far): the output and how many layers it covers, or
+ * null where `layer` runs alone. Sequential and functional models share it.
+ */
+export function applyFused(layer: Layer, next: Layer | undefined, then: Layer | undefined, x: Tensor, training: boolean): { y: Tensor; layers: number } | null {
+  if (fusesReluMaxPool(layer, next, then)) {
+    // BatchNormalization, ReLU and MaxPooling2D as one.
+    next!.validateInput(x.shape);
+    if (!next!.built) next!.build([null, ...x.shape.slice(1)]);
+    return { y: (layer as BatchNormalization).applyReluMaxPool(x, training, then), layers: 3 };
+  }
+  if (!training && !isRecording() && fusesConvMaxPool(layer, next)) {
+    // Conv2D and MaxPooling2D as one kernel in inference.
+    return { y: layer.applyMaxPool(x, next as MaxPooling2D), layers: 2 };
+  }
+  if (fusesRelu(layer, next)) {
+    // BatchNormalization then ReLU, in one kernel each way.
+    const y = layer.applyRelu(x, training);
+    next!.validateInput(y.shape);
+    if (!next!.built) next!.build([null, ...y.shape.slice(1)]);
+    return { y, layers: 2 };
+  }
+  return null;
 }

@@ -3,6 +3,7 @@ import { formatSymbolic, uniqueName } from '../layers/layer.js';
 import { SymbolicTensor } from '../layers/symbolic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
+import { applyFused } from '../layers/fused_relu.js';
 import { kerasOrder, kerasOrderWithInputs } from './graph_order.js';
 import { LayersModel } from './layers_model.js';
 import { summaryTable } from './summary.js';
@@ -27,6 +28,19 @@ export interface GraphNode {
   output: SymbolicTensor;
   /** The mode fixed at the call (`layer.apply(x, { training: false })`), else the model's. */
   training?: boolean;
+}
+
+/** Nodes whose output exactly one node reads, as its only input, and is no model output: that reader. */
+function soleReaders(nodes: readonly GraphNode[], outputs: readonly SymbolicTensor[]): Map<GraphNode, GraphNode> {
+  const readers = new Map<number, GraphNode[]>();
+  for (const n of nodes) for (const t of n.inputs) readers.set(t.id, [...(readers.get(t.id) ?? []), n]);
+  const isOutput = new Set(outputs.map((t) => t.id));
+  const sole = new Map<GraphNode, GraphNode>();
+  for (const n of nodes) {
+    const r = readers.get(n.output.id);
+    if (r && r.length === 1 && r[0].inputs.length === 1 && !isOutput.has(n.output.id)) sole.set(n, r[0]);
+  }
+  return sole;
 }
 
 /** Graph nodes from the inputs to the outputs, each after the nodes it reads from. */
@@ -92,6 +106,8 @@ export class Functional extends LayersModel {
   private readonly nodes: GraphNode[];
   /** Ids of the tensors some node reads: an output read by another layer cannot be swapped for logits. */
   private readonly consumed: Set<number>;
+  /** For a node whose output only one node reads, as its one input (and is no model output): that node. */
+  private readonly soleReader: Map<GraphNode, GraphNode>;
 
   constructor(args: FunctionalArgs) {
     super(args.name ?? uniqueName('model'));
@@ -104,6 +120,7 @@ export class Functional extends LayersModel {
     // Run in walk order, as always; listed (weights, files) in Keras's order (src/models/graph_order.ts).
     this.layers = [...new Set(kerasOrder(this.outputs).map((t) => t.producer!.layer))];
     this.consumed = new Set(this.nodes.flatMap((n) => n.inputs.map((t) => t.id)));
+    this.soleReader = soleReaders(this.nodes, this.outputs);
   }
 
   /** True when the model has several inputs or several outputs. */
@@ -181,10 +198,28 @@ export class Functional extends LayersModel {
     this.inputs.forEach((t, i) => values.set(t.id, xs[i]));
     const linear = new Set<number>();
     if (logits) this.outputs.forEach((t, k) => { if (logits[k] && !this.consumed.has(t.id)) linear.add(t.id); });
+    const ranAhead = new Set<GraphNode>();
     for (const node of this.nodes) {
+      if (ranAhead.has(node)) continue;
       const ins = node.inputs.map((t) => values.get(t.id)!);
-      const y = linear.has(node.output.id) ? (node.layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(ins[0]) : node.layer.applyTensors(ins, node.training ?? training);
-      values.set(node.output.id, y);
+      if (linear.has(node.output.id)) {
+        values.set(node.output.id, (node.layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(ins[0]));
+        continue;
+      }
+      // A chain of nodes that run as one kernel, as in Sequential models (src/layers/fused_relu.ts):
+      // each intermediate output is read by the next node only.
+      const next = this.soleReader.get(node);
+      const then = next && this.soleReader.get(next);
+      const fused = ins.length === 1 && next && !linear.has(next.output.id)
+        ? applyFused(node.layer, next.layer, then && !linear.has(then.output.id) ? then.layer : undefined, ins[0], node.training ?? training)
+        : null;
+      if (fused) {
+        const chain = [node, next!, then!].slice(0, fused.layers);
+        chain.forEach((n) => ranAhead.add(n));
+        values.set(chain[chain.length - 1].output.id, fused.y);
+        continue;
+      }
+      values.set(node.output.id, node.layer.applyTensors(ins, node.training ?? training));
     }
     return this.outputs.map((t) => values.get(t.id)!);
   }

@@ -1,9 +1,6 @@
 import { InputLayer } from '../layers/input_layer.js';
 import { Layer, formatSymbolic, uniqueName, type SymbolicShape } from '../layers/layer.js';
-import { fusesConvMaxPool, fusesRelu, fusesReluMaxPool } from '../layers/fused_relu.js';
-import { isRecording } from '../autograd/tape.js';
-import type { BatchNormalization } from '../layers/batch_normalization.js';
-import type { MaxPooling2D } from '../layers/pooling.js';
+import { applyFused } from '../layers/fused_relu.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkTensor } from './data.js';
 import { LayersModel } from './layers_model.js';
@@ -125,27 +122,17 @@ export class Sequential extends LayersModel {
   override call(x: Tensor, training = false, logits = false): Tensor {
     let y = x;
     const last = this.layers.length - 1;
+    let fused: { y: Tensor; layers: number } | null;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
       if (i === last && logits) {
         layer.validateInput(y.shape);
         y = (layer as unknown as { callLinear(t: Tensor): Tensor }).callLinear(y);
-      } else if (!(i + 2 === last && logits) && fusesReluMaxPool(layer, this.layers[i + 1], this.layers[i + 2])) {
-        // BatchNormalization, ReLU and MaxPooling2D as one (src/layers/fused_relu.ts).
-        const relu = this.layers[i + 1];
-        relu.validateInput(y.shape);
-        if (!relu.built) relu.build([null, ...y.shape.slice(1)]);
-        y = (layer as BatchNormalization).applyReluMaxPool(y, training, this.layers[i + 2] as MaxPooling2D);
-        i += 2;
-      } else if (!training && !(i + 1 === last && logits) && !isRecording() && fusesConvMaxPool(layer, this.layers[i + 1])) {
-        // Conv2D and MaxPooling2D as one kernel in inference (src/layers/fused_relu.ts).
-        y = layer.applyMaxPool(y, this.layers[++i] as MaxPooling2D);
-      } else if (!(i + 1 === last && logits) && fusesRelu(layer, this.layers[i + 1])) {
-        // BatchNormalization then ReLU, in one kernel each way (src/layers/fused_relu.ts).
-        y = layer.applyRelu(y, training);
-        const relu = this.layers[++i];
-        relu.validateInput(y.shape);
-        if (!relu.built) relu.build([null, ...y.shape.slice(1)]);
+      } else if ((fused = applyFused(layer, i + 1 === last && logits ? undefined : this.layers[i + 1],
+        i + 2 === last && logits ? undefined : this.layers[i + 2], y, training))) {
+        // Layers that run as one kernel (src/layers/fused_relu.ts); the logits' layer never fuses.
+        y = fused.y;
+        i += fused.layers - 1;
       } else {
         y = layer.apply(y, training);
       }

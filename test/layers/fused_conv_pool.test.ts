@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { layers, sequential, setBackend, type Sequential } from '../../src/index.js';
+import { input, layers, model, sequential, setBackend, type Sequential } from '../../src/index.js';
+import type { SymbolicTensor } from '../../src/layers/symbolic.js';
 import { withTape } from '../../src/autograd/tape.js';
 import { kernels } from '../../src/kernels/registry.js';
 import { reluFusion } from '../../src/layers/fused_relu.js';
@@ -134,5 +135,36 @@ describe('Conv2D + MaxPooling2D fused in inference', () => {
     assert.throws(() => conv2dMaxPool(x, randomTensor([3, 3, 3, 4], rng), null, {}, { poolSize: 2 }, true), /input has 2 channels but the filter expects 3/);
     assert.throws(() => conv2dMaxPool(x, randomTensor([3, 3, 2, 4], rng), randomTensor([5], rng), {}, { poolSize: 2 }, true), /bias of shape \[5\] does not match the 4 output channels/);
     assert.throws(() => conv2dMaxPool(x, randomTensor([7, 7, 2, 4], rng), null, {}, { poolSize: 2 }, true), /does not fit input/);
+  });
+});
+
+describe('functional models fuse the same chains', () => {
+  /** conv → pool (fuses in inference), conv → BN → ReLU → pool (fuses), and a conv read twice (does not). */
+  function graph(): ReturnType<typeof model> {
+    const inp = input({ shape: [12, 12, 3] });
+    let a = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp) as SymbolicTensor;
+    a = layers.maxPooling2d({ poolSize: 2 }).apply(a) as SymbolicTensor;
+    let b = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', useBias: false }).apply(a) as SymbolicTensor;
+    b = layers.batchNormalization().apply(b) as SymbolicTensor;
+    b = layers.reLU().apply(b) as SymbolicTensor;
+    b = layers.maxPooling2d({ poolSize: 2 }).apply(b) as SymbolicTensor;
+    const shared = layers.conv2d({ filters: 4, kernelSize: 1, activation: 'relu' }).apply(b) as SymbolicTensor;
+    const pooled = layers.maxPooling2d({ poolSize: 3 }).apply(shared) as SymbolicTensor;
+    const joined = layers.concatenate().apply([layers.flatten().apply(pooled) as SymbolicTensor, layers.flatten().apply(shared) as SymbolicTensor]) as SymbolicTensor;
+    return model({ inputs: inp, outputs: layers.dense({ units: 3, activation: 'softmax' }).apply(joined) as SymbolicTensor });
+  }
+
+  it('predict equals the unfused graph float for float; training records the fused batch-norm op', async () => {
+    await setBackend('wasm');
+    setSeed(11);
+    const m = graph();
+    const x = f32([9, 12, 12, 3]);
+    const [fused, calls] = countFused(() => m.predict(x, { batchSize: 4 }));
+    assert.equal(calls, 3, 'one conv → pool chain per batch (the conv read twice does not fuse)');
+    sameFloats(fused.data, unfused(() => m.predict(x, { batchSize: 4 })).data, 'functional predict');
+    const { nodes } = withTape(m.trainableWeights.map((v) => v.value), () => m.call(x, true));
+    assert.ok(nodes.some((n) => n.op === 'BatchNormReluMaxPool'), 'BN + ReLU + pool fused in training');
+    const { nodes: plain } = unfused(() => withTape(m.trainableWeights.map((v) => v.value), () => m.call(x, true)));
+    assert.ok(!plain.some((n) => n.op === 'BatchNormReluMaxPool'));
   });
 });
