@@ -48,10 +48,14 @@ export abstract class RandomImageLayer extends Layer {
   }
 }
 
-/** An augmentation that moves pixels: each output pixel reads one input pixel, or zero. */
+/**
+ * An augmentation that moves pixels: each output pixel reads one input pixel, or zero. Flips and
+ * whole-pixel shifts are separable: output row r reads input row rows[r] and column c reads
+ * column cols[c] (-1: the zero fill), so a sample's map is two short arrays.
+ */
 abstract class RandomPixelMapLayer extends RandomImageLayer {
-  /** The source pixel (row, column) for output pixel (row, column) of one sample. */
-  protected abstract sampleMap(height: number, width: number): (row: number, col: number) => [number, number];
+  /** One sample's source row per output row and source column per output column (-1: zero). */
+  protected abstract sampleMaps(height: number, width: number): { rows: Int32Array; cols: Int32Array };
 
   call(x: Tensor, training: boolean): Tensor {
     if (!training) return x;
@@ -59,12 +63,19 @@ abstract class RandomPixelMapLayer extends RandomImageLayer {
     const source = new Int32Array(x.size);
     let i = 0;
     for (let b = 0; b < batch; b++) {
-      const map = this.sampleMap(height, width);
+      const { rows, cols } = this.sampleMaps(height, width);
       for (let r = 0; r < height; r++) {
+        const sr = rows[r];
+        const rowBase = (b * height + sr) * width;
         for (let c = 0; c < width; c++) {
-          const [sr, sc] = map(r, c);
-          const base = sr < 0 || sc < 0 ? -1 : ((b * height + sr) * width + sc) * channels;
-          for (let ch = 0; ch < channels; ch++) source[i++] = base < 0 ? -1 : base + ch;
+          const sc = cols[c];
+          if (sr < 0 || sc < 0) {
+            source.fill(-1, i, i + channels);
+            i += channels;
+            continue;
+          }
+          const base = (rowBase + sc) * channels;
+          for (let ch = 0; ch < channels; ch++) source[i++] = base + ch;
         }
       }
     }
@@ -91,10 +102,13 @@ export class RandomFlip extends RandomPixelMapLayer {
     this.mode = mode;
   }
 
-  protected sampleMap(height: number, width: number): (row: number, col: number) => [number, number] {
+  protected sampleMaps(height: number, width: number): { rows: Int32Array; cols: Int32Array } {
     const flipH = this.mode !== 'vertical' && this.rng.next() < 0.5;
     const flipV = this.mode !== 'horizontal' && this.rng.next() < 0.5;
-    return (r, c) => [flipV ? height - 1 - r : r, flipH ? width - 1 - c : c];
+    return {
+      rows: Int32Array.from({ length: height }, (_, r) => (flipV ? height - 1 - r : r)),
+      cols: Int32Array.from({ length: width }, (_, c) => (flipH ? width - 1 - c : c)),
+    };
   }
 
   override getConfig(): Record<string, unknown> {
@@ -134,15 +148,14 @@ export class RandomTranslation extends RandomPixelMapLayer {
     }
   }
 
-  protected sampleMap(height: number, width: number): (row: number, col: number) => [number, number] {
+  protected sampleMaps(height: number, width: number): { rows: Int32Array; cols: Int32Array } {
     const maxH = Math.floor(this.heightFactor * height);
     const maxW = Math.floor(this.widthFactor * width);
     const dy = this.rng.int(2 * maxH + 1) - maxH;
     const dx = this.rng.int(2 * maxW + 1) - maxW;
-    return (r, c) => {
-      const sr = fillIndex(r - dy, height, this.fillMode);
-      const sc = fillIndex(c - dx, width, this.fillMode);
-      return sr < 0 || sc < 0 ? [-1, -1] : [sr, sc];
+    return {
+      rows: Int32Array.from({ length: height }, (_, r) => fillIndex(r - dy, height, this.fillMode)),
+      cols: Int32Array.from({ length: width }, (_, c) => fillIndex(c - dx, width, this.fillMode)),
     };
   }
 
