@@ -1,7 +1,9 @@
 import { ConvInfo } from './conv_info';
 import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR } from './pack';
-import { at, copyFloats, sliceEnd, sliceStart } from './simd';
+import { at, sliceEnd, sliceStart } from './simd';
+import { col2im, im2col } from './im2col';
+import { FEW_GRAD_MAX_DEPTH, fewFilterGrad, fewGradScratchBytes } from './few_filter_grad';
 import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, directScratchBytes } from './direct';
 import { fewChannels, fewConv2d } from './direct_few';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
@@ -31,7 +33,7 @@ function chunkRows(kkci: i32): i32 {
 
 /** Per-thread scratch bytes: GEMM packing, one column chunk, one partial filter gradient. */
 function baseScratchBytes(kkci: i32, co: i32): i32 {
-  const cols = max(max(COLS_BUDGET, MR * kkci) * 4, directScratchBytes(kkci, co));
+  const cols = max(max(COLS_BUDGET, MR * kkci) * 4, max(directScratchBytes(kkci, co), fewGradScratchBytes(kkci, co)));
   const bytes = GEMM_SCRATCH + cols + kkci * co * 4;
   return (bytes + 63) & ~63;
 }
@@ -73,101 +75,6 @@ export function setFewChannels(on: bool): void {
   return c.kh == 1 && c.kw == 1 && c.sh == 1 && c.sw == 1 && c.pt == 0 && c.pl == 0 && c.oh == c.h && c.ow == c.w;
 }
 
-@inline function addFloats(d: usize, s: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = d + (<usize>i << 2);
-    v128.store(o, f32x4.add(v128.load(o), v128.load(s + (<usize>i << 2))));
-  }
-  for (; i < n; i++) {
-    const o = d + (<usize>i << 2);
-    store<f32>(o, load<f32>(o) + load<f32>(s + (<usize>i << 2)));
-  }
-}
-
-/** Writes rows [r0, r0+rows) of the column matrix; padded taps are zero. */
-function im2col(x: usize, c: ConvInfo, r0: i32, rows: i32, cols: usize): void {
-  const ci = c.ci;
-  const ohw = c.oh * c.ow;
-  const bytes = <usize>ci << 2;
-  let d = cols;
-  for (let r = r0; r < r0 + rows; r++) {
-    const b = r / ohw;
-    const rem = r - b * ohw;
-    const oh = rem / c.ow;
-    const ow = rem - oh * c.ow;
-    const ih0 = oh * c.sh - c.pt;
-    const iw0 = ow * c.sw - c.pl;
-    for (let kh = 0; kh < c.kh; kh++) {
-      const ih = ih0 + kh * c.dh;
-      if (ih < 0 || ih >= c.h) {
-        memory.fill(d, 0, bytes * c.kw);
-        d += bytes * c.kw;
-        continue;
-      }
-      const rowBase = (b * c.h + ih) * c.w;
-      if (c.dw == 1 && iw0 >= 0 && iw0 + c.kw <= c.w) {
-        // The kw taps are neighbours in NHWC: one contiguous run of kw*ci floats.
-        copyFloats(d, at(x, (rowBase + iw0) * ci), c.kw * ci);
-        d += bytes * c.kw;
-        continue;
-      }
-      for (let kw = 0; kw < c.kw; kw++) {
-        const iw = iw0 + kw * c.dw;
-        if (iw < 0 || iw >= c.w) memory.fill(d, 0, bytes);
-        else if (ci == 1) store<f32>(d, load<f32>(at(x, rowBase + iw)));
-        else memory.copy(d, at(x, (rowBase + iw) * ci), bytes);
-        d += bytes;
-      }
-    }
-  }
-}
-
-/** dx += the column-matrix gradient rows [r0, r0+rows) scattered back to their pixels. */
-function col2im(dcols: usize, c: ConvInfo, r0: i32, rows: i32, dx: usize): void {
-  const ci = c.ci;
-  const ohw = c.oh * c.ow;
-  let s = dcols;
-  const bytes = <usize>ci << 2;
-  for (let r = r0; r < r0 + rows; r++) {
-    const b = r / ohw;
-    const rem = r - b * ohw;
-    const oh = rem / c.ow;
-    const ow = rem - oh * c.ow;
-    const ih0 = oh * c.sh - c.pt;
-    const iw0 = ow * c.sw - c.pl;
-    for (let kh = 0; kh < c.kh; kh++) {
-      const ih = ih0 + kh * c.dh;
-      if (ih < 0 || ih >= c.h) {
-        s += bytes * c.kw;
-        continue;
-      }
-      const rowBase = (b * c.h + ih) * c.w;
-      if (c.dw == 1 && iw0 >= 0 && iw0 + c.kw <= c.w) {
-        // Neighbouring taps: one run of kw*ci sums (each element still gets one addition).
-        addFloats(at(dx, (rowBase + iw0) * ci), s, c.kw * ci);
-        s += bytes * c.kw;
-        continue;
-      }
-      for (let kw = 0; kw < c.kw; kw++) {
-        const iw = iw0 + kw * c.dw;
-        if (iw >= 0 && iw < c.w) {
-          const d = at(dx, (rowBase + iw) * ci);
-          let k = 0;
-          for (; k + 4 <= ci; k += 4) {
-            const o = d + (<usize>k << 2);
-            v128.store(o, f32x4.add(v128.load(o), v128.load(s + (<usize>k << 2))));
-          }
-          for (; k < ci; k++) {
-            const o = d + (<usize>k << 2);
-            store<f32>(o, load<f32>(o) + load<f32>(s + (<usize>k << 2)));
-          }
-        }
-        s += bytes;
-      }
-    }
-  }
-}
 
 /** Output rows (pixels) are split across threads; each writes only its own rows. */
 export function conv2d(x: usize, w: usize, out: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize, sharedFilter: usize = 0): void {
@@ -261,6 +168,10 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
     directFilterGrad(x, dy, target, c, r0, r1, scratch + GEMM_SCRATCH);
     return;
   }
+  if (fewChannels(c) && useFewChannels && depth(c) <= FEW_GRAD_MAX_DEPTH) {
+    fewFilterGrad(x, dy, target, c, r0, r1, scratch + GEMM_SCRATCH);
+    return;
+  }
   if (winogradApplies(c)) {
     if (winogradTile() == 4) winograd4BackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
     else winogradBackpropFilter(x, dy, target, c, tid, nt, scratch, winogradScratch(scratch, c));
@@ -282,7 +193,7 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
 
 /** Where a thread's partial filter gradient sits in its scratch (after the GEMM and column areas). */
 @inline function partialOf(scratch: usize, kkci: i32, co: i32): usize {
-  return scratch + GEMM_SCRATCH + <usize>max(max(COLS_BUDGET, MR * kkci) * 4, directScratchBytes(kkci, co));
+  return scratch + GEMM_SCRATCH + <usize>max(max(COLS_BUDGET, MR * kkci) * 4, max(directScratchBytes(kkci, co), fewGradScratchBytes(kkci, co)));
 }
 
 /** dw[e] = Σ_t partial_t[e] for this thread's slice of elements, adding in thread order. */

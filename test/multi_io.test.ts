@@ -3,6 +3,7 @@
  * regression value): predict and one training step agree with @tensorflow/tfjs given the same
  * weights; logs, evaluate and the data checks name outputs as Keras does.
  */
+import './helpers/seeded_math_random.js'; // TF.js's unseeded initialisers, made the same every run
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tfjs from '@tensorflow/tfjs';

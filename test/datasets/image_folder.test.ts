@@ -4,6 +4,7 @@
  * decoded pixels (content sniffing, EXIF orientation, colour modes), resize against TF.js, the
  * clear errors, the cache, and fit/evaluate/predict on a dataset.
  */
+import '../helpers/seeded_math_random.js'; // TF.js's unseeded initialisers, made the same every run
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';

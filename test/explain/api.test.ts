@@ -1,4 +1,5 @@
 /** The explain API's helpers and its answers to mistakes. */
+import '../helpers/seeded_math_random.js'; // TF.js's unseeded initialisers, made the same every run
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';

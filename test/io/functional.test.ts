@@ -1,3 +1,4 @@
+import '../helpers/seeded_math_random.js'; // TF.js's unseeded initialisers, made the same every run
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

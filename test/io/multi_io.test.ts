@@ -4,6 +4,7 @@
  * per-output compile config and the optimizer state), hand-written Keras 3 and tf.keras 2
  * configs; ONNX export refuses them with a reason.
  */
+import '../helpers/seeded_math_random.js'; // TF.js's unseeded initialisers, made the same every run
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

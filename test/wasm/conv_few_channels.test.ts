@@ -11,7 +11,8 @@ import { assertClose, engineVariants, int, randomArray } from './helpers.js';
  * groups of 16. Its forward must equal the reference on random geometries (odd sizes, 'same'
  * and 'valid', strides, dilations, 1x1 to 5x5 kernels, batch 1, an odd number of output pixels
  * so that the last pair is a single pixel) and the CIFAR first layer, on 1-3 threads and the
- * portable build; and equal im2col + GEMM, the path it replaces (setFewChannels(false)).
+ * portable build; and equal im2col + GEMM, the path it replaces (setFewChannels(false)). The
+ * filter gradient too (assembly/few_filter_grad.ts where the depth is 36 or less).
  */
 
 const engines = engineVariants();
@@ -45,6 +46,13 @@ describe('few-input-channel convolution equals the reference (relative 1e-4)', (
         const y2 = new Float32Array(ySize).fill(NaN);
         createWasmKernels(engine).conv2d(x, w, y2, c);
         assertClose(y2, y, `conv2d ${label} (${name})`);
+        // The filter gradient (assembly/few_filter_grad.ts, depth up to 36): the reference's, within float32 rounding.
+        const dy = randomArray(rng, ySize);
+        const dw = new Float32Array(w.length);
+        ref.conv2dBackpropFilter(x, dy, dw, c);
+        const dw2 = new Float32Array(w.length).fill(NaN);
+        createWasmKernels(engine).conv2dBackpropFilter(x, dy, dw2, c);
+        assertClose(dw2, dw, `conv2dBackpropFilter ${label} (${name})`);
         if (engine.numThreads === 1) {
           engine.exports.setFewChannels(0);
           const y3 = new Float32Array(ySize).fill(NaN);

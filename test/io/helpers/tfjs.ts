@@ -1,3 +1,4 @@
+import '../../helpers/seeded_math_random.js'; // TF.js's unseeded initialisers, made the same every run
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
