@@ -10,8 +10,8 @@ import { ConvInfo } from './conv_info';
  * contiguous). Taps outside the image read as zero, so any padding, stride or dilation works.
  */
 
-// Up to 8: LeNet's 14x14x6 -> 16 5x5 layer runs 1.2x faster here than as im2col + GEMM (whose
-// packing copies its 150-wide rows twice); Winograd takes only 16 or more channels.
+// Up to 8: LeNet's 14x14x6 -> 16 5x5 layer runs 1.34x faster here than as im2col + GEMM (whose
+// packing copies its 150-wide rows twice; bench/few_channels_ab.ts); Winograd takes 16 channels or more.
 export const FEW_MAX_CI: i32 = 8;
 
 /** Whether the kernel takes this geometry. */
