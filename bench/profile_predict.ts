@@ -3,10 +3,10 @@
 // per-kernel times:
 //   CONVLAB_WASM_QUEUE=0 MODEL=lenet node --import tsx bench/profile_predict.ts
 import { setBackend, tensor } from '../src/index.js';
-import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads } from '../src/kernels/wasm/index.js';
 import { setSeed } from '../src/utils/random.js';
 import { buildModel } from '../bench/convlab_models.js';
+import { timeKernels } from './kernel_times.js';
 const threads = Number(process.env.THREADS ?? 1);
 await setNumThreads(threads);
 await setBackend('wasm');
@@ -17,29 +17,14 @@ const x = new Float32Array(n * 784);
 for (let i = 0; i < x.length; i++) x[i] = (i * 7919 % 255) / 255;
 const xs = tensor(x, [n, 28, 28, 1]);
 model.predict(xs, { batchSize: 128 });
-const k = kernels() as unknown as Record<string, unknown>;
-const times = new Map<string, { ms: number; calls: number }>();
-let on = false;
-for (const [name, fn] of Object.entries(k)) {
-  if (typeof fn !== 'function') continue;
-  k[name] = (...args: unknown[]) => {
-    if (!on) return (fn as (...a: unknown[]) => unknown)(...args);
-    const t = performance.now();
-    const r = (fn as (...a: unknown[]) => unknown)(...args);
-    let key = name; const info = (name === 'conv2dMaxPool' ? args[4] : args[3]) as { inHeight?: number; inChannels?: number; outChannels?: number } | undefined;
-    if (name.startsWith('conv2d') && info) key += ` ${info.inHeight}x${info.inHeight}x${info.inChannels}->${info.outChannels}`;
-    else if (Array.isArray((args[0] as {shape?: number[]})?.shape)) key += ' ' + (args[0] as {shape: number[]}).shape.join('x');
-    const e = times.get(key) ?? { ms: 0, calls: 0 };
-    e.ms += performance.now() - t; e.calls++; times.set(key, e);
-    return r;
-  };
-}
+const timer = timeKernels();
+const times = timer.times;
 for (let rep = 0; rep < 3; rep++) {
   const t0 = performance.now();
   model.predict(xs, { batchSize: 128 });
   console.log(`plain ${(n / ((performance.now() - t0) / 1000)).toFixed(0)} samples/s`);
 }
-on = true;
+timer.on = true;
 const t = performance.now();
 model.predict(xs, { batchSize: 128 });
 const total = performance.now() - t;

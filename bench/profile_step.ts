@@ -4,11 +4,11 @@
 // in every share), FEW=0 runs the first convolution as im2col + GEMM, STEPS steps, MODEL a bench model:
 //   CONVLAB_WASM_QUEUE=0 WINO=4 STEPS=6 node --import tsx bench/profile_step.ts
 import { setBackend, tensor } from '../src/index.js';
-import { kernels } from '../src/kernels/registry.js';
 import { setNumThreads, testing } from '../src/kernels/wasm/index.js';
 import { setSeed } from '../src/utils/random.js';
 import { reluFusion } from '../src/layers/fused_relu.js';
 import { buildBigModel } from './convlab_models.js';
+import { timeKernels } from './kernel_times.js';
 
 const steps = Number(process.env.STEPS ?? 8);
 const threads = Number(process.env.THREADS ?? 1);
@@ -29,32 +29,15 @@ for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 
 const y = new Int32Array(n).map((_, i) => (i * 7) % 10);
 await model.fit(tensor(x.subarray(0, batch * 3072), [batch, 32, 32, 3]), tensor(y.subarray(0, batch), [batch]), { epochs: 1, batchSize: batch, verbose: 0 });
 
-const k = kernels() as unknown as Record<string, unknown>;
-const times = new Map<string, { ms: number; calls: number }>();
-let on = false;
-for (const [name, fn] of Object.entries(k)) {
-  if (typeof fn !== 'function') continue;
-  k[name] = (...args: unknown[]) => {
-    if (!on) return (fn as (...a: unknown[]) => unknown)(...args);
-    const t = performance.now();
-    const r = (fn as (...a: unknown[]) => unknown)(...args);
-    let key = name;
-    const info = args[3] as { inHeight?: number; inChannels?: number; outChannels?: number } | undefined;
-    if (name.startsWith('conv2d') && info) key += ` ${info.inHeight}x${info.inHeight}x${info.inChannels}->${info.outChannels}`;
-    const e = times.get(key) ?? { ms: 0, calls: 0 };
-    e.ms += performance.now() - t;
-    e.calls++;
-    times.set(key, e);
-    return r;
-  };
-}
+const timer = timeKernels();
+const times = timer.times;
 const xs = tensor(x, [n, 32, 32, 3]);
 const ys = tensor(y, [n]);
-on = true;
+timer.on = true;
 const t = performance.now();
 await model.fit(xs, ys, { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 });
 const total = performance.now() - t;
-on = false;
+timer.on = false;
 const kernelMs = [...times.values()].reduce((a, b) => a + b.ms, 0);
 console.log(`total ${(total / steps).toFixed(1)} ms/step; in kernels ${(100 * kernelMs / total).toFixed(1)}%`);
 const group = (re: RegExp) => [...times.entries()].filter(([key]) => re.test(key)).reduce((a, [, v]) => a + v.ms, 0);
