@@ -81,7 +81,6 @@ export interface Backend {
   firstNonFinite(x: FloatArray): number;
   /** out[m,n] = op(a) · op(b), with op(a) of shape [m,k] and op(b) of shape [k,n]. */
   matMul(a: FloatArray, b: FloatArray, out: FloatArray, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean): void;
-  /** out = x + bias along the last axis (length = bias.length). */
   /** out = x + bias along the last axis; with relu, max(x + bias, 0) in the same pass (NaN stays NaN). */
   biasAdd(x: FloatArray, bias: FloatArray, out: FloatArray, relu?: boolean): void;
 

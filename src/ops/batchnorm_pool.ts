@@ -5,7 +5,7 @@ import { allocateFloat, allocateKernelOutput, type FloatArray, type FloatDType }
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { batchNormTraining, checkOperands, type BatchNormResult } from './batchnorm.js';
-import { normalizePadding, normalizePair, pool2dInfo } from './conv_util.js';
+import { normalizePadding, normalizePair, pool2dInfo, poolTilesExactly } from './conv_util.js';
 import { maxPool, type Pool2DOptions } from './nn.js';
 
 /*
@@ -15,12 +15,6 @@ import { maxPool, type Pool2DOptions } from './nn.js';
  * recomputes them, so a stage reads or writes a full-size tensor 2 times forward and 3 backward
  * instead of 6 and 10 (docs/performance.md). Other pool geometries run as the two ops.
  */
-
-/** Whether the windows tile the input exactly: no padding, stride = window, sizes that divide. */
-export function poolTilesExactly(p: Pool2DInfo): boolean {
-  return p.padTop === 0 && p.padLeft === 0 && p.strideHeight === p.poolHeight && p.strideWidth === p.poolWidth
-    && p.outHeight * p.poolHeight === p.inHeight && p.outWidth * p.poolWidth === p.inWidth && p.outHeight > 0 && p.outWidth > 0;
-}
 
 const data = (t: Tensor | null): FloatArray | null => (t ? (t.storage as FloatArray) : null);
 

@@ -61,3 +61,18 @@ export function pool2dInfo(xShape: readonly number[], poolSize: [number, number]
     padTop: h.padBefore, padLeft: w.padBefore,
   };
 }
+
+/**
+ * Whether a pool's windows lie inside its input and do not overlap (stride = window, no padding):
+ * then a fused kernel can pool whole windows as it makes them (src/ops/conv_pool.ts,
+ * src/ops/batchnorm_pool.ts).
+ */
+export function poolWindowsDisjoint(p: Pool2DInfo): boolean {
+  return p.padTop === 0 && p.padLeft === 0 && p.strideHeight === p.poolHeight && p.strideWidth === p.poolWidth
+    && p.outHeight > 0 && p.outWidth > 0 && p.outHeight * p.poolHeight <= p.inHeight && p.outWidth * p.poolWidth <= p.inWidth;
+}
+
+/** Whether the windows tile the input exactly: disjoint, and sizes that divide. */
+export function poolTilesExactly(p: Pool2DInfo): boolean {
+  return poolWindowsDisjoint(p) && p.outHeight * p.poolHeight === p.inHeight && p.outWidth * p.poolWidth === p.inWidth;
+}

@@ -69,6 +69,16 @@ function slotValues(model: LayersModel, seed: number): Float32Array[] {
 }
 
 /** The gradient of each trainable weight on (x, y): one step of plain SGD with learning rate 1 on a copy. */
+/** One fit step of `loaded` on a seeded batch: the gradients at the file's weights, and the weights before and after. */
+async function oneStep(file: string, loaded: LayersModel, seed: number): Promise<{ g: Float32Array[]; p0: Float32Array[]; p1: Float32Array[] }> {
+  const x = randomInput([5, 6, 6, 1], seed);
+  const y = labels(5, 4);
+  const g = await gradients(file, x, y);
+  const p0 = values(loaded);
+  await loaded.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0, shuffle: false });
+  return { g, p0, p1: values(loaded) };
+}
+
 async function gradients(file: string, x: Tensor, y: Tensor): Promise<Float32Array[]> {
   const copy = await loadLayersModel(file);
   copy.compile({ optimizer: new SGD({ learningRate: 1 }), loss: 'sparseCategoricalCrossentropy' });
@@ -137,12 +147,7 @@ describe('Keras <= 2.2 numbered optimizer weights, by position', () => {
     const loaded = await loadLayersModel(file);
     assert.equal(loaded.optimizer?.className, 'SGD');
     assert.equal(loaded.optimizer?.iterations, 321);
-    const x = randomInput([5, 6, 6, 1], 9);
-    const y = labels(5, 4);
-    const g = await gradients(file, x, y);
-    const p0 = values(loaded);
-    await loaded.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0, shuffle: false });
-    const p1 = values(loaded);
+    const { g, p0, p1 } = await oneStep(file, loaded, 9);
     p0.forEach((p, k) => p.forEach((v, i) => {
       const expected = v + (0.9 * moments[k][i] - 0.05 * g[k][i]);
       assert.ok(close(p1[k][i], expected, 1e-5, 1e-6), `weight ${k}[${i}]: ${p1[k][i]} vs ${expected}`);
@@ -158,12 +163,7 @@ describe('Keras <= 2.2 numbered optimizer weights, by position', () => {
     const loaded = await loadLayersModel(file);
     assert.equal(loaded.optimizer?.iterations, 0);
     assert.ok(io.loadNotes(loaded).some((n) => n.includes('no RMSprop iteration count')));
-    const x = randomInput([5, 6, 6, 1], 10);
-    const y = labels(5, 4);
-    const g = await gradients(file, x, y);
-    const p0 = values(loaded);
-    await loaded.fit(x, y, { epochs: 1, batchSize: 5, verbose: 0, shuffle: false });
-    const p1 = values(loaded);
+    const { g, p0, p1 } = await oneStep(file, loaded, 10);
     p0.forEach((p, k) => p.forEach((v, i) => {
       const s = 0.9 * ms[k][i] + 0.1 * g[k][i] ** 2;
       const expected = v - (0.01 * g[k][i]) / Math.sqrt(s + 1e-7);

@@ -2,7 +2,7 @@ import type { AdamState, Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
 import { referenceBackend } from '../reference/index.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
-import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, UNARY, code } from './ops.js';
+import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, PARALLEL_MACS, UNARY, code, convInts } from './ops.js';
 import { createWasmBatchNorm } from './batchnorm.js';
 import { createWasmBatchNormPool } from './batchnorm_pool.js';
 import { createWasmConvPool } from './conv_pool.js';
@@ -15,18 +15,12 @@ import { createWasmConvPool } from './conv_pool.js';
  * which are exact in float64; the wasm kernels are float32 only.
  */
 
-/** Below these sizes a kernel runs on one thread: waking workers would cost more than it saves. */
-export const PARALLEL_MACS = 100_000;
+/** Below this many elements (PARALLEL_MACS, ops.ts, for products) a kernel runs on one thread. */
 const PARALLEL_ELEMENTS = 1 << 16;
 
 function f32(...arrays: (TypedArray | null)[]): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
   return true;
-}
-
-export function convInts(c: Conv2DInfo): number[] {
-  return [c.batch, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
-    c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padTop, c.padLeft];
 }
 
 function poolInts(p: Pool2DInfo): number[] {

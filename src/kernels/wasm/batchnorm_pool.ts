@@ -3,6 +3,7 @@ import { allocateKernelOutput, type FloatArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { FINE, OP } from './ops.js';
 import { PARALLEL_ELEMENTS, align64, f32, runBnGrad } from './batchnorm_grad.js';
+import { poolTilesExactly } from '../../ops/conv_util.js';
 
 /*
  * Batch normalization + ReLU + max pooling in training mode (assembly/batchnorm_relu_pool.ts),
@@ -20,9 +21,7 @@ const CHUNK_PIXELS = 64;
 
 /** Whether the fused kernels take this geometry. */
 export function poolFuses(p: Pool2DInfo): boolean {
-  return p.channels % 4 === 0 && p.channels > 0 && p.padTop === 0 && p.padLeft === 0
-    && p.strideHeight === p.poolHeight && p.strideWidth === p.poolWidth
-    && p.outHeight * p.poolHeight === p.inHeight && p.outWidth * p.poolWidth === p.inWidth;
+  return p.channels % 4 === 0 && p.channels > 0 && poolTilesExactly(p);
 }
 
 

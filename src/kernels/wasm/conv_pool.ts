@@ -1,9 +1,10 @@
-import type { Backend, Conv2DInfo, Pool2DInfo } from '../backend.js';
+import type { Backend } from '../backend.js';
+import { convThenMaxPool } from '../reference/conv_pool.js';
+import { poolWindowsDisjoint } from '../../ops/conv_util.js';
 import { allocateKernelOutput } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
-import { OP } from './ops.js';
+import { OP, PARALLEL_MACS, convInts } from './ops.js';
 import { f32 } from './batchnorm_grad.js';
-import { PARALLEL_MACS, convInts } from './backend.js';
 
 /*
  * Conv2D (+ bias, + ReLU) → max pooling in inference (assembly/conv_pool.ts): each thread
@@ -21,26 +22,15 @@ type Kernels = Pick<Backend, 'conv2dMaxPool'>;
  */
 const CONV_POOL_SHARES = 16;
 
-/** Whether the fused kernel takes this pool: windows that do not overlap, no padding, over the whole convolution output. */
-export function convPoolFuses(c: Conv2DInfo, p: Pool2DInfo): boolean {
-  return p.padTop === 0 && p.padLeft === 0 && p.strideHeight === p.poolHeight && p.strideWidth === p.poolWidth
-    && p.inHeight === c.outHeight && p.inWidth === c.outWidth && p.channels === c.outChannels && p.batch === c.batch
-    && p.outHeight > 0 && p.outWidth > 0;
-}
-
 export function createWasmConvPool(e: WasmEngine, ref: Backend, self: () => Backend): Kernels {
   return {
     conv2dMaxPool(x, filter, bias, out, c, p, relu) {
       if (!f32(x, filter, bias, out)) return ref.conv2dMaxPool(x, filter, bias, out, c, p, relu);
       const winograd = e.exports.winogradConvUses(c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
         c.inChannels, c.outChannels) !== 0;
-      if (winograd || !convPoolFuses(c, p)) {
+      if (winograd || !poolWindowsDisjoint(p)) {
         const y = allocateKernelOutput('float32', c.batch * c.outHeight * c.outWidth * c.outChannels);
-        self().conv2d(x, filter, y, c);
-        if (bias) self().biasAdd(y, bias, y, relu);
-        else if (relu) self().unary('relu', y, y, 0);
-        self().maxPool(y, out, p);
-        return;
+        return convThenMaxPool(self(), y, x, filter, bias, out, c, p, relu);
       }
       const kkci = c.kernelHeight * c.kernelWidth * c.inChannels;
       const macs = c.batch * c.outHeight * c.outWidth * kkci * c.outChannels;

@@ -1,4 +1,4 @@
-import type { ActivationGradOp, BinaryOp, UnaryOp } from '../backend.js';
+import type { ActivationGradOp, BinaryOp, Conv2DInfo, UnaryOp } from '../backend.js';
 
 /** Op codes of assembly/index.ts's `run` dispatcher; the two lists must agree. */
 export const OP = {
@@ -71,3 +71,12 @@ export function code<K extends string>(table: Record<K, number>, op: K, what: st
 export const FINE = 4;
 export const GEMM_SHARES = 2;
 export const CONV_SHARES = 2;
+
+/** Below this many multiply-adds a kernel runs on one thread: waking workers would cost more than it saves. */
+export const PARALLEL_MACS = 100_000;
+
+/** A convolution's geometry as the int32 slots of assembly's ConvInfo. */
+export function convInts(c: Conv2DInfo): number[] {
+  return [c.batch, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
+    c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth, c.padTop, c.padLeft];
+}
