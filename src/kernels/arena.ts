@@ -15,20 +15,28 @@ export interface StepArena extends FloatArena {
   begin(): number;
   /** Frees everything allocated since `mark`; with poisoning on, fills it with NaN first. */
   end(mark: number): void;
+  /**
+   * Lets the step's kernels split a batch of this many samples into one lane per thread (0: none),
+   * a data-parallel step (src/kernels/wasm/lanes.ts); returns the previous setting.
+   */
+  splitBatch?(batch: number): number;
 }
 
 /**
  * Runs one step with float32 allocations in the active backend's arena, then frees them. The
  * result must not hold a tensor created inside f: return numbers, or copy with toHeap().
+ * `batch`, the step's batch size, lets kernels split the batch between threads (StepArena.splitBatch).
  */
-export function runStep<T>(f: () => T): T {
+export function runStep<T>(f: () => T, batch = 0): T {
   const arena = kernels().arena;
   if (!arena) return f();
   const mark = arena.begin();
+  const previous = arena.splitBatch?.(batch) ?? 0;
   try {
     return withArena(arena, f);
   } finally {
     arena.end(mark);
+    arena.splitBatch?.(previous);
   }
 }
 

@@ -266,7 +266,7 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
       for (let step = 0; step < steps; step++) {
         const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
-        yield { size: end - start, train: () => runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev)).loss };
+        yield { size: end - start, train: () => runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev), end - start).loss };
       }
     },
     async validation() {

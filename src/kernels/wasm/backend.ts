@@ -6,6 +6,7 @@ import { ACTIVATION_GRAD, BINARY, CONV_SHARES, FINE, GEMM_SHARES, OP, PARALLEL_M
 import { createWasmBatchNorm } from './batchnorm.js';
 import { createWasmBatchNormPool } from './batchnorm_pool.js';
 import { createWasmConvPool } from './conv_pool.js';
+import { laneKernels } from './lanes.js';
 
 /*
  * The Backend interface over the wasm kernels. Each method gives the engine its float32 operands
@@ -393,5 +394,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       if (velocity) e.get(pv, velocity as Float32Array);
     },
   };
+  // Batch-wise kernels split by sample inside data-parallel steps (lanes.ts).
+  Object.assign(backend, laneKernels(e, backend));
   return backend;
 }

@@ -2,6 +2,7 @@ import { MAXIMUM_PAGES, loadKernels, loadKernelsSync, type WasmFeatures } from '
 import { ThreadPool } from './threads.js';
 import { HEADER_WORDS, MAX_SHARES, QUEUE_SLOTS, SLOT_BYTES } from './worker_source.js';
 import { setBeforeDataAccess } from '../../tensor/tensor.js';
+import { LaneRanges } from './lane_ranges.js';
 import type { TypedArray } from '../../tensor/dtype.js';
 
 /*
@@ -88,6 +89,27 @@ export class WasmEngine {
    * are added up, so one per thread moves half the memory that two do (backend.ts).
    */
   winogradFilterGradShares = 1;
+  /**
+   * Data-parallel lanes (lanes.ts): the batch that kernel calls of the running step split into a
+   * lane per thread, or 0 for none.
+   */
+  laneBatch = 0;
+  /** Whether steps may split their batch into lanes at all (CONVLAB_WASM_LANES=0 turns it off, for comparisons). */
+  lanesEnabled = environment('CONVLAB_WASM_LANES') !== '0';
+  /** Lane commands published so far (tests check that steps use lanes). */
+  laneCommands = 0;
+  /** The lane whose commands exec() publishes now (lanes.ts), or -1. */
+  lane = -1;
+  /** Whether exec() publishes a reduce command, which later lane commands need not wait for (lanes.ts). */
+  reducing = false;
+  /** End of memory that reset() keeps for the rest of a split call (lanes.ts: operands its lanes share); 0 for none. */
+  held = 0;
+  /** What lane commands since the last barrier read and wrote (lanes.ts). */
+  readonly laneRanges = new LaneRanges();
+  /** Lane commands wait for every command before this index (the last barrier's successor). */
+  private laneAfter = 0;
+  /** Per lane, the index of its last command since the last barrier. */
+  private lanePrev: (number | undefined)[] = [];
   private readonly flushBeforeAccess = (storage: TypedArray): void => {
     if (this.owns(storage)) this.flush();
   };
@@ -147,8 +169,14 @@ export class WasmEngine {
     return new WasmEngine(loaded.module, loaded.memory, instance, loaded.features);
   }
 
+  /** Threads a kernel call may use: one inside a lane (lanes.ts), whose other lanes take the other threads. */
   get numThreads(): number {
-    return this.threads;
+    return this.lane >= 0 ? 1 : this.threads;
+  }
+
+  /** How many lanes a split call gets: one per thread taking part in kernels, 1 where none would. */
+  get laneCount(): number {
+    return this.pool && this.lanesEnabled ? Math.min(this.threads, this.threadLimit) : 1;
   }
 
   /** Replaces the worker pool; falls back to one thread where memory cannot be shared. */
@@ -166,6 +194,8 @@ export class WasmEngine {
       const queue = { ctrlIndex: this.control >> 2, slotsAt: this.slots, headersIndex: this.headers >> 2 };
       this.pool = await ThreadPool.start(this.module, this.memory, queue, wanted - 1);
       this.threads = wanted;
+      // A new pool numbers its commands from 0.
+      this.endLaneSegment(0);
       this.params = this.pool.nextParams(this.runLocal);
     }
     return this.threads;
@@ -210,7 +240,7 @@ export class WasmEngine {
       this.flush();
       if (this.pool) this.dropPool(why);
     }
-    this.top = Math.max(this.base, this.pendingTop);
+    this.top = Math.max(this.base, this.pendingTop, this.held);
   }
 
   /** Grows the memory (and refreshes the views) so that it holds `end` bytes. */
@@ -223,6 +253,11 @@ export class WasmEngine {
     const size = this.memory.buffer.byteLength;
     if (end > size) this.memory.grow(Math.ceil((end - size) / PAGE));
     this.refreshViews();
+  }
+
+  /** Keeps what the current call has allocated through later reset()s, until `held` is set to 0 (lanes.ts). */
+  holdCall(): void {
+    this.held = this.top;
   }
 
   /** Reserves bytes for the current kernel call and returns their address. */
@@ -242,6 +277,11 @@ export class WasmEngine {
     return ptr;
   }
 
+  /** A float32 view of `length` values at byte address `ptr` of this memory (an owned operand). */
+  view(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.buffer, ptr, length);
+  }
+
   /** The address a kernel writes `out` at: in place if in this memory; get() copies otherwise. */
   out(values: Float32Array): number {
     return this.owns(values) ? values.byteOffset : this.alloc(values.length * 4);
@@ -250,6 +290,13 @@ export class WasmEngine {
   /** StepArena: starts a step (steps nest); the mark ends it. */
   begin(): number {
     return this.base;
+  }
+
+  /** StepArena: the batch that kernel calls split into lanes from now on (lanes.ts); returns the previous one. */
+  splitBatch(batch: number): number {
+    const previous = this.laneBatch;
+    this.laneBatch = batch;
+    return previous;
   }
 
   /** StepArena: frees the step's tensors (poisoning them first when asked). */
@@ -314,7 +361,17 @@ export class WasmEngine {
       this.exports.run(params, 0, 1, 0);
       return;
     }
-    this.pool.publish(Math.min(nt, this.threads), shares);
+    const index = this.pool.nextIndex;
+    if (this.lane >= 0) {
+      this.pool.publish(1, shares, this.laneAfter, this.lanePrev[this.lane] ?? index, false);
+      this.lanePrev[this.lane] = index;
+      this.laneCommands++;
+    } else if (this.reducing) {
+      this.pool.publish(Math.min(nt, this.threads), shares, index, index, false);
+    } else {
+      this.pool.publish(Math.min(nt, this.threads), shares);
+      this.endLaneSegment((index + 1) | 0);
+    }
     this.pendingTop = Math.max(this.pendingTop, this.top);
     setBeforeDataAccess(this.flushBeforeAccess);
     if (!this.queueKernels) this.flush();
@@ -339,12 +396,20 @@ export class WasmEngine {
     }
   }
 
+  /** After a barrier at index - 1: later lane commands wait for it, and for nothing before it. */
+  private endLaneSegment(index: number): void {
+    this.laneAfter = index;
+    this.lanePrev.length = 0;
+    this.laneRanges.clear();
+  }
+
   /** Waits until every queued kernel call has run, this thread taking shares of them too. */
   flush(): void {
     if (this.pendingTop === 0) return;
     this.pendingTop = 0;
     setBeforeDataAccess(null);
     if (!this.pool) return;
+    this.endLaneSegment(this.pool.nextIndex);
     try {
       this.pool.drain(this.runLocal);
     } catch (error) {

@@ -127,6 +127,14 @@ export const testing = {
     e.flush();
     e.queueKernels = on;
   },
+  /** Lets training steps split their batch into a lane per thread (the default), or not (src/kernels/wasm/lanes.ts). */
+  setDataParallel: async (on: boolean): Promise<void> => {
+    const e = await getEngine();
+    e.flush();
+    e.lanesEnabled = on;
+  },
+  /** Lane commands published so far (src/kernels/wasm/lanes.ts). */
+  laneCommands: (): number => engine?.laneCommands ?? 0,
   /** Uses at most n of the pool's threads, keeping the pool (and its warm workers) up. */
   limitThreads: async (n: number): Promise<void> => {
     const e = await getEngine();

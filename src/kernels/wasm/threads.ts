@@ -1,11 +1,11 @@
 import { isNode } from './loader.js';
-import { COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, claimShare, claimWord, finishShare } from './worker_source.js';
+import { AFTER, BARRIER, COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PREV, PROGRESS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, advanceCompleted, claimShare, claimWord, finishShare, isComplete, mayStart } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory, fed by a queue of kernel calls
  * (see worker_source.ts). The main thread is thread 0: it publishes commands and goes on; when it
- * needs their results it drains the queue, claiming and computing shares like any worker and
- * waiting for the shares that workers claimed. Workers are unref'd so they never keep a process
+ * needs their results it drains the queue, claiming and computing shares of commands that may
+ * start like any worker, and waiting when none is left to claim. Workers are unref'd so they never keep a process
  * alive, and every wait has a time limit so a worker that dies holding a share produces an error
  * instead of a hang.
  */
@@ -125,11 +125,18 @@ export class ThreadPool {
     return this.slotsAt + (index & (QUEUE_SLOTS - 1)) * SLOT_BYTES;
   }
 
+  /** The index the next published command gets (commands are numbered from 0, wrapping at 2^32). */
+  get nextIndex(): number {
+    return this.published;
+  }
+
   /**
    * Publishes the command whose parameters nextParams() located, cut into `shares` shares for a
-   * kernel given scratch for `nt` threads, and returns at once: the workers start on it.
+   * kernel given scratch for `nt` threads, and returns at once: the workers start on it once every
+   * command before index `after` is complete and so is command `prev` (its own index for none);
+   * `barrier` says that no later command may start before it is complete (worker_source.ts).
    */
-  publish(nt: number, shares: number): void {
+  publish(nt: number, shares: number, after = this.published, prev = this.published, barrier = true): void {
     if (this.broken) throw new Error(`wasm backend: ${this.broken}; call setNumThreads() to restart the pool`);
     const index = this.published;
     const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
@@ -139,60 +146,91 @@ export class ThreadPool {
     Atomics.store(headers, h + FAILED, 0);
     Atomics.store(headers, h + FAILED + 1, 0);
     Atomics.store(headers, h + SHARES, shares);
+    Atomics.store(headers, h + AFTER, after);
+    Atomics.store(headers, h + PREV, prev);
+    Atomics.store(headers, h + BARRIER, barrier ? 1 : 0);
     Atomics.store(headers, h, claimWord(index, shares));
     this.published = (index + 1) | 0;
-    Atomics.store(this.ctrl(), PUBLISHED, this.published);
-    Atomics.notify(this.ctrl(), PUBLISHED);
+    const ctrl = this.ctrl();
+    Atomics.store(ctrl, PUBLISHED, this.published);
+    Atomics.add(ctrl, PROGRESS, 1);
+    Atomics.notify(ctrl, PROGRESS);
   }
 
   /**
-   * Runs every published command to completion, in order, this thread computing the shares it
-   * claims through `runLocal` (as thread 0, with slot 0 of each command's scratch).
+   * Runs every published command to completion, this thread computing the shares it claims
+   * through `runLocal` (as thread 0, with slot 0 of each command's scratch) and the shares a
+   * worker could not finish, and waiting for the rest.
    */
   drain(runLocal: (params: number, share: number, shares: number) => void): void {
     const ctrl = this.ctrl();
     const headers = this.headers;
-    for (let index = Atomics.load(ctrl, COMPLETED); index !== this.published; index = (index + 1) | 0) {
-      const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
-      const params = this.paramsOf(index);
-      const shares = Atomics.load(headers, h + SHARES);
-      for (let share = claimShare(headers, h, index, true); share >= 0; share = claimShare(headers, h, index, true)) {
-        runLocal(params, share, shares);
-        finishShare(ctrl, headers, h, index, shares);
-      }
-      this.awaitShares(h, shares);
-      // Shares a worker could not finish (it says why on stderr): each writes only its own part
-      // of the output, so this thread can compute them instead.
-      for (let word = 0; word < 2; word++) {
-        const failed = Atomics.exchange(headers, h + FAILED + word, 0);
-        for (let bit = 0; failed !== 0 && bit < 32; bit++) {
-          if (failed & (1 << bit)) runLocal(params, word * 32 + bit, shares);
-        }
-      }
-      Atomics.compareExchange(ctrl, COMPLETED, index, (index + 1) | 0);
-      Atomics.notify(ctrl, COMPLETED);
-    }
-  }
-
-  /** Waits until every share of the command with header h is done (by whichever thread). */
-  private awaitShares(h: number, shares: number): void {
-    const headers = this.headers;
-    // A worker holding a share ends it about when we end ours: watch rather than sleep.
-    const spinUntil = performance.now() + SPIN_MS;
-    for (let i = 1; Atomics.load(headers, h + DONE) < shares; i++) {
-      if ((i & 1023) === 0 && performance.now() > spinUntil) break;
-    }
     const limit = ThreadPool.jobTimeoutMs;
-    const deadline = Date.now() + limit;
-    for (let done = Atomics.load(headers, h + DONE); done < shares; done = Atomics.load(headers, h + DONE)) {
-      // A worker that died inside a kernel never counts its share done, and its 'exit' event
-      // cannot run while this thread waits: the deadline is what turns that into an error.
-      if (Date.now() > deadline) {
+    let waitingSince = 0;
+    let lastProgress = Atomics.load(ctrl, PROGRESS);
+    while (Atomics.load(ctrl, COMPLETED) !== this.published) {
+      const progress = Atomics.load(ctrl, PROGRESS);
+      if (progress !== lastProgress) {
+        lastProgress = progress;
+        waitingSince = 0;
+      }
+      if (this.runOne(runLocal)) continue;
+      // Nothing to claim: the workers hold what may run. Watch for progress rather than sleep (a
+      // worker's share ends about when we look), then sleep; a worker that died inside a kernel
+      // never makes progress, and its 'exit' event cannot run while this thread waits: the
+      // deadline is what turns that into an error.
+      const now = Date.now();
+      if (waitingSince === 0) waitingSince = now;
+      else if (now - waitingSince > limit) {
         this.broken = `a worker did not finish a kernel within ${limit / 1000} s (it may have died)`;
         throw new Error(`wasm backend: ${this.broken}`);
       }
-      Atomics.wait(headers, h + DONE, done, Math.min(1000, limit));
+      const spinUntil = performance.now() + SPIN_MS;
+      for (let i = 1; Atomics.load(ctrl, PROGRESS) === progress; i++) {
+        if ((i & 1023) === 0 && performance.now() > spinUntil) {
+          Atomics.wait(ctrl, PROGRESS, progress, Math.min(1000, limit));
+          break;
+        }
+      }
     }
+  }
+
+  /**
+   * Runs one share of the first published command that may start, or the shares of a command
+   * that a worker could not finish: whether it found any.
+   */
+  private runOne(runLocal: (params: number, share: number, shares: number) => void): boolean {
+    const ctrl = this.ctrl();
+    const headers = this.headers;
+    for (let index = Atomics.load(ctrl, COMPLETED); index !== this.published; index = (index + 1) | 0) {
+      const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
+      const shares = Atomics.load(headers, h + SHARES);
+      const barrier = Atomics.load(headers, h + BARRIER) === 1;
+      if (!mayStart(ctrl, headers, h, index)) {
+        if (barrier) return false;
+        continue;
+      }
+      const share = claimShare(headers, h, index, true);
+      if (share >= 0) {
+        runLocal(this.paramsOf(index), share, shares);
+        finishShare(ctrl, headers, h, shares);
+        return true;
+      }
+      // Shares a worker could not finish (it says why on stderr): each writes only its own part
+      // of the output, so this thread can compute them instead.
+      if (Atomics.load(headers, h + DONE) === shares && (Atomics.load(headers, h + FAILED) | Atomics.load(headers, h + FAILED + 1)) !== 0) {
+        for (let word = 0; word < 2; word++) {
+          const failed = Atomics.exchange(headers, h + FAILED + word, 0);
+          for (let bit = 0; failed !== 0 && bit < 32; bit++) {
+            if (failed & (1 << bit)) runLocal(this.paramsOf(index), word * 32 + bit, shares);
+          }
+        }
+        advanceCompleted(ctrl, headers);
+        return true;
+      }
+      if (barrier && !isComplete(headers, h)) return false;
+    }
+    return false;
   }
 
   /** Ends one worker abruptly, as a crash would (for tests of failure handling). */
@@ -207,8 +245,8 @@ export class ThreadPool {
   close(): Promise<void> {
     const ctrl = this.ctrl();
     Atomics.store(ctrl, STOP, -1);
-    Atomics.notify(ctrl, PUBLISHED);
-    Atomics.notify(ctrl, COMPLETED);
+    Atomics.add(ctrl, PROGRESS, 1);
+    Atomics.notify(ctrl, PROGRESS);
     const stopping = this.workers.map((w) => Promise.resolve(w.terminate()).then(() => undefined, () => undefined));
     this.workers.length = 0;
     return Promise.all(stopping).then(() => undefined);

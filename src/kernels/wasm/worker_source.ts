@@ -1,29 +1,42 @@
 /**
  * Source of a kernel worker, run from a string (Node: `eval: true`; browsers: a Blob URL) so that
  * no worker file has to be located next to the compiled or bundled module. A worker instantiates
- * the shared kernels, says 'ready', then works through the kernel queue (threads.ts) in order.
+ * the shared kernels, says 'ready', then works through the kernel queue (threads.ts).
  *
  * The main thread publishes kernel calls into a ring of QUEUE_SLOTS command slots and goes on
  * with its JavaScript (autograd, the next layer) while the workers run them. Each command is cut
  * into a fixed number of shares (fixed by the shapes and the thread count, so results are too),
- * and every thread claims the next unclaimed share until none is left. The main thread joins in
- * only when it needs results (engine.ts flush()). Commands run one after another: a thread that
- * has no share of command j left waits until j is complete before it touches j + 1, because j + 1
- * may read what j writes.
+ * and every thread claims the next unclaimed share of a command that may start. The main thread
+ * joins in only when it needs results (engine.ts flush()).
+ *
+ * When a command may start is written in its header, so that threads need not wait for each
+ * other after every kernel:
+ * - a plain command waits until every command before it is complete, and every later command
+ *   waits for it (a barrier: it may read anything earlier commands wrote);
+ * - a lane command (engine.ts, lanes.ts: one part of a batch split into a lane per thread) waits
+ *   for the last barrier before it and for the previous command of its own lane, so the lanes of
+ *   a data-parallel step run side by side without meeting after every kernel;
+ * - a reduce command (adding the lanes' partial sums) waits for every command before it, but
+ *   later lane commands do not wait for it (lanes.ts never lets them read what it writes).
+ * A thread scans the published commands from the oldest incomplete one and takes a share of the
+ * first that may start; the scan stops at an incomplete barrier, after which nothing may start.
  *
  * The main thread claims shares from the front, workers from the back: with two threads each keeps
  * to its own end of every kernel's output, which the next kernel mostly reads at the same end, so
  * activations stay in the cache of the core that wrote them.
  *
  * Control words (int32 indices into ctrl): 0 stop (-1), 1 commands published, 2 commands
- * completed, 5 always 0 (for pauses). Both counts only grow (wrapping at 2^32). Each slot has a
- * header of HEADER_WORDS: 0 claim word, 1 shares done, 2 the command's thread count, 3-4 failed
- * shares (a bit each), 5 the share count. The claim word packs the command's tag (its index, low
- * 18 bits, so that a late thread cannot claim from the command that reuses the slot) and the
- * unclaimed shares [front, back): tag << 14 | back << 7 | front.
+ * completed (every command before it is complete), 3 progress (bumped whenever a command is
+ * published or completed; idle threads wait on it), 5 always 0 (for pauses). The counts only grow
+ * (wrapping at 2^32). Each slot has a header of HEADER_WORDS: 0 claim word, 1 shares done, 2 the
+ * command's thread count, 3-4 failed shares (a bit each), 5 the share count, 6 `after` (the
+ * command may start once every command before this index is complete), 7 `prev` (a command that
+ * must be complete first; the command's own index for none), 8 1 for a barrier. The claim word
+ * packs the command's tag (its index, low 18 bits, so that a late thread cannot claim from the
+ * command that reuses the slot) and the unclaimed shares [front, back): tag << 14 | back << 7 | front.
  *
- * Before sleeping, a worker watches for the next command for SPIN_MS: waking a sleeping thread
- * takes tens of microseconds (more inside a virtual machine), as long as a small kernel itself.
+ * Before sleeping, a worker watches for progress for SPIN_MS: waking a sleeping thread takes tens
+ * of microseconds (more inside a virtual machine), as long as a small kernel itself.
  */
 /** How long an idle worker keeps watching for the next kernel before it sleeps. */
 export const SPIN_MS = 2;
@@ -33,17 +46,24 @@ export const CONTROL_WORDS = 8;
 export const STOP = 0;
 export const PUBLISHED = 1;
 export const COMPLETED = 2;
+export const PROGRESS = 3;
 export const ZERO = 5;
 
-/** Command slots in the ring; a power of two. A training step of LeNet-5 queues ~60 kernels. */
+/** Command slots in the ring; a power of two. A training step of LeNet-5 queues ~60 kernels (~120 in lanes). */
 export const QUEUE_SLOTS = 256;
 /** Bytes of one slot's parameter block: int32 slots, then float64 slots from byte 256. */
 export const SLOT_BYTES = 512;
-export const HEADER_WORDS = 8;
+export const HEADER_WORDS = 16;
 export const DONE = 1;
 export const THREADS = 2;
 export const FAILED = 3;
 export const SHARES = 5;
+export const AFTER = 6;
+export const PREV = 7;
+export const BARRIER = 8;
+
+// mayStart and advanceCompleted, which workers run from source, spell these two out.
+if (QUEUE_SLOTS !== 256 || HEADER_WORDS !== 16) throw new Error('worker_source.ts: update the literals 255 and 16 in mayStart and advanceCompleted');
 
 /** Most shares a command may have (the claim word and failure bits have room for 64). */
 export const MAX_SHARES = 64;
@@ -70,20 +90,53 @@ export function claimShare(headers: Int32Array, h: number, index: number, fromFr
   }
 }
 
-/**
- * Counts one share of command `index` done. The thread that finishes the last one completes the
- * command, unless a share failed: the main thread computes those first (threads.ts drain()).
- * Workers run this function's source, so the word indices are written out: header 1 shares
- * done, 3-4 failed shares; control word 2 commands completed.
+/*
+ * Workers run the source of the functions below (which therefore call no other function of this
+ * module: a bundler may rename it), so their word indices are written out: header
+ * 1 shares done, 3-4 failed shares, 5 share count, 6 after, 7 prev; control words 1 published,
+ * 2 completed, 3 progress; 255 and 16 are QUEUE_SLOTS - 1 and HEADER_WORDS.
  */
-export function finishShare(ctrl: Int32Array, headers: Int32Array, h: number, index: number, shares: number): void {
-  if (Atomics.add(headers, h + 1, 1) + 1 !== shares) return;
-  if ((Atomics.load(headers, h + 3) | Atomics.load(headers, h + 4)) === 0) {
-    // Compare-exchange: the main thread may have seen the count and completed it already.
-    Atomics.compareExchange(ctrl, 2, index, (index + 1) | 0);
-    Atomics.notify(ctrl, 2);
+
+/** Whether the command with header h is complete: every share done, none failed. */
+export function isComplete(headers: Int32Array, h: number): boolean {
+  return Atomics.load(headers, h + 1) === Atomics.load(headers, h + 5) && (Atomics.load(headers, h + 3) | Atomics.load(headers, h + 4)) === 0;
+}
+
+/**
+ * Whether command `index` (header h, published) may start: every command before its `after` is
+ * complete, and so is its `prev`. A `prev` whose slot another command has taken since was
+ * complete before that; its header then says so or says not yet, which only delays.
+ */
+export function mayStart(ctrl: Int32Array, headers: Int32Array, h: number, index: number): boolean {
+  const completed = Atomics.load(ctrl, 2);
+  if (((completed - Atomics.load(headers, h + 6)) | 0) < 0) return false;
+  const prev = Atomics.load(headers, h + 7);
+  if (prev === index || ((prev - completed) | 0) < 0) return true;
+  const hp = (prev & 255) * 16;
+  return Atomics.load(headers, hp + 1) === Atomics.load(headers, hp + 5) && (Atomics.load(headers, hp + 3) | Atomics.load(headers, hp + 4)) === 0;
+}
+
+/** Moves the completed count past every complete command at its front, then tells waiting threads. */
+export function advanceCompleted(ctrl: Int32Array, headers: Int32Array): void {
+  for (;;) {
+    const c = Atomics.load(ctrl, 2);
+    if (c === Atomics.load(ctrl, 1)) break;
+    const h = (c & 255) * 16;
+    if (Atomics.load(headers, h + 1) !== Atomics.load(headers, h + 5) || (Atomics.load(headers, h + 3) | Atomics.load(headers, h + 4)) !== 0) break;
+    // Compare-exchange: another thread may have moved it already.
+    Atomics.compareExchange(ctrl, 2, c, (c + 1) | 0);
   }
-  Atomics.notify(headers, h + 1);
+  Atomics.add(ctrl, 3, 1);
+  Atomics.notify(ctrl, 3);
+}
+
+/**
+ * Counts one share of the command with header h done. The thread that finishes the last one
+ * completes the command, unless a share failed: the main thread computes those first
+ * (threads.ts drain()), and a failed share's bit keeps the command incomplete until then.
+ */
+export function finishShare(ctrl: Int32Array, headers: Int32Array, h: number, shares: number): void {
+  if (Atomics.add(headers, h + 1, 1) + 1 === shares) advanceCompleted(ctrl, headers);
 }
 
 export const WORKER_SOURCE = `
@@ -91,12 +144,12 @@ export const WORKER_SOURCE = `
 const SPIN_MS = ${SPIN_MS};
 const SLOTS = ${QUEUE_SLOTS};
 const claimShare = ${claimShare.toString()};
-const finishShare = ${finishShare.toString()};
-function spinWhile(words, index, value) {
-  const until = performance.now() + SPIN_MS;
-  for (let i = 1; Atomics.load(words, index) === value; i++) {
-    if ((i & 1023) === 0 && performance.now() > until) return;
-  }
+const isComplete = ${isComplete.toString()};
+const mayStart = ${mayStart.toString()};
+const advanceCompleted = ${advanceCompleted.toString()};
+// finishShare, spelled out: its compiled source would call advanceCompleted by a bundler's name.
+function finishShare(ctrl, headers, h, shares) {
+  if (Atomics.add(headers, h + 1, 1) + 1 === shares) advanceCompleted(ctrl, headers);
 }
 function start(data, post) {
   const { module, memory, tid, ctrlIndex, headersIndex, slotsAt } = data;
@@ -141,41 +194,43 @@ function start(data, post) {
   };
   // Tests: end this worker once it holds a share, as a crash inside a kernel would.
   const exitInKernel = typeof process !== 'undefined' && process.env && process.env.CONVLAB_TEST_WORKER_EXIT_IN_KERNEL === '1';
-  // Read the queue before saying 'ready': the main thread may publish as soon as it hears from us.
-  let next = Atomics.load(ctrl, ${COMPLETED});
   post({ type: 'ready' });
   for (;;) {
-    if (Atomics.load(ctrl, ${PUBLISHED}) === next) {
-      spinWhile(ctrl, ${PUBLISHED}, next);
-      Atomics.wait(ctrl, ${PUBLISHED}, next);
-    }
+    // Read progress before looking for work: whatever happens after this read changes it, so the
+    // wait below cannot miss a command published or completed during the scan.
+    const progress = Atomics.load(ctrl, ${PROGRESS});
     if (Atomics.load(ctrl, ${STOP}) < 0) return;
-    // Commands the other threads completed meanwhile need nothing from us.
-    const completed = Atomics.load(ctrl, ${COMPLETED});
-    if (((completed - next) | 0) > 0) next = completed;
-    if (Atomics.load(ctrl, ${PUBLISHED}) === next) continue;
-    const h = (next & (SLOTS - 1)) * ${HEADER_WORDS};
-    const params = slotsAt + (next & (SLOTS - 1)) * ${SLOT_BYTES};
-    for (let share = claimShare(headers, h, next, false); share >= 0; share = claimShare(headers, h, next, false)) {
+    const published = Atomics.load(ctrl, ${PUBLISHED});
+    let ran = false;
+    for (let i = Atomics.load(ctrl, ${COMPLETED}); i !== published; i = (i + 1) | 0) {
+      const h = (i & (SLOTS - 1)) * ${HEADER_WORDS};
+      if (!mayStart(ctrl, headers, h, i)) {
+        if (Atomics.load(headers, h + ${BARRIER}) === 1) break;
+        continue;
+      }
+      const share = claimShare(headers, h, i, false);
+      if (share < 0) {
+        if (Atomics.load(headers, h + ${BARRIER}) === 1 && !isComplete(headers, h)) break;
+        continue;
+      }
       if (exitInKernel) process.exit(1);
       // The slot holds this command until the share just claimed is done.
       const shares = Atomics.load(headers, h + ${SHARES});
+      const params = slotsAt + (i & (SLOTS - 1)) * ${SLOT_BYTES};
       // A one-thread command was given scratch for one thread: whoever runs it uses slot 0.
       runShare(h, params, share, shares, Atomics.load(headers, h + ${THREADS}) === 1 ? 0 : tid);
-      finishShare(ctrl, headers, h, next, shares);
+      finishShare(ctrl, headers, h, shares);
+      ran = true;
+      break;
     }
-    const target = (next + 1) | 0;
-    let c = Atomics.load(ctrl, ${COMPLETED});
-    if (((c - target) | 0) < 0) {
-      const until = performance.now() + SPIN_MS;
-      for (let i = 1; ((c = Atomics.load(ctrl, ${COMPLETED})) - target | 0) < 0; i++) {
-        if ((i & 1023) === 0 && performance.now() > until) {
-          Atomics.wait(ctrl, ${COMPLETED}, c, 50);
-          if (Atomics.load(ctrl, ${STOP}) < 0) return;
-        }
+    if (ran) continue;
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; Atomics.load(ctrl, ${PROGRESS}) === progress; i++) {
+      if ((i & 1023) === 0 && performance.now() > until) {
+        Atomics.wait(ctrl, ${PROGRESS}, progress);
+        break;
       }
     }
-    next = target;
   }
 }
 if (typeof process !== 'undefined' && process.versions && process.versions.node) {
