@@ -363,7 +363,7 @@ export class WasmEngine {
     }
     const index = this.pool.nextIndex;
     if (this.lane >= 0) {
-      this.pool.publish(1, shares, this.laneAfter, this.lanePrev[this.lane] ?? index, false);
+      this.pool.publish(1, shares, this.laneAfter, this.lanePrev[this.lane] ?? index, false, this.lane);
       this.lanePrev[this.lane] = index;
       this.laneCommands++;
     } else if (this.reducing) {

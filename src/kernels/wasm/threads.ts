@@ -1,5 +1,5 @@
 import { isNode } from './loader.js';
-import { AFTER, BARRIER, COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PREV, PROGRESS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, advanceCompleted, claimShare, claimWord, finishShare, isComplete, mayStart } from './worker_source.js';
+import { AFTER, BARRIER, LANE, COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PREV, PROGRESS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, advanceCompleted, claimShare, claimWord, finishShare, isComplete, mayStart } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory, fed by a queue of kernel calls
@@ -134,9 +134,10 @@ export class ThreadPool {
    * Publishes the command whose parameters nextParams() located, cut into `shares` shares for a
    * kernel given scratch for `nt` threads, and returns at once: the workers start on it once every
    * command before index `after` is complete and so is command `prev` (its own index for none);
-   * `barrier` says that no later command may start before it is complete (worker_source.ts).
+   * `barrier` says that no later command may start before it is complete, and `lane` is a lane
+   * command's lane (worker_source.ts).
    */
-  publish(nt: number, shares: number, after = this.published, prev = this.published, barrier = true): void {
+  publish(nt: number, shares: number, after = this.published, prev = this.published, barrier = true, lane = -1): void {
     if (this.broken) throw new Error(`wasm backend: ${this.broken}; call setNumThreads() to restart the pool`);
     const index = this.published;
     const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
@@ -149,6 +150,7 @@ export class ThreadPool {
     Atomics.store(headers, h + AFTER, after);
     Atomics.store(headers, h + PREV, prev);
     Atomics.store(headers, h + BARRIER, barrier ? 1 : 0);
+    Atomics.store(headers, h + LANE, lane);
     Atomics.store(headers, h, claimWord(index, shares));
     this.published = (index + 1) | 0;
     const ctrl = this.ctrl();
@@ -200,6 +202,11 @@ export class ThreadPool {
    * that a worker could not finish: whether it found any.
    */
   private runOne(runLocal: (params: number, share: number, shares: number) => void): boolean {
+    // First lane 0 (this thread's) and commands of no lane, then any lane (worker_source.ts).
+    return this.runFirst(runLocal, true) || this.runFirst(runLocal, false);
+  }
+
+  private runFirst(runLocal: (params: number, share: number, shares: number) => void, ownLane: boolean): boolean {
     const ctrl = this.ctrl();
     const headers = this.headers;
     for (let index = Atomics.load(ctrl, COMPLETED); index !== this.published; index = (index + 1) | 0) {
@@ -210,6 +217,7 @@ export class ThreadPool {
         if (barrier) return false;
         continue;
       }
+      if (ownLane && Atomics.load(headers, h + LANE) > 0) continue;
       const share = claimShare(headers, h, index, true);
       if (share >= 0) {
         runLocal(this.paramsOf(index), share, shares);

@@ -19,7 +19,9 @@
  * - a reduce command (adding the lanes' partial sums) waits for every command before it, but
  *   later lane commands do not wait for it (lanes.ts never lets them read what it writes).
  * A thread scans the published commands from the oldest incomplete one and takes a share of the
- * first that may start; the scan stops at an incomplete barrier, after which nothing may start.
+ * first that may start, preferring its own lane's commands (thread t's lane is t, so a lane's
+ * activations stay in one core's cache) and taking another lane's only when none is left; the
+ * scan stops at an incomplete barrier, after which nothing may start.
  *
  * The main thread claims shares from the front, workers from the back: with two threads each keeps
  * to its own end of every kernel's output, which the next kernel mostly reads at the same end, so
@@ -31,7 +33,8 @@
  * (wrapping at 2^32). Each slot has a header of HEADER_WORDS: 0 claim word, 1 shares done, 2 the
  * command's thread count, 3-4 failed shares (a bit each), 5 the share count, 6 `after` (the
  * command may start once every command before this index is complete), 7 `prev` (a command that
- * must be complete first; the command's own index for none), 8 1 for a barrier. The claim word
+ * must be complete first; the command's own index for none), 8 1 for a barrier, 9 the lane of a
+ * lane command (-1 otherwise). The claim word
  * packs the command's tag (its index, low 18 bits, so that a late thread cannot claim from the
  * command that reuses the slot) and the unclaimed shares [front, back): tag << 14 | back << 7 | front.
  *
@@ -61,6 +64,7 @@ export const SHARES = 5;
 export const AFTER = 6;
 export const PREV = 7;
 export const BARRIER = 8;
+export const LANE = 9;
 
 // mayStart and advanceCompleted, which workers run from source, spell these two out.
 if (QUEUE_SLOTS !== 256 || HEADER_WORDS !== 16) throw new Error('worker_source.ts: update the literals 255 and 16 in mayStart and advanceCompleted');
@@ -202,26 +206,31 @@ function start(data, post) {
     if (Atomics.load(ctrl, ${STOP}) < 0) return;
     const published = Atomics.load(ctrl, ${PUBLISHED});
     let ran = false;
-    for (let i = Atomics.load(ctrl, ${COMPLETED}); i !== published; i = (i + 1) | 0) {
-      const h = (i & (SLOTS - 1)) * ${HEADER_WORDS};
-      if (!mayStart(ctrl, headers, h, i)) {
-        if (Atomics.load(headers, h + ${BARRIER}) === 1) break;
-        continue;
+    // First this thread's own lane and commands of no lane, then any lane.
+    for (let pass = 0; pass < 2 && !ran; pass++) {
+      for (let i = Atomics.load(ctrl, ${COMPLETED}); i !== published; i = (i + 1) | 0) {
+        const h = (i & (SLOTS - 1)) * ${HEADER_WORDS};
+        if (!mayStart(ctrl, headers, h, i)) {
+          if (Atomics.load(headers, h + ${BARRIER}) === 1) break;
+          continue;
+        }
+        const lane = Atomics.load(headers, h + ${LANE});
+        if (pass === 0 && lane >= 0 && lane !== tid) continue;
+        const share = claimShare(headers, h, i, false);
+        if (share < 0) {
+          if (Atomics.load(headers, h + ${BARRIER}) === 1 && !isComplete(headers, h)) break;
+          continue;
+        }
+        if (exitInKernel) process.exit(1);
+        // The slot holds this command until the share just claimed is done.
+        const shares = Atomics.load(headers, h + ${SHARES});
+        const params = slotsAt + (i & (SLOTS - 1)) * ${SLOT_BYTES};
+        // A one-thread command was given scratch for one thread: whoever runs it uses slot 0.
+        runShare(h, params, share, shares, Atomics.load(headers, h + ${THREADS}) === 1 ? 0 : tid);
+        finishShare(ctrl, headers, h, shares);
+        ran = true;
+        break;
       }
-      const share = claimShare(headers, h, i, false);
-      if (share < 0) {
-        if (Atomics.load(headers, h + ${BARRIER}) === 1 && !isComplete(headers, h)) break;
-        continue;
-      }
-      if (exitInKernel) process.exit(1);
-      // The slot holds this command until the share just claimed is done.
-      const shares = Atomics.load(headers, h + ${SHARES});
-      const params = slotsAt + (i & (SLOTS - 1)) * ${SLOT_BYTES};
-      // A one-thread command was given scratch for one thread: whoever runs it uses slot 0.
-      runShare(h, params, share, shares, Atomics.load(headers, h + ${THREADS}) === 1 ? 0 : tid);
-      finishShare(ctrl, headers, h, shares);
-      ran = true;
-      break;
     }
     if (ran) continue;
     const until = performance.now() + SPIN_MS;
