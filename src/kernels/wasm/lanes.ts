@@ -126,20 +126,29 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
 
   const isBatch = (batch: number): boolean => batch === e.laneBatch;
 
-  function pool(name: 'maxPool' | 'avgPool', x: FloatArray, out: FloatArray, info: Pool2DInfo): boolean {
-    return f32(x, out) && isBatch(info.batch)
-      && split(x.length, [x], [out as Float32Array], [], (part, _, samples) => whole[name](part(x), part(out), { ...info, batch: samples }));
-  }
+  /** A pooling kernel split by sample. */
+  const pooling = (name: 'maxPool' | 'avgPool'): Backend['maxPool'] => (x, out, info) => {
+    if (!(f32(x, out) && isBatch(info.batch)
+      && split(x.length, [x], [out as Float32Array], [], (part, _, samples) => whole[name](part(x), part(out), { ...info, batch: samples })))) {
+      whole[name](x, out, info);
+    }
+  };
 
-  function conv(name: 'conv2d' | 'conv2dBackpropInput' | 'depthwiseConv2d' | 'depthwiseConv2dBackpropInput', x: FloatArray, filter: FloatArray, out: FloatArray, info: Conv2DInfo): boolean {
-    return f32(x, filter, out) && isBatch(info.batch)
-      && split(convMacs(info), [x], [out as Float32Array], [filter as Float32Array], (part, [f], samples) => whole[name](part(x), f, part(out), { ...info, batch: samples }));
-  }
+  /** A convolution split by sample (forward, input gradient): every lane reads the whole filter. */
+  const bySample = (name: 'conv2d' | 'conv2dBackpropInput' | 'depthwiseConv2d' | 'depthwiseConv2dBackpropInput'): Backend['conv2d'] => (x, filter, out, info) => {
+    if (!(f32(x, filter, out) && isBatch(info.batch)
+      && split(convMacs(info), [x], [out as Float32Array], [filter as Float32Array], (part, [f], samples) => whole[name](part(x), f, part(out), { ...info, batch: samples })))) {
+      whole[name](x, filter, out, info);
+    }
+  };
 
-  function filterGrad(name: 'conv2dBackpropFilter' | 'depthwiseConv2dBackpropFilter', x: FloatArray, dy: FloatArray, dFilter: FloatArray, info: Conv2DInfo): boolean {
-    return f32(x, dy, dFilter) && isBatch(info.batch)
-      && reduce(convMacs(info), [x, dy], [], dFilter as Float32Array, (part, _, samples, partial) => whole[name](part(x), part(dy), partial, { ...info, batch: samples }));
-  }
+  /** A filter gradient: each lane's partial sum over its samples, added in lane order. */
+  const summedOverBatch = (name: 'conv2dBackpropFilter' | 'depthwiseConv2dBackpropFilter'): Backend['conv2dBackpropFilter'] => (x, dy, dFilter, info) => {
+    if (!(f32(x, dy, dFilter) && isBatch(info.batch)
+      && reduce(convMacs(info), [x, dy], [], dFilter as Float32Array, (part, _, samples, partial) => whole[name](part(x), part(dy), partial, { ...info, batch: samples })))) {
+      whole[name](x, dy, dFilter, info);
+    }
+  };
 
   /**
    * A broadcasting binary op by sample. Where the output's first axis is the batch, an operand
@@ -231,30 +240,14 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
         whole.biasAdd(x, bias, out, relu);
       }
     },
-    conv2d(x, filter, out, info) {
-      if (!conv('conv2d', x, filter, out, info)) whole.conv2d(x, filter, out, info);
-    },
-    conv2dBackpropInput(dy, filter, dx, info) {
-      if (!conv('conv2dBackpropInput', dy, filter, dx, info)) whole.conv2dBackpropInput(dy, filter, dx, info);
-    },
-    conv2dBackpropFilter(x, dy, dFilter, info) {
-      if (!filterGrad('conv2dBackpropFilter', x, dy, dFilter, info)) whole.conv2dBackpropFilter(x, dy, dFilter, info);
-    },
-    depthwiseConv2d(x, filter, out, info) {
-      if (!conv('depthwiseConv2d', x, filter, out, info)) whole.depthwiseConv2d(x, filter, out, info);
-    },
-    depthwiseConv2dBackpropInput(dy, filter, dx, info) {
-      if (!conv('depthwiseConv2dBackpropInput', dy, filter, dx, info)) whole.depthwiseConv2dBackpropInput(dy, filter, dx, info);
-    },
-    depthwiseConv2dBackpropFilter(x, dy, dFilter, info) {
-      if (!filterGrad('depthwiseConv2dBackpropFilter', x, dy, dFilter, info)) whole.depthwiseConv2dBackpropFilter(x, dy, dFilter, info);
-    },
-    maxPool(x, out, info) {
-      if (!pool('maxPool', x, out, info)) whole.maxPool(x, out, info);
-    },
-    avgPool(x, out, info) {
-      if (!pool('avgPool', x, out, info)) whole.avgPool(x, out, info);
-    },
+    conv2d: bySample('conv2d'),
+    conv2dBackpropInput: bySample('conv2dBackpropInput'),
+    conv2dBackpropFilter: summedOverBatch('conv2dBackpropFilter'),
+    depthwiseConv2d: bySample('depthwiseConv2d'),
+    depthwiseConv2dBackpropInput: bySample('depthwiseConv2dBackpropInput'),
+    depthwiseConv2dBackpropFilter: summedOverBatch('depthwiseConv2dBackpropFilter'),
+    maxPool: pooling('maxPool'),
+    avgPool: pooling('avgPool'),
     maxPoolGrad(dy, x, dx, info) {
       if (!(f32(dy, x, dx) && isBatch(info.batch)
         && split(x.length, [dy, x], [dx as Float32Array], [], (part, _, samples) => whole.maxPoolGrad(part(dy), part(x), part(dx), { ...info, batch: samples })))) {
