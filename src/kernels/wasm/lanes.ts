@@ -1,5 +1,5 @@
-import type { Backend, BinaryOp, Conv2DInfo, Pool2DInfo } from '../backend.js';
-import type { FloatArray, TypedArray } from '../../tensor/dtype.js';
+import type { Backend, BinaryOp, Conv2DInfo } from '../backend.js';
+import type { TypedArray } from '../../tensor/dtype.js';
 import type { WasmEngine } from './engine.js';
 import { OP } from './ops.js';
 

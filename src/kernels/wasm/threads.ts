@@ -166,7 +166,6 @@ export class ThreadPool {
    */
   drain(runLocal: (params: number, share: number, shares: number) => void): void {
     const ctrl = this.ctrl();
-    const headers = this.headers;
     const limit = ThreadPool.jobTimeoutMs;
     let waitingSince = 0;
     let lastProgress = Atomics.load(ctrl, PROGRESS);
