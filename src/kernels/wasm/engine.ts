@@ -315,7 +315,8 @@ export class WasmEngine {
    */
   allocFloat32(length: number, zeroed = true): Float32Array | null {
     if (!this.features.sharedMemory) return null;
-    const ptr = Math.max(this.base, this.pendingTop);
+    // Above memory that a split call keeps for its lanes too (lanes.ts: a lane's kernel may allocate).
+    const ptr = Math.max(this.base, this.pendingTop, this.held);
     const end = align(ptr + length * 4);
     if (end > STEP_LIMIT) return null;
     this.ensure(end);

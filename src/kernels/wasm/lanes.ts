@@ -58,7 +58,8 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
   function lanesFor(work: number, reads: readonly TypedArray[], writes: readonly Float32Array[], shared: readonly Float32Array[]): number {
     const batch = e.laneBatch;
     const lanes = e.laneCount;
-    if (batch === 0 || lanes < 2 || batch < lanes || work > LANE_MAX_MACS) return 0;
+    // Inside a lane (a kernel that composes others), calls run whole within it.
+    if (batch === 0 || lanes < 2 || batch < lanes || work > LANE_MAX_MACS || e.lane >= 0) return 0;
     for (const a of [...reads, ...writes]) if (a.length === 0 || a.length % batch !== 0) return 0;
     for (const a of writes) if (!e.owns(a)) return 0;
     return e.laneRanges.admits(reads.filter((a) => e.owns(a)), writes, shared.filter((a) => e.owns(a))) ? lanes : 0;
