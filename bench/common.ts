@@ -191,3 +191,19 @@ export function checkoutCommit(root: string): string | undefined {
   const dirty = spawnSync('git', ['diff', '--quiet', 'HEAD', '--', 'src', 'assembly', 'bench', 'cli', 'package.json'], { cwd: root }).status !== 0;
   return `${head.stdout.trim()}${dirty ? ' + changes' : ''}`;
 }
+
+/** `count` pixels in [0, 1) from a fixed linear congruential sequence (the profiling and A/B scripts' inputs). */
+export function syntheticPixels(count: number): Float32Array {
+  const x = new Float32Array(count);
+  let s = 12345;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    x[i] = (s >>> 8) / 16777216;
+  }
+  return x;
+}
+
+/** Labels 0-9 for `n` samples, in a fixed order. */
+export function syntheticLabels(n: number): Int32Array {
+  return new Int32Array(n).map((_, i) => (i * 7) % 10);
+}

@@ -7,6 +7,7 @@ import { reluFusion } from '../src/layers/fused_relu.js';
 import { setNumThreads } from '../src/kernels/wasm/index.js';
 import { setSeed } from '../src/utils/random.js';
 import { buildBigModel } from './convlab_models.js';
+import { syntheticLabels, syntheticPixels } from './common.js';
 
 async function main(): Promise<void> {
   const threads = Number(process.env.THREADS ?? 2);
@@ -19,11 +20,8 @@ async function main(): Promise<void> {
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const batch = 64;
   const n = batch * steps;
-  const x = new Float32Array(n * 3072);
-  let s = 12345;
-  for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; x[i] = (s >>> 8) / 16777216; }
-  const xs = tensor(x, [n, 32, 32, 3]);
-  const ys = tensor(new Int32Array(n).map((_, i) => (i * 7) % 10), [n]);
+  const xs = tensor(syntheticPixels(n * 3072), [n, 32, 32, 3]);
+  const ys = tensor(syntheticLabels(n), [n]);
   const run = async (fused: boolean): Promise<number> => {
     reluFusion.enabled = fused;
     const t = performance.now();

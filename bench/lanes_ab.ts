@@ -6,7 +6,7 @@ import { setBackend, tensor } from '../src/index.js';
 import { setNumThreads, testing } from '../src/kernels/wasm/index.js';
 import { setSeed } from '../src/utils/random.js';
 import { buildModel } from './convlab_models.js';
-import { median } from './common.js';
+import { median, syntheticLabels, syntheticPixels } from './common.js';
 const steps = Number(process.env.STEPS ?? 80);
 const batch = Number(process.env.BATCH ?? 32);
 await setNumThreads(2);
@@ -15,11 +15,8 @@ setSeed(1);
 const model = buildModel((process.env.MODEL ?? 'lenet') as 'lenet');
 model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
 const n = batch * steps;
-const x = new Float32Array(n * 784);
-let s = 12345;
-for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; x[i] = (s >>> 8) / 16777216; }
-const xs = tensor(x, [n, 28, 28, 1]);
-const ys = tensor(new Int32Array(n).map((_, i) => (i * 7) % 10), [n]);
+const xs = tensor(syntheticPixels(n * 784), [n, 28, 28, 1]);
+const ys = tensor(syntheticLabels(n), [n]);
 const rate = async (t: number, lanes: boolean) => {
   await testing.limitThreads(t);
   await testing.setDataParallel(lanes);

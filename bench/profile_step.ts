@@ -8,6 +8,7 @@ import { setNumThreads, testing } from '../src/kernels/wasm/index.js';
 import { setSeed } from '../src/utils/random.js';
 import { reluFusion } from '../src/layers/fused_relu.js';
 import { buildBigModel } from './convlab_models.js';
+import { syntheticLabels, syntheticPixels } from './common.js';
 import { timeKernels } from './kernel_times.js';
 
 const steps = Number(process.env.STEPS ?? 8);
@@ -23,10 +24,8 @@ await testing.setShareWinogradFilter(process.env.SHARE !== '0');
 reluFusion.enabled = process.env.FUSE !== '0';
 const batch = 64;
 const n = batch * steps;
-const x = new Float32Array(n * 3072);
-let s = 12345;
-for (let i = 0; i < x.length; i++) { s = (Math.imul(s, 1103515245) + 12345) >>> 0; x[i] = (s >>> 8) / 16777216; }
-const y = new Int32Array(n).map((_, i) => (i * 7) % 10);
+const x = syntheticPixels(n * 3072);
+const y = syntheticLabels(n);
 await model.fit(tensor(x.subarray(0, batch * 3072), [batch, 32, 32, 3]), tensor(y.subarray(0, batch), [batch]), { epochs: 1, batchSize: batch, verbose: 0 });
 
 const timer = timeKernels();
