@@ -51,21 +51,27 @@ function convMacs(c: Conv2DInfo): number {
 export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
   const whole = { ...k };
 
+  /** The operands that lie in wasm memory: the only ones lanes could race on (heap operands are copied in per call). */
+  const owned = <A extends TypedArray>(list: readonly A[]): A[] => list.filter((a) => e.owns(a));
+
   /**
-   * Checks a split call and returns the lane count, or 0 when it runs whole: `reads` and `writes`
-   * are split by sample, `shared` is read whole by every lane.
+   * The lane count for a call over `reads` and `writes` split by sample and `shared` read whole by
+   * every lane (the owned ones given again as ownedReads and ownedShared), or 0 when it runs whole.
    */
-  function lanesFor(work: number, reads: readonly TypedArray[], writes: readonly Float32Array[], shared: readonly Float32Array[]): number {
+  function lanesFor(work: number, reads: readonly TypedArray[], writes: readonly Float32Array[], ownedReads: readonly TypedArray[], ownedShared: readonly Float32Array[]): number {
     const batch = e.laneBatch;
     const lanes = e.laneCount;
     // Inside a lane (a kernel that composes others), calls run whole within it.
     if (batch === 0 || lanes < 2 || batch < lanes || work > LANE_MAX_MACS || e.lane >= 0) return 0;
-    for (const a of [...reads, ...writes]) if (a.length === 0 || a.length % batch !== 0) return 0;
-    for (const a of writes) if (!e.owns(a)) return 0;
-    return e.laneRanges.admits(reads.filter((a) => e.owns(a)), writes, shared.filter((a) => e.owns(a))) ? lanes : 0;
+    for (const a of reads) if (a.length === 0 || a.length % batch !== 0) return 0;
+    for (const a of writes) if (a.length === 0 || a.length % batch !== 0 || !e.owns(a)) return 0;
+    return e.laneRanges.admits(ownedReads, writes, ownedShared) ? lanes : 0;
   }
 
-  /** Runs `run` once per lane (inside the lane), with heap operands among `shared` copied in once. */
+  /**
+   * Runs `run` once per lane (inside the lane), with heap operands among `shared` copied in once
+   * and `extraBytes` of scratch at `extra` that every lane's call keeps.
+   */
   function runLanes(lanes: number, shared: readonly Float32Array[], extraBytes: number, run: (part: Part, shared: Float32Array[], samples: number, lane: number, extra: number) => void): void {
     const batch = e.laneBatch;
     e.reset();
@@ -86,14 +92,16 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
 
   /** A call split by sample; false where it must run whole. */
   function split(work: number, reads: readonly TypedArray[], writes: readonly Float32Array[], shared: readonly Float32Array[], run: (part: Part, shared: Float32Array[], samples: number) => void): boolean {
-    const lanes = lanesFor(work, reads, writes, shared);
+    const ownedReads = owned(reads);
+    const ownedShared = owned(shared);
+    const lanes = lanesFor(work, reads, writes, ownedReads, ownedShared);
     if (lanes === 0) return false;
     try {
-      runLanes(lanes, shared, 0, (part, views, samples) => run(part, views, samples));
+      runLanes(lanes, shared, 0, run);
     } finally {
       e.held = 0;
     }
-    e.laneRanges.record(reads.filter((a) => e.owns(a)), writes, shared.filter((a) => e.owns(a)));
+    e.laneRanges.record(ownedReads, writes, ownedShared);
     return true;
   }
 
@@ -103,7 +111,9 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
    */
   function reduce(work: number, reads: readonly TypedArray[], shared: readonly Float32Array[], out: Float32Array, run: (part: Part, shared: Float32Array[], samples: number, partial: Float32Array) => void): boolean {
     if (!e.owns(out)) return false;
-    const lanes = lanesFor(work, reads, [], shared);
+    const ownedReads = owned(reads);
+    const ownedShared = owned(shared);
+    const lanes = lanesFor(work, reads, [], ownedReads, ownedShared);
     if (lanes === 0) return false;
     const n = out.length;
     try {
@@ -120,7 +130,7 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
       e.reducing = false;
       e.held = 0;
     }
-    e.laneRanges.record(reads.filter((a) => e.owns(a)), [], shared.filter((a) => e.owns(a)));
+    e.laneRanges.record(ownedReads, [], ownedShared);
     e.laneRanges.recordReduced(out);
     return true;
   }

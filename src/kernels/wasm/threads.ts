@@ -1,5 +1,5 @@
 import { isNode } from './loader.js';
-import { AFTER, BARRIER, LANE, COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PREV, PROGRESS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, advanceCompleted, claimShare, claimWord, finishShare, isComplete, mayStart } from './worker_source.js';
+import { AFTER, BARRIER, LANE, COMPLETED, CONTROL_WORDS, DONE, FAILED, HEADER_WORDS, PREV, PROGRESS, PUBLISHED, QUEUE_SLOTS, SHARES, SLOT_BYTES, SPIN_MS, STOP, THREADS, WORKER_SOURCE, advanceCompleted, claimNext, claimWord, finishShare } from './worker_source.js';
 
 /*
  * A pool of kernel workers over one shared WebAssembly.Memory, fed by a queue of kernel calls
@@ -26,6 +26,8 @@ export class ThreadPool {
   private readonly headers: Int32Array;
   /** Commands published so far (ctrl word 1, which only this thread writes). */
   private published = 0;
+  /** Where claimNext() says which command it claimed a share of. */
+  private readonly found = new Int32Array(1);
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
@@ -197,45 +199,37 @@ export class ThreadPool {
   }
 
   /**
-   * Runs one share of the first published command that may start, or the shares of a command
-   * that a worker could not finish: whether it found any.
+   * Runs one share of the first published command that may start, lane 0's (this thread's) and
+   * those of no lane first, or else the shares of a command that a worker could not finish:
+   * whether it found any.
    */
   private runOne(runLocal: (params: number, share: number, shares: number) => void): boolean {
-    // First lane 0 (this thread's) and commands of no lane, then any lane (worker_source.ts).
-    return this.runFirst(runLocal, true) || this.runFirst(runLocal, false);
-  }
-
-  private runFirst(runLocal: (params: number, share: number, shares: number) => void, ownLane: boolean): boolean {
     const ctrl = this.ctrl();
     const headers = this.headers;
+    const found = this.found;
+    let share = claimNext(ctrl, headers, 0, true, found);
+    if (share < 0) share = claimNext(ctrl, headers, -1, true, found);
+    if (share >= 0) {
+      const h = (found[0] & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
+      const shares = Atomics.load(headers, h + SHARES);
+      runLocal(this.paramsOf(found[0]), share, shares);
+      finishShare(ctrl, headers, h, shares);
+      return true;
+    }
+    // Shares a worker could not finish (it says why on stderr): each writes only its own part of
+    // the output, so this thread can compute them instead.
     for (let index = Atomics.load(ctrl, COMPLETED); index !== this.published; index = (index + 1) | 0) {
       const h = (index & (QUEUE_SLOTS - 1)) * HEADER_WORDS;
       const shares = Atomics.load(headers, h + SHARES);
-      const barrier = Atomics.load(headers, h + BARRIER) === 1;
-      if (!mayStart(ctrl, headers, h, index)) {
-        if (barrier) return false;
-        continue;
-      }
-      if (ownLane && Atomics.load(headers, h + LANE) > 0) continue;
-      const share = claimShare(headers, h, index, true);
-      if (share >= 0) {
-        runLocal(this.paramsOf(index), share, shares);
-        finishShare(ctrl, headers, h, shares);
-        return true;
-      }
-      // Shares a worker could not finish (it says why on stderr): each writes only its own part
-      // of the output, so this thread can compute them instead.
-      if (Atomics.load(headers, h + DONE) === shares && (Atomics.load(headers, h + FAILED) | Atomics.load(headers, h + FAILED + 1)) !== 0) {
-        for (let word = 0; word < 2; word++) {
-          const failed = Atomics.exchange(headers, h + FAILED + word, 0);
-          for (let bit = 0; failed !== 0 && bit < 32; bit++) {
-            if (failed & (1 << bit)) runLocal(this.paramsOf(index), word * 32 + bit, shares);
-          }
+      if (Atomics.load(headers, h + DONE) !== shares || (Atomics.load(headers, h + FAILED) | Atomics.load(headers, h + FAILED + 1)) === 0) continue;
+      for (let word = 0; word < 2; word++) {
+        const failed = Atomics.exchange(headers, h + FAILED + word, 0);
+        for (let bit = 0; failed !== 0 && bit < 32; bit++) {
+          if (failed & (1 << bit)) runLocal(this.paramsOf(index), word * 32 + bit, shares);
         }
-        advanceCompleted(ctrl, headers);
-        return true;
       }
-      if (barrier && !isComplete(headers, h)) return false;
+      advanceCompleted(ctrl, headers);
+      return true;
     }
     return false;
   }

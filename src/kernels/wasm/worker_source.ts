@@ -66,8 +66,8 @@ export const PREV = 7;
 export const BARRIER = 8;
 export const LANE = 9;
 
-// mayStart and advanceCompleted, which workers run from source, spell these two out.
-if (QUEUE_SLOTS !== 256 || HEADER_WORDS !== 16) throw new Error('worker_source.ts: update the literals 255 and 16 in mayStart and advanceCompleted');
+// claimNext and advanceCompleted, which workers run from source, spell these two out.
+if (QUEUE_SLOTS !== 256 || HEADER_WORDS !== 16) throw new Error('worker_source.ts: update the literals 255 and 16 in claimNext and advanceCompleted');
 
 /** Most shares a command may have (the claim word and failure bits have room for 64). */
 export const MAX_SHARES = 64;
@@ -77,47 +77,56 @@ export function claimWord(index: number, shares: number): number {
   return ((index & 0x3ffff) << 14) | (shares << 7);
 }
 
-/**
- * Claims a share of command `index`, whose header starts at headers[h], from the front (the main
- * thread) or the back (workers): its number, or -1 when every share is taken or the slot holds
- * another command. Also run by the workers.
- */
-export function claimShare(headers: Int32Array, h: number, index: number, fromFront: boolean): number {
-  for (;;) {
-    const word = Atomics.load(headers, h);
-    if (word >>> 14 !== (index & 0x3ffff)) return -1;
-    const front = word & 127;
-    const back = (word >>> 7) & 127;
-    if (front >= back) return -1;
-    const claimed = fromFront ? word + 1 : word - 128;
-    if (Atomics.compareExchange(headers, h, word, claimed) === word) return fromFront ? front : back - 1;
-  }
-}
-
 /*
  * Workers run the source of the functions below (which therefore call no other function of this
- * module: a bundler may rename it), so their word indices are written out: header
- * 1 shares done, 3-4 failed shares, 5 share count, 6 after, 7 prev; control words 1 published,
- * 2 completed, 3 progress; 255 and 16 are QUEUE_SLOTS - 1 and HEADER_WORDS.
+ * module: a bundler may rename it), so their word indices are written out: header 0 claim word,
+ * 1 shares done, 3-4 failed shares, 5 share count, 6 after, 7 prev, 8 barrier, 9 lane; control
+ * words 1 published, 2 completed, 3 progress; 255 and 16 are QUEUE_SLOTS - 1 and HEADER_WORDS.
  */
-
-/** Whether the command with header h is complete: every share done, none failed. */
-export function isComplete(headers: Int32Array, h: number): boolean {
-  return Atomics.load(headers, h + 1) === Atomics.load(headers, h + 5) && (Atomics.load(headers, h + 3) | Atomics.load(headers, h + 4)) === 0;
-}
 
 /**
- * Whether command `index` (header h, published) may start: every command before its `after` is
- * complete, and so is its `prev`. A `prev` whose slot another command has taken since was
- * complete before that; its header then says so or says not yet, which only delays.
+ * Claims a share of the first published command that may start, scanning from the oldest
+ * incomplete one, from the front of its shares (the main thread) or the back (workers): the
+ * share's number with the command's index in found[0], or -1. With `lane` >= 0 it skips the
+ * commands of other lanes. A command may start once every command before its `after` is complete
+ * and so is its `prev` (its own index for none); nothing after an incomplete barrier may start.
+ * Counts read during the scan may be stale by the time they are used: every such case only skips
+ * a command that the next scan takes (a slot that another command has taken since holds a
+ * complete command's successor, whose claim word carries another tag).
  */
-export function mayStart(ctrl: Int32Array, headers: Int32Array, h: number, index: number): boolean {
+export function claimNext(ctrl: Int32Array, headers: Int32Array, lane: number, fromFront: boolean, found: Int32Array): number {
   const completed = Atomics.load(ctrl, 2);
-  if (((completed - Atomics.load(headers, h + 6)) | 0) < 0) return false;
-  const prev = Atomics.load(headers, h + 7);
-  if (prev === index || ((prev - completed) | 0) < 0) return true;
-  const hp = (prev & 255) * 16;
-  return Atomics.load(headers, hp + 1) === Atomics.load(headers, hp + 5) && (Atomics.load(headers, hp + 3) | Atomics.load(headers, hp + 4)) === 0;
+  const published = Atomics.load(ctrl, 1);
+  for (let index = completed; index !== published; index = (index + 1) | 0) {
+    const h = (index & 255) * 16;
+    const barrier = Atomics.load(headers, h + 8) === 1;
+    let ready = ((completed - Atomics.load(headers, h + 6)) | 0) >= 0;
+    const prev = Atomics.load(headers, h + 7);
+    if (ready && prev !== index && ((prev - completed) | 0) >= 0) {
+      const hp = (prev & 255) * 16;
+      ready = Atomics.load(headers, hp + 1) === Atomics.load(headers, hp + 5) && (Atomics.load(headers, hp + 3) | Atomics.load(headers, hp + 4)) === 0;
+    }
+    if (!ready) {
+      if (barrier) return -1;
+      continue;
+    }
+    const own = Atomics.load(headers, h + 9);
+    if (lane >= 0 && own >= 0 && own !== lane) continue;
+    for (;;) {
+      const word = Atomics.load(headers, h);
+      if (word >>> 14 !== (index & 0x3ffff)) break;
+      const front = word & 127;
+      const back = (word >>> 7) & 127;
+      if (front >= back) break;
+      if (Atomics.compareExchange(headers, h, word, fromFront ? word + 1 : word - 128) === word) {
+        found[0] = index;
+        return fromFront ? front : back - 1;
+      }
+    }
+    // Every share taken: a barrier still running holds back everything after it.
+    if (barrier && (Atomics.load(headers, h + 1) !== Atomics.load(headers, h + 5) || (Atomics.load(headers, h + 3) | Atomics.load(headers, h + 4)) !== 0)) return -1;
+  }
+  return -1;
 }
 
 /** Moves the completed count past every complete command at its front, then tells waiting threads. */
@@ -147,9 +156,7 @@ export const WORKER_SOURCE = `
 'use strict';
 const SPIN_MS = ${SPIN_MS};
 const SLOTS = ${QUEUE_SLOTS};
-const claimShare = ${claimShare.toString()};
-const isComplete = ${isComplete.toString()};
-const mayStart = ${mayStart.toString()};
+const claimNext = ${claimNext.toString()};
 const advanceCompleted = ${advanceCompleted.toString()};
 // finishShare, spelled out: its compiled source would call advanceCompleted by a bundler's name.
 function finishShare(ctrl, headers, h, shares) {
@@ -198,41 +205,28 @@ function start(data, post) {
   };
   // Tests: end this worker once it holds a share, as a crash inside a kernel would.
   const exitInKernel = typeof process !== 'undefined' && process.env && process.env.CONVLAB_TEST_WORKER_EXIT_IN_KERNEL === '1';
+  const found = new Int32Array(1);
   post({ type: 'ready' });
   for (;;) {
     // Read progress before looking for work: whatever happens after this read changes it, so the
     // wait below cannot miss a command published or completed during the scan.
     const progress = Atomics.load(ctrl, ${PROGRESS});
     if (Atomics.load(ctrl, ${STOP}) < 0) return;
-    const published = Atomics.load(ctrl, ${PUBLISHED});
-    let ran = false;
-    // First this thread's own lane and commands of no lane, then any lane.
-    for (let pass = 0; pass < 2 && !ran; pass++) {
-      for (let i = Atomics.load(ctrl, ${COMPLETED}); i !== published; i = (i + 1) | 0) {
-        const h = (i & (SLOTS - 1)) * ${HEADER_WORDS};
-        if (!mayStart(ctrl, headers, h, i)) {
-          if (Atomics.load(headers, h + ${BARRIER}) === 1) break;
-          continue;
-        }
-        const lane = Atomics.load(headers, h + ${LANE});
-        if (pass === 0 && lane >= 0 && lane !== tid) continue;
-        const share = claimShare(headers, h, i, false);
-        if (share < 0) {
-          if (Atomics.load(headers, h + ${BARRIER}) === 1 && !isComplete(headers, h)) break;
-          continue;
-        }
-        if (exitInKernel) process.exit(1);
-        // The slot holds this command until the share just claimed is done.
-        const shares = Atomics.load(headers, h + ${SHARES});
-        const params = slotsAt + (i & (SLOTS - 1)) * ${SLOT_BYTES};
-        // A one-thread command was given scratch for one thread: whoever runs it uses slot 0.
-        runShare(h, params, share, shares, Atomics.load(headers, h + ${THREADS}) === 1 ? 0 : tid);
-        finishShare(ctrl, headers, h, shares);
-        ran = true;
-        break;
-      }
+    // This thread's own lane and commands of no lane first, then any lane.
+    let share = claimNext(ctrl, headers, tid, false, found);
+    if (share < 0) share = claimNext(ctrl, headers, -1, false, found);
+    if (share >= 0) {
+      if (exitInKernel) process.exit(1);
+      // The slot holds this command until the share just claimed is done.
+      const i = found[0];
+      const h = (i & (SLOTS - 1)) * ${HEADER_WORDS};
+      const shares = Atomics.load(headers, h + ${SHARES});
+      const params = slotsAt + (i & (SLOTS - 1)) * ${SLOT_BYTES};
+      // A one-thread command was given scratch for one thread: whoever runs it uses slot 0.
+      runShare(h, params, share, shares, Atomics.load(headers, h + ${THREADS}) === 1 ? 0 : tid);
+      finishShare(ctrl, headers, h, shares);
+      continue;
     }
-    if (ran) continue;
     const until = performance.now() + SPIN_MS;
     for (let i = 1; Atomics.load(ctrl, ${PROGRESS}) === progress; i++) {
       if ((i & 1023) === 0 && performance.now() > until) {
