@@ -115,4 +115,22 @@ describe('the wasm kernel queue', () => {
     assert.deepEqual(queued.moving, oneByOne.moving, 'the moving averages, queued and one call at a time');
     assert.ok(queued.moving[0].some((v) => v !== 0), 'the moving mean should have moved');
   });
+
+  it('never sleeps through the completion of the last queued kernel', async () => {
+    // A thread that checked "all complete" before reading the progress word could miss a
+    // completion between the two reads and wait out its one-second limit: thousands of tiny
+    // queued kernels, each read at once, made that happen every few hundred reads. A wait that
+    // runs out its time with every worker alive is such a lost wakeup.
+    await setNumThreads(2);
+    await testing.setQueueKernels(true);
+    await setBackend('wasm');
+    const before = testing.stalls();
+    const a = tensor(values(64), [64]);
+    const started = Date.now();
+    let reads = 0;
+    for (; reads < 60000 && testing.stalls() === before && Date.now() - started < 20000; reads++) {
+      runStep(() => ops.add(a, ops.mul(a, a)).data[0]);
+    }
+    assert.equal(testing.stalls() - before, 0, `a wait ran out its time after ${reads} reads of queued kernels`);
+  });
 });

@@ -435,6 +435,11 @@ export class WasmEngine {
   terminateWorkerForTesting(index: number): void {
     this.pool?.terminateWorker(index);
   }
+
+  /** Waits for the workers that ran out their time with no progress (threads.ts). */
+  get stalls(): number {
+    return this.pool?.stalls ?? 0;
+  }
 }
 
 function align(n: number): number {

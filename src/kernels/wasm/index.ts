@@ -114,6 +114,8 @@ export const testing = {
     (await getEngine()).shareWinogradFilter = on;
   },
   terminateWorker: (index: number): void => engine?.terminateWorkerForTesting(index),
+  /** Waits for the workers that saw no progress for a second (a lost wakeup or a dead worker) since the pool started. */
+  stalls: (): number => engine?.stalls ?? 0,
   setJobTimeout: (ms: number): void => {
     ThreadPool.jobTimeoutMs = ms;
   },

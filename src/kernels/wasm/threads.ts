@@ -26,6 +26,8 @@ export class ThreadPool {
   private readonly headers: Int32Array;
   /** Commands published so far (ctrl word 1, which only this thread writes). */
   private published = 0;
+  /** Waits in drain() that ran out their time with no progress (tests: there should be none). */
+  stalls = 0;
   /** Where claimNext() says which command it claimed a share of. */
   private readonly found = new Int32Array(1);
 
@@ -171,8 +173,12 @@ export class ThreadPool {
     const limit = ThreadPool.jobTimeoutMs;
     let waitingSince = 0;
     let lastProgress = Atomics.load(ctrl, PROGRESS);
-    while (Atomics.load(ctrl, COMPLETED) !== this.published) {
+    for (;;) {
+      // Read progress before the completed count: a command that completes after this read bumps
+      // progress, so the wait below cannot sleep through the last completion (read the other way
+      // round, a completion between the two reads left this thread waiting out its full time limit).
       const progress = Atomics.load(ctrl, PROGRESS);
+      if (Atomics.load(ctrl, COMPLETED) === this.published) break;
       if (progress !== lastProgress) {
         lastProgress = progress;
         waitingSince = 0;
@@ -191,7 +197,9 @@ export class ThreadPool {
       const spinUntil = performance.now() + SPIN_MS;
       for (let i = 1; Atomics.load(ctrl, PROGRESS) === progress; i++) {
         if ((i & 1023) === 0 && performance.now() > spinUntil) {
-          Atomics.wait(ctrl, PROGRESS, progress, Math.min(1000, limit));
+          // A wait that runs out its time saw no progress for a second: a dead worker, or a
+          // wakeup lost (tests count these).
+          if (Atomics.wait(ctrl, PROGRESS, progress, Math.min(1000, limit)) === 'timed-out') this.stalls++;
           break;
         }
       }
