@@ -133,4 +133,33 @@ describe('the wasm kernel queue', () => {
     }
     assert.equal(testing.stalls() - before, 0, `a wait ran out its time after ${reads} reads of queued kernels`);
   });
+
+  it('trains a small model on two threads exactly as on one, running its tiny calls on this thread', async () => {
+    // Every call of a 16-8-4 dense network at batch 32 is below the lane and share thresholds: a
+    // one-share call with nothing queued runs where it is issued instead of being handed over.
+    await setNumThreads(2);
+    await testing.setQueueKernels(true);
+    await setBackend('wasm');
+    const rng = new Random(9);
+    const n = 96;
+    const x = tensor(Float32Array.from({ length: n * 16 }, () => rng.uniform(-1, 1)), [n, 16]);
+    const y = tensor(Int32Array.from({ length: n }, () => rng.int(4)), [n]);
+    const train = async (threads: number): Promise<{ weights: number[]; queued: number }> => {
+      await testing.limitThreads(threads);
+      setSeed(3);
+      const model = sequential({ layers: [layers.dense({ units: 8, activation: 'relu', inputShape: [16] }), layers.dense({ units: 4, activation: 'softmax' })] });
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      const before = testing.queuedCommands();
+      await model.fit(x, y, { epochs: 2, batchSize: 32, shuffle: false, verbose: 0 });
+      return { weights: model.getWeights().flatMap((t) => Array.from(t.dataSync())), queued: testing.queuedCommands() - before };
+    };
+    try {
+      const two = await train(2);
+      const one = await train(1);
+      assert.equal(two.queued, 0, 'kernel calls queued for the workers');
+      assert.deepEqual(two.weights, one.weights);
+    } finally {
+      await testing.limitThreads(Infinity);
+    }
+  });
 });

@@ -135,6 +135,8 @@ export const testing = {
     e.flush();
     e.lanesEnabled = on;
   },
+  /** Commands queued for the workers since the pool started (src/kernels/wasm/threads.ts). */
+  queuedCommands: (): number => engine?.queuedCommands ?? 0,
   /** Lane commands published so far (src/kernels/wasm/lanes.ts). */
   laneCommands: (): number => engine?.laneCommands ?? 0,
   /** Uses at most n of the pool's threads, keeping the pool (and its warm workers) up. */

@@ -18,9 +18,9 @@ import { OP } from './ops.js';
  * commands) and lane_ranges.ts keeps lanes from touching its output.
  *
  * A call runs whole (as a barrier, on all threads) where lanes would not pay or not be safe: the
- * step set no batch, fewer samples than lanes, more than LANE_MAX_MACS of work (large kernels
- * share out well by themselves, and their shares share work such as filter transforms), an
- * operand whose size is not a multiple of the batch, an output on the JS heap, or what
+ * step set no batch, fewer samples than lanes, less work than engine.laneMinWork (tiny calls), more
+ * than LANE_MAX_MACS (large kernels share out well by themselves, and their shares share work such
+ * as filter transforms), an operand whose size is not a multiple of the batch, an output on the JS heap, or what
  * lane_ranges.ts refuses. Kernels not listed here (batch normalization, optimizers, ...) always
  * run whole.
  */
@@ -62,7 +62,7 @@ export function laneKernels(e: WasmEngine, k: Backend): Partial<Backend> {
     const batch = e.laneBatch;
     const lanes = e.laneCount;
     // Inside a lane (a kernel that composes others), calls run whole within it.
-    if (batch === 0 || lanes < 2 || batch < lanes || work > LANE_MAX_MACS || e.lane >= 0) return 0;
+    if (batch === 0 || lanes < 2 || batch < lanes || work > LANE_MAX_MACS || work < e.laneMinWork || e.lane >= 0) return 0;
     for (const a of reads) if (a.length === 0 || a.length % batch !== 0) return 0;
     for (const a of writes) if (a.length === 0 || a.length % batch !== 0 || !e.owns(a)) return 0;
     return e.laneRanges.admits(ownedReads, writes, ownedShared) ? lanes : 0;

@@ -129,6 +129,11 @@ export class ThreadPool {
     return this.slotsAt + (index & (QUEUE_SLOTS - 1)) * SLOT_BYTES;
   }
 
+  /** Whether every published command is complete. */
+  get idle(): boolean {
+    return Atomics.load(this.control, COMPLETED) === this.published;
+  }
+
   /** The index the next published command gets (commands are numbered from 0, wrapping at 2^32). */
   get nextIndex(): number {
     return this.published;
