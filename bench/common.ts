@@ -136,9 +136,19 @@ function isSteady(v: unknown): v is SteadyTiming {
 }
 
 /**
- * Times `run(units)` (which does `units` steps of `perUnit` samples or flops): one warm-up,
- * a probe to size each repeat near `targetMs`, then `repeats` timed repeats. Returns rates. A run
- * that returns a SteadyTiming is rated on that part alone (see batchClock).
+ * Untimed work before a row's repeats (every system gets the same; bench/run_torch.py too).
+ * V8 optimizes a function only after it has run a while, and the functions a training step
+ * calls once or a few times take thousands of steps to get there: convlab's lab CNN on two threads
+ * ran its first 150-step fits at 2.1 ms a step and reached 0.95 ms only after about 2,500 steps
+ * (node --trace-opt showed functions still being optimized until then). A bench that timed that
+ * stretch would measure V8's warm-up, which a user's first epoch pays once, not training speed.
+ */
+export const WARMUP_MS = 2000;
+
+/**
+ * Times `run(units)` (which does `units` steps of `perUnit` samples or flops): a probe to size
+ * each repeat near `targetMs`, WARMUP_MS of untimed repeats, then `repeats` timed repeats.
+ * Returns rates. A run that returns a SteadyTiming is rated on that part alone (see batchClock).
  */
 export async function timeRepeats(run: (units: number) => unknown, perUnit: number, opts: { quick: boolean; maxUnits: number; minUnits?: number; scale?: number }): Promise<number[]> {
   const targetMs = opts.quick ? 250 : 1500;
@@ -150,6 +160,8 @@ export async function timeRepeats(run: (units: number) => unknown, perUnit: numb
   const probeWall = performance.now() - t;
   const probe = Math.max(isSteady(probeResult) ? probeResult.ms / probeResult.units : probeWall / minUnits, 0.01);
   const units = Math.max(minUnits, Math.min(opts.maxUnits, Math.round(targetMs / probe)));
+  const warmUntil = performance.now() + (opts.quick ? 0 : WARMUP_MS);
+  while (performance.now() < warmUntil) await run(units);
   const rates: number[] = [];
   for (let r = 0; r < repeats; r++) {
     t = performance.now();

@@ -29,6 +29,11 @@ async function alternatingScaling(run: (steps: number) => Promise<SteadyTiming |
     if (!timing) throw new Error(`bench: a ${steps}-step fit reported no steady timing`);
     return timing.units / timing.ms;
   };
+  // One untimed pair first: switching the thread count sends the step down other code paths
+  // (lanes or not), and V8 re-optimizes what that deoptimizes (eight deoptimizations and twenty
+  // optimizations in the first pair of the lab CNN's, under node --trace-deopt --trace-opt).
+  await rate(1);
+  await rate(threads);
   const ratios: number[] = [];
   for (let p = 0; p < pairs; p++) {
     // Alternate which goes first, so that a steady drift favours neither.

@@ -29,6 +29,8 @@ from torch_models import build, keras_param_count  # noqa: E402
 QUICK = "--quick" in sys.argv
 DATA = sys.argv[sys.argv.index("--data") + 1]
 TARGET = 0.25 if QUICK else 1.5
+# Untimed seconds before a row's repeats, as bench/common.ts WARMUP_MS gives the JS systems.
+WARMUP = 0.0 if QUICK else 2.0
 REPEATS = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else (2 if QUICK else 5)
 
 
@@ -47,6 +49,9 @@ def time_repeats(run, per_unit, max_units, scale=1.0):
     run(1)
     probe = max(time.perf_counter() - t, 1e-5)
     units = max(1, min(max_units, round(TARGET / probe)))
+    warm_until = time.perf_counter() + WARMUP
+    while time.perf_counter() < warm_until:
+        run(units)
     rates = []
     for _ in range(REPEATS):
         t = time.perf_counter()
