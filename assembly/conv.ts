@@ -8,7 +8,7 @@ import { DIRECT_MAX_CO, DIRECT_MAX_DEPTH, directConv2d, directFilterGrad, direct
 import { fewChannels, fewConv2d } from './direct_few';
 import { ROWS_MAX_CO, rowsConv2d, rowsFilterGrad, rowsScratchBytes } from './direct_rows';
 import { winogradApplies, winogradChannels, winogradBackpropFilter, winogradBackpropInput, winogradConv2d, winogradScratchBytes, winogradTile } from './winograd';
-import { winograd4BackpropFilter, winograd4BackpropInput, winograd4Conv2d, winograd4ScratchBytes } from './winograd4';
+import { winograd4BackpropFilter, winograd4BackpropFilterChannels, winograd4BackpropInput, winograd4Conv2d, winograd4ScratchBytes } from './winograd4';
 
 /*
  * Convolution as im2col + GEMM. Rows of the column matrix are output pixels (batch, oh, ow),
@@ -189,6 +189,14 @@ export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, c: ConvInfo
     im2col(x, c, r, rows, cols);
     gemm(cols, 1, kkci, at(dy, r * c.co), c.co, 1, target, c.co, rows, 0, kkci, 0, c.co, true, scratch);
   }
+}
+
+/**
+ * An F(4x4, 3x3) filter gradient split by output channel (winograd4.ts): each share writes its
+ * own columns of dw, so there are no partials to add (the backend picks it where tiles are few).
+ */
+export function conv2dBackpropFilterChannels(x: usize, dy: usize, dw: usize, c: ConvInfo, tid: i32, nt: i32, scratch: usize): void {
+  winograd4BackpropFilterChannels(x, dy, dw, c, tid, nt, scratch, winogradScratch(scratch, c));
 }
 
 /** Where a thread's partial filter gradient sits in its scratch (after the GEMM and column areas). */

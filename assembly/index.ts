@@ -1,6 +1,6 @@
 import { gemm, GEMM_SCRATCH } from './gemm';
 import { MR, NR } from './pack';
-import { ConvInfo, setFewChannels as setFew, conv2d, conv2dBackpropFilter, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
+import { ConvInfo, setFewChannels as setFew, conv2d, conv2dBackpropFilter, conv2dBackpropFilterChannels, conv2dBackpropInput, conv2dFilterReduce, convScratchBytes as convScratch } from './conv';
 import { PoolInfo, avgPool, avgPoolGrad, maxPool, maxPoolGrad } from './pool';
 import { activationGrad, biasAdd, binary, firstNonFinite as firstNonFiniteAt, binaryBroadcast, binaryChannel, sumGroups, sumRows, sumStrided, unary } from './elementwise';
 import { softmax, softmaxGrad, sparseSoftmaxCrossEntropy } from './softmax';
@@ -289,6 +289,9 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       // Slots after the ConvInfo: scratch stride, pool height and width, pooled height and width, ReLU.
       conv2dMaxPool(U(p, 1), U(p, 2), U(p, 3), U(p, 4), changetype<ConvInfo>(p + 24), I(p, 22), I(p, 23), I(p, 24), I(p, 25), I(p, 26) != 0,
         tid, nt, U(p, 5) + <usize>slot * U(p, 21));
+      break;
+    case 43:
+      conv2dBackpropFilterChannels(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
       break;
     default:
       unreachable();

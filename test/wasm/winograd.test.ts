@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import type { Conv2DInfo } from '../../src/kernels/backend.js';
 import { referenceBackend as ref } from '../../src/kernels/reference/index.js';
 import { createWasmKernels } from '../../src/kernels/wasm/index.js';
@@ -86,5 +87,28 @@ describe('Winograd F(4x4, 3x3) and F(2x2, 3x3) convolutions equal the reference 
     check(conv2dInfo([2, 7, 9, 32], [3, 3, 32, 18], [1, 1], 'valid', [1, 1]), rng);
     check(conv2dInfo([1, 9, 8, 30], [3, 3, 30, 20], [1, 1], 'same', [1, 1]), rng);
     check(conv2dInfo([2, 9, 9, 16], [3, 3, 16, 16], [2, 2], 'same', [1, 1]), rng);
+  });
+
+  it('a filter gradient over few tiles splits its output channels: the same floats as one thread, on 2 and 3 threads', () => {
+    const rng = new Random(20);
+    // 64 and 8 tiles (the cifar-vgg 4x4 stage at batch 64 and batch 2; co 20 is not a multiple of
+    // the GEMM's 8-column tile), then 144 tiles, above the threshold, split by tile.
+    for (const [shape, filter] of [[[64, 4, 4, 128], [3, 3, 128, 256]], [[2, 7, 8, 16], [3, 3, 16, 20]], [[4, 12, 11, 32], [3, 3, 32, 32]]] as const) {
+      const c = conv2dInfo([...shape], [...filter], [1, 1], 'same', [1, 1]);
+      const x = randomArray(rng, shape.reduce((a, b) => a * b));
+      const dy = randomArray(rng, c.batch * c.outHeight * c.outWidth * c.outChannels);
+      const dw = (i: number): Float32Array => {
+        const out = new Float32Array(9 * c.inChannels * c.outChannels).fill(NaN);
+        createWasmKernels(engines[i].engine).conv2dBackpropFilter(x, dy, out, c);
+        return out;
+      };
+      const one = dw(0);
+      const tiles = c.batch * Math.ceil(c.outHeight / 4) * Math.ceil(c.outWidth / 4);
+      for (const i of [1, 2]) {
+        assert.ok(engines[i].engine.numThreads > 1);
+        if (tiles <= engines[i].engine.filterGradChannelSplitTiles) assert.deepEqual(dw(i), one, `${tiles} tiles on ${engines[i].name}`);
+        else assertClose(dw(i), one, `${tiles} tiles on ${engines[i].name}`);
+      }
+    }
   });
 });

@@ -86,8 +86,11 @@ export function createWasmKernels(e: WasmEngine): Backend {
     // in share order; the other convolutions index scratch by thread.
     const winograd4 = e.exports.winograd4Uses(c.kernelHeight, c.kernelWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
       c.inChannels, c.outChannels) !== 0;
+    // An F(4x4, 3x3) filter gradient over few tiles splits its output channels instead (no partials).
+    const tiles = c.batch * Math.ceil(c.outHeight / 4) * Math.ceil(c.outWidth / 4);
+    const byChannels = op === OP.conv2dBackpropFilter && winograd4 && nt > 1 && tiles <= e.filterGradChannelSplitTiles;
     const perThread = op === OP.conv2dBackpropFilter && winograd4 ? e.winogradFilterGradShares : CONV_SHARES;
-    const partials = op === OP.conv2dBackpropFilter ? e.shareCount(nt, perThread) : 0;
+    const partials = op === OP.conv2dBackpropFilter && !byChannels ? e.shareCount(nt, perThread) : 0;
     const scratch = e.alloc(stride * Math.max(nt, partials));
     // F(4x4, 3x3) forward and input gradient split into several shares: a large filter (a
     // transform of 1 MiB or more) is transformed once, by all threads, instead of once per share
@@ -99,7 +102,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       e.setParams([OP.winograd4Filter, pb, shared, c.inChannels, c.outChannels, op === OP.conv2dBackpropInput ? 1 : 0]);
       e.exec(nt, FINE);
     }
-    e.setParams([op, pa, pb, po, scratch, stride, ...convInts(c), shared]);
+    e.setParams([byChannels ? OP.conv2dBackpropFilterChannels : op, pa, pb, po, scratch, stride, ...convInts(c), shared]);
     e.exec(nt, perThread);
     if (partials > 1) {
       e.setParams([OP.conv2dFilterReduce, po, kkci, c.outChannels, scratch, stride, partials]);

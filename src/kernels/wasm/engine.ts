@@ -90,6 +90,14 @@ export class WasmEngine {
    */
   winogradFilterGradShares = 1;
   /**
+   * F(4x4, 3x3) filter gradients over at most this many 4x4 tiles split their output channels
+   * between threads instead of their tiles (assembly/winograd4.ts); 0 never does. cifar-vgg's
+   * 4x4x128 → 256 gradient at batch 64 (64 tiles) took 3.5 ms instead of 3.8 on two threads;
+   * at 8x8 (256 tiles) splitting the channels was slower, 3.2-3.9 ms against 2.8-3.2
+   * (alternating calls, 15 each).
+   */
+  filterGradChannelSplitTiles = 128;
+  /**
    * Data-parallel lanes (lanes.ts): the batch that kernel calls of the running step split into a
    * lane per thread, or 0 for none.
    */

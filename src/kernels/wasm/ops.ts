@@ -44,6 +44,7 @@ export const OP = {
   bnReluPoolGradApply: 40,
   winograd4Filter: 41,
   conv2dMaxPool: 42,
+  conv2dBackpropFilterChannels: 43,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */
