@@ -202,10 +202,11 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       break;
     }
     case 24: {
-      // Whole chunks of I(p, 4) rows per thread.
+      // Whole chunks of I(p, 4) rows per share; each chunk leaves its own partial, so the share
+      // count changes no result, and a thread's accumulator is its slot's.
       const chunk = I(p, 4);
       const chunks = (I(p, 3) + chunk - 1) / chunk;
-      bnStats(U(p, 1), I(p, 2), I(p, 3), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 5) + <usize>tid * U(p, 6), U(p, 7));
+      bnStats(U(p, 1), I(p, 2), I(p, 3), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 5) + <usize>slot * U(p, 6), U(p, 7));
       break;
     }
     case 25:
@@ -222,7 +223,7 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     case 28: {
       const chunk = I(p, 6);
       const chunks = (I(p, 5) + chunk - 1) / chunk;
-      bnGradSums(U(p, 1), U(p, 2), U(p, 3), I(p, 4), I(p, 5), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 7) + <usize>tid * U(p, 8), U(p, 9));
+      bnGradSums(U(p, 1), U(p, 2), U(p, 3), I(p, 4), I(p, 5), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 7) + <usize>slot * U(p, 8), U(p, 9));
       break;
     }
     case 29:
@@ -255,7 +256,7 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     case 36: {
       const chunk = I(p, 8);
       const chunks = (I(p, 7) + chunk - 1) / chunk;
-      bnReluGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 9) + <usize>tid * U(p, 10), U(p, 11));
+      bnReluGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), chunk, sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 9) + <usize>slot * U(p, 10), U(p, 11));
       break;
     }
     case 37: {
@@ -273,7 +274,7 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
       const chunk = I(p, 11);
       const chunks = (I(p, 10) + chunk - 1) / chunk;
       bnReluPoolGradSums(U(p, 1), U(p, 2), U(p, 3), U(p, 4), U(p, 5), I(p, 6), I(p, 7), I(p, 8), I(p, 9), I(p, 10), chunk,
-        sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 12) + <usize>tid * U(p, 13), U(p, 14));
+        sliceStart(chunks, 1, tid, nt), sliceEnd(chunks, 1, tid, nt), U(p, 12) + <usize>slot * U(p, 13), U(p, 14));
       break;
     }
     case 40: {
@@ -293,6 +294,15 @@ export function run(p: usize, tid: i32, nt: i32, slot: i32): void {
     case 43:
       conv2dBackpropFilterChannels(U(p, 1), U(p, 2), U(p, 3), changetype<ConvInfo>(p + 24), tid, nt, U(p, 4) + <usize>slot * U(p, 5));
       break;
+    case 44: {
+      // Sums over the middle axes of [outer, rows, inner] (global pooling's sums): whole samples per share.
+      const outer = I(p, 3), rows = I(p, 4), inner = I(p, 5);
+      const b1 = sliceEnd(outer, 1, tid, nt);
+      for (let b = sliceStart(outer, 1, tid, nt); b < b1; b++) {
+        sumRows(U(p, 1) + (<usize>b * <usize>rows * <usize>inner << 2), U(p, 2) + (<usize>b * <usize>inner << 2), rows, inner);
+      }
+      break;
+    }
     default:
       unreachable();
   }

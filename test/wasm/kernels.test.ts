@@ -212,6 +212,21 @@ describe('wasm kernels equal the reference kernels (relative 1e-4)', () => {
     }
   });
 
+  it('reduceSum over the middle axes (global pooling) adds each sample\'s rows in the reference\'s order, on any thread count', () => {
+    const rng = new Random(61);
+    for (const shape of [[64, 4, 4, 256], [3, 5, 7, 9], [130, 8, 8, 64], [2, 17, 20], [1, 3, 3, 5], [5, 1, 1, 6]]) {
+      const x = randomArray(rng, shape.reduce((p, d) => p * d, 1));
+      const kept = shape.map((d, i) => (i === 0 || i === shape.length - 1 ? d : 1));
+      const expected = new Float32Array(shape[0] * shape[shape.length - 1]);
+      ref.reduceSum(x, shape, expected, kept);
+      for (const f of all) {
+        const out = new Float32Array(expected.length).fill(NaN);
+        f.kernels.reduceSum(x, shape, out, kept);
+        assert.deepEqual(out, expected, `reduceSum [${shape}] -> [${kept}] (${f.name})`);
+      }
+    }
+  });
+
   it('binary ops with broadcasting, reduceSum over any axes, biasAdd', () => {
     const rng = new Random(6);
     const binaries: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'];

@@ -216,6 +216,13 @@ export function createWasmKernels(e: WasmEngine): Backend {
       } else if (outShape.every((d, i) => d === xShape[i] || (d === 1 && outShape.slice(i).every((v) => v === 1)))) {
         e.setParams([OP.sumGroups, px, po, inner, x.length / Math.max(inner, 1)]);
         execElementwise(x.length);
+      } else if (xShape.length >= 3 && outShape.length === xShape.length && outShape[0] === xShape[0]
+        && outShape[xShape.length - 1] === xShape[xShape.length - 1] && outShape.every((d, i) => d === 1 || i === 0 || i === xShape.length - 1)) {
+        // The middle axes of [batch, ..., channels] (global pooling): each sample's rows summed in
+        // the reference's order, samples shared between threads.
+        const outer = xShape[0];
+        e.setParams([OP.sumMiddle, px, po, outer, inner === 0 ? 0 : x.length / inner, outer === 0 ? 0 : inner / outer]);
+        execElementwise(x.length);
       } else {
         const rank = xShape.length;
         const shape = e.putInt32(xShape);

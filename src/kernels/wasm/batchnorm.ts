@@ -53,7 +53,7 @@ export function createWasmBatchNorm(e: WasmEngine, ref: Backend): BatchNormKerne
       const shift = e.alloc(c * 4);
       const s = sumScratch(c, rows, nt);
       e.setParams([OP.bnStats, px, c, rows, CHUNK_ROWS, s.acc, s.accStride, s.partials]);
-      e.exec(nt);
+      e.exec(nt, FINE);
       e.setParams([OP.bnStatsFinalize, px, c, rows, s.partials, Math.ceil(rows / CHUNK_ROWS), pm, pv, pi], [epsilon]);
       e.exec(1);
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);

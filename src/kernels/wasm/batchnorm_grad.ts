@@ -80,7 +80,7 @@ export function runBnGrad(e: WasmEngine, o: BnGradOperands, channels: number, ro
   }
   const s = v.sums(p);
   e.setParams(s.params);
-  e.exec(nt);
+  e.exec(nt, FINE);
   e.setParams([OP.bnGradFinalize, c, rows, s.partials, s.chunks, pi, pg, ps1, ps2, p.ca, p.ck, p.cm, v.training ? 1 : 0]);
   e.exec(1);
   if (o.dx) {

@@ -57,7 +57,7 @@ export function createWasmBatchNormPool(e: WasmEngine, ref: Backend, self: () =>
       const partials = e.alloc(16 * c * chunks);
       // The statistics exactly as batchNormTrain's (64-row chunks), then the pooled output.
       e.setParams([OP.bnStats, px, c, rows, 64, acc, accStride, partials]);
-      e.exec(nt);
+      e.exec(nt, FINE);
       e.setParams([OP.bnStatsFinalize, px, c, rows, partials, chunks, pm, pv, pi], [epsilon]);
       e.exec(1);
       e.setParams([OP.bnCoefficients, c, pi, pg, pb, scale, shift]);

@@ -45,6 +45,7 @@ export const OP = {
   winograd4Filter: 41,
   conv2dMaxPool: 42,
   conv2dBackpropFilterChannels: 43,
+  sumMiddle: 44,
 } as const;
 
 /** Codes of assembly/elementwise.ts. */
