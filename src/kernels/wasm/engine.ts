@@ -17,7 +17,8 @@ import type { TypedArray } from '../../tensor/dtype.js';
  * nothing after its first step.
  *
  * With worker threads, kernel calls are queued, not run (threads.ts): the workers run them while
- * this thread goes on with the JavaScript between kernels, and flush() waits for them. Whatever
+ * this thread goes on with the JavaScript between kernels, and flush() waits for them. A call of
+ * one share with nothing queued before it runs at once on this thread instead (exec()). Whatever
  * reads or reuses memory that queued kernels may still write flushes first: Tensor.data (through
  * setBeforeDataAccess), copying a result out to the JS heap, ending a step, a reference-kernel
  * fallback (backend.ts). Memory that queued calls use stays theirs until the flush: `pendingTop`
