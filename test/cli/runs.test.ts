@@ -147,9 +147,17 @@ test('two train processes with the same --out: the second is refused while the f
   child.stderr!.on('data', (d) => (childErr += d));
   try {
     const lock = path.join(out, LOCK_FILE);
-    for (let t = 0; !existsSync(lock) && t < 600; t++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.ok(existsSync(lock), `the first process locks ${out}: ${childErr}`);
-    assert.equal(JSON.parse(readFileSync(lock, 'utf8')).pid, child.pid);
+    // The lock exists an instant before its owner has written it (O_EXCL create, then write): wait
+    // until it reads whole, as RunLock.acquire does.
+    const holder = (): { pid?: number } | null => {
+      try {
+        return JSON.parse(readFileSync(lock, 'utf8')) as { pid?: number };
+      } catch {
+        return null;
+      }
+    };
+    for (let t = 0; holder() === null && t < 600; t++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(holder()?.pid, child.pid, `the first process locks ${out}: ${childErr}`);
     const r = await run('train', 'lab-cnn', ...quick(), '--out', out);
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`^convlab: error: 'shared' is in use by process ${child.pid} \\(convlab train lenet5, started `));
