@@ -6,11 +6,11 @@
  * - An explicit --out that already holds a run is refused unless --overwrite is given; then the
  *   old run's files are moved to DIR/.convlab-replaced under the lock before training starts and
  *   deleted once the new run is complete.
- * - While a command writes into a run directory it holds `.convlab.lock` there, created with
- *   O_EXCL and holding the pid, host and start time. A second process gets an error naming that
+ * - While a command writes into a run directory it holds `.convlab.lock` there, created whole
+ *   and exclusively (a hard link of a written draft) and holding the pid, host and start time. A second process gets an error naming that
  *   pid; a lock whose process has died (kill(pid, 0) fails with ESRCH) is taken over with a note.
  */
-import { closeSync, existsSync, mkdirSync, openSync, promises as fsp, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, promises as fsp, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CliError } from './context.js';
@@ -102,8 +102,28 @@ function readLock(file: string): LockInfo | null {
   }
 }
 
-/** Creates `file` only if it does not exist (O_EXCL); false when it does. */
+/**
+ * Creates `file` holding `content` only if it does not exist; false when it does. The content is
+ * written to a file of this process's own first and hard-linked into place, which fails if `file`
+ * exists: so a lock is never seen, or left behind by a killed process, empty or half-written.
+ * Where the file system has no hard links, an O_EXCL create and a write do the same with a
+ * window of an instant (readers treat an unreadable lock as being written).
+ */
 function createExclusive(file: string, content: string): boolean {
+  const draft = `${file}.${process.pid}.draft`;
+  try {
+    writeFileSync(draft, content, { mode: 0o644 });
+    linkSync(draft, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') {
+      throw new CliError(`Cannot lock '${path.dirname(file)}': ${(e as Error).message}`);
+    }
+  } finally {
+    rmSync(draft, { force: true });
+  }
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o644);

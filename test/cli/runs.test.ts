@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fsp, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { RunLock } from '../../cli/run_dir.js';
 import { dataRoot, repoRoot, rmrf, run, skipWithoutData, tempDir } from './helpers.js';
 
 /** cli/run_dir.ts's LOCK_FILE, spelled out so that this file also runs against a CLI without locks (and fails there). */
@@ -207,4 +208,20 @@ test('--overwrite killed before the new run completes keeps the old run in .conv
   assert.match(r.stderr, /'replaced\/\.convlab-replaced' holds a run whose replacement was interrupted; it stays there until this run completes/);
   assert.ok(!existsSync(aside), 'gone once the replacement is complete');
   assert.equal(JSON.parse(await fsp.readFile(path.join(out, 'convlab.json'), 'utf8')).model, 'lenet5');
+});
+
+test('a lock is created whole: it parses at once, no draft is left beside it, and a second acquire is refused', () => {
+  const out = path.join(dir, 'whole-lock');
+  const lock = RunLock.acquire(out, 'convlab test', () => {});
+  try {
+    assert.deepEqual(readdirSync(out), [LOCK_FILE]);
+    const info = JSON.parse(readFileSync(path.join(out, LOCK_FILE), 'utf8'));
+    assert.equal(info.pid, process.pid);
+    assert.equal(info.command, 'convlab test');
+    assert.throws(() => RunLock.acquire(out, 'convlab other', () => {}), /is in use by process/);
+    assert.deepEqual(readdirSync(out), [LOCK_FILE], 'the refused acquire leaves no draft either');
+  } finally {
+    lock.release();
+  }
+  assert.ok(!existsSync(out), 'a directory the lock made and nothing else used is removed on release');
 });
