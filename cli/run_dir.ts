@@ -7,8 +7,9 @@
  *   old run's files are moved to DIR/.convlab-replaced under the lock before training starts and
  *   deleted once the new run is complete.
  * - While a command writes into a run directory it holds `.convlab.lock` there, created whole
- *   and exclusively (a hard link of a written draft) and holding the pid, host and start time. A second process gets an error naming that
- *   pid; a lock whose process has died (kill(pid, 0) fails with ESRCH) is taken over with a note.
+ *   and exclusively (a hard link of a written draft) and holding the pid, host and start time. A
+ *   second process gets an error naming that pid; a lock whose process has died (kill(pid, 0)
+ *   fails with ESRCH) is taken over with a note.
  */
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, promises as fsp, readdirSync, readFileSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as os from 'node:os';
