@@ -129,3 +129,48 @@ export function gemm(
     }
   }
 }
+
+/** Floats of a (k x n) B packed for gemmPacked: NR-column panels over the full depth. */
+export function packedBFloats(k: i32, n: i32): i32 {
+  return ((n + NR - 1) / NR) * NR * k;
+}
+
+/**
+ * As gemm, with B packed beforehand: NR-column panels over the full depth k, laid out
+ * [panel][p][NR] and zero past the last column (winograd4.ts writes its transformed filters so,
+ * once per call, instead of every GEMM packing them again for every chunk of tiles). j0 is a
+ * multiple of NR. The blocking over the depth is gemm's, so C gets exactly gemm's floats.
+ */
+export function gemmPacked(
+  a: usize, rsA: i32, csA: i32,
+  bp: usize,
+  c: usize, ldc: i32, k: i32,
+  i0: i32, i1: i32, j0: i32, j1: i32,
+  accumulate: bool, scratch: usize,
+): void {
+  if (i1 <= i0 || j1 <= j0) return;
+  if (k == 0) {
+    if (!accumulate) {
+      for (let i = i0; i < i1; i++) memory.fill(c + (<usize>(i * ldc + j0) << 2), 0, <usize>(j1 - j0) << 2);
+    }
+    return;
+  }
+  const pa = scratch;
+  const tile = pa + (<usize>(MC * KC + KC * NC) << 2);
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(KC, k - pc);
+    const acc = accumulate || pc > 0;
+    for (let ic = i0; ic < i1; ic += MC) {
+      const mc = min(MC, i1 - ic);
+      packA(a, rsA, csA, ic, mc, pc, kc, pa);
+      for (let jr = j0; jr < j1; jr += NR) {
+        const nr = min(NR, j1 - jr);
+        const panel = bp + (<usize>(jr * k + pc * NR) << 2);
+        for (let ir = 0; ir < mc; ir += MR) {
+          const cp = c + (<usize>((ic + ir) * ldc + jr) << 2);
+          micro(kc, pa + (<usize>(ir * kc) << 2), panel, cp, ldc, acc, min(MR, mc - ir), nr, tile);
+        }
+      }
+    }
+  }
+}

@@ -11,7 +11,7 @@ import { bnReluPool, bnReluPoolGradApply, bnReluPoolGradSums } from './batchnorm
 import { sliceEnd, sliceStart } from './simd';
 import { depthwiseConv2d, depthwiseConv2dBackpropFilter, depthwiseConv2dBackpropInput } from './depthwise';
 import { setWinogradTile, winogradChannels, winogradTile } from './winograd';
-import { winograd4Filter } from './winograd4';
+import { winograd4Filter, winograd4FilterBytes } from './winograd4';
 import { conv2dMaxPool, convPoolScratchBytes as convPoolScratch } from './conv_pool';
 
 /*
@@ -56,6 +56,11 @@ export function setWinograd(tile: i32): void {
  */
 export function winograd4Uses(kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, ci: i32, co: i32): bool {
   return winogradTile() == 4 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && winogradChannels(ci, co);
+}
+
+/** Bytes of the transformed filter op 41 writes for this many channels (packed for the GEMM). */
+export function winograd4SharedFilterBytes(ci: i32, co: i32): i32 {
+  return winograd4FilterBytes(ci, co);
 }
 
 /**

@@ -96,9 +96,10 @@ export function createWasmKernels(e: WasmEngine): Backend {
     // transform of 1 MiB or more) is transformed once, by all threads, instead of once per share
     // (a smaller one costs less than the extra phase; docs/performance.md).
     let shared = 0;
+    const filterBytes = winograd4 ? e.exports.winograd4SharedFilterBytes(c.inChannels, c.outChannels) : 0;
     if (op !== OP.conv2dBackpropFilter && winograd4 && e.shareWinogradFilter && e.shareCount(nt, CONV_SHARES) > 1
-      && 36 * c.inChannels * c.outChannels * 4 >= SHARED_FILTER_BYTES) {
-      shared = e.alloc(36 * c.inChannels * c.outChannels * 4);
+      && filterBytes >= SHARED_FILTER_BYTES) {
+      shared = e.alloc(filterBytes);
       e.setParams([OP.winograd4Filter, pb, shared, c.inChannels, c.outChannels, op === OP.conv2dBackpropInput ? 1 : 0]);
       e.exec(nt, FINE);
     }

@@ -37,6 +37,8 @@ interface KernelExports {
   setFewChannels(on: number): void;
   /** Whether a convolution of this geometry runs as F(4x4, 3x3) (assembly/index.ts). */
   winograd4Uses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
+  /** Bytes of the transformed F(4x4, 3x3) filter that op 41 writes (assembly/index.ts). */
+  winograd4SharedFilterBytes(ci: number, co: number): number;
   /** Whether a convolution of this geometry runs in Winograd tiles of any size (assembly/index.ts). */
   winogradConvUses(kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, ci: number, co: number): number;
   /** The index of the first NaN or ±Infinity among the n floats at x, or -1 (assembly/elementwise.ts). */
