@@ -62,7 +62,7 @@ export function renderReport(report: Report): { markdown: string; table: string 
   });
   const scaling = ratioRows.length === 0 ? '' : `
 Thread scaling, measured inside the ${wasmN.replace('convlab ', '')} runner in alternating pairs (one thread then
-all, all then one, each pair seconds apart, after one untimed pair, the median of the pair ratios). The machine is shared
+all, all then one, each pair seconds apart, after one untimed pair; 2·repeats + 1 pairs, the median of their ratios). The machine is shared
 and its speed drifts by tens of percent within minutes, so these say more about threads than the
 last column above, which compares two processes that ran minutes apart.
 

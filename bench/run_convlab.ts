@@ -51,6 +51,12 @@ async function alternatingScaling(run: (steps: number) => Promise<SteadyTiming |
 
 const args = parseArgs();
 const data = readData(args.dataFile);
+/**
+ * Pairs per thread-scaling row: 2·repeats + 1. On a shared two-core machine single pairs range
+ * from 1.1x to 1.9x, and the median of five flipped between runs minutes apart (lab CNN at batch
+ * 32: 1.65x, then 1.43x; LeNet-5: 1.43x, then 1.77x); eleven cost about a minute more per run.
+ */
+const scalingPairs = 2 * args.repeats + 1;
 if (args.system === 'wasm') await setNumThreads(args.threads);
 await setBackend(args.system);
 const measurements: Measurement[] = [];
@@ -80,7 +86,7 @@ for (const { model: name, batch } of TRAIN_CASES) {
   measurements.push({ key: `train ${name} batch ${batch}`, unit: 'samples/s', values });
   if (args.system === 'wasm' && args.threads > 1) {
     const steps = Math.min(maxUnits, Math.max(3, Math.round(((args.quick ? 0.25 : 1.5) * median(values)) / batch)));
-    const ratios = await alternatingScaling(train, steps, args.repeats, args.threads);
+    const ratios = await alternatingScaling(train, steps, scalingPairs, args.threads);
     measurements.push({ key: `train ${name} batch ${batch}: ${args.threads} threads / 1, alternating pairs`, unit: 'x', values: ratios });
   }
 }
@@ -93,7 +99,7 @@ if (args.system === 'wasm' && args.threads > 1 && rowWanted('train cifar_cnn_bn'
   const model = cifarCnnBn();
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const batch = 32;
-  const ratios = await alternatingScaling(fitSteps(model, batch, [32, 32, 3]), args.quick ? 4 : 10, args.repeats, args.threads);
+  const ratios = await alternatingScaling(fitSteps(model, batch, [32, 32, 3]), args.quick ? 4 : 10, scalingPairs, args.threads);
   measurements.push({ key: `train cifar_cnn_bn batch ${batch}: ${args.threads} threads / 1, alternating pairs`, unit: 'x', values: ratios });
 }
 
