@@ -53,7 +53,7 @@ const args = parseArgs();
 const data = readData(args.dataFile);
 /**
  * Pairs per thread-scaling row: 2·repeats + 1. On a shared two-core machine single pairs range
- * from 1.1x to 1.9x, and the median of five flipped between runs minutes apart (lab CNN at batch
+ * from 1.0x to 2.0x, and the median of five flipped between runs minutes apart (lab CNN at batch
  * 32: 1.65x, then 1.43x; LeNet-5: 1.43x, then 1.77x); eleven cost about a minute more per run.
  */
 const scalingPairs = 2 * args.repeats + 1;
