@@ -119,7 +119,7 @@ export async function fitDataset(model: LayersModel, ds: BatchDataset, args: Fit
         checkLabels(model, compiled, ys, 'fit');
         const n = xs.shape[0];
         const floatDType = inputFloatDType(xs);
-        yield { size: n, train: () => runStep(() => trainStep(model, compiled, batchOf(xs, null, 0, n, floatDType), targetBatchOf(ys, null, 0, n), ev), n).loss };
+        yield { size: n, train: () => runStep(() => trainStep(model, compiled, batchOf(xs, null, 0, n, floatDType), targetBatchOf(ys, null, 0, n), ev), n, true).loss };
       }
     },
     validation: async () => (val ? evaluateDatasetInto(model, compiled, val, 'val_') : {}),

@@ -71,6 +71,8 @@ export function moveWeightsToArena(weights: LayerVariable[], optimizer: Optimize
     }
   }
   return () => {
+    // The last step's optimizer update may still be running (runStep's overlap).
+    arena.flush?.();
     // Only what still holds our copy goes back: a callback may have replaced a weight tensor or
     // the optimizer's state (setState) with heap arrays of its own.
     for (const { variable, heap, resident } of moved) {

@@ -1,5 +1,5 @@
 import { valueAndGrads } from '../autograd/backprop.js';
-import { runStep } from '../kernels/arena.js';
+import { queuePoint, runStep, scalarQueuedBefore } from '../kernels/arena.js';
 import { ready as backendReady } from '../kernels/registry.js';
 import { noGrad } from '../autograd/tape.js';
 import { CallbackList, toCallback, type Callback, type CallbackHooks, type Logs } from '../callbacks/callback.js';
@@ -115,20 +115,26 @@ export function trainStep(model: LayersModel, compiled: Compiled, x: Tensor, y: 
   const fused = fusedLoss(model, compiled);
   const variables = model.trainableWeights;
   let predictions: Tensor | null = null;
+  let lossQueued = 0;
   const { value, grads } = valueAndGrads(() => {
     const out = model.call(x, true, fused !== null);
     predictions = out;
     const perSample = fused ? fused(y, out) : compiled.lossFn(y, out);
-    return mean(perSample);
+    const lossTensor = mean(perSample);
+    lossQueued = queuePoint();
+    return lossTensor;
   }, variables.map((v) => v.value));
-  compiled.optimizer.applyGradients(variables.map((variable, i) => ({ variable, grad: grads[i] })));
-  const loss = value.data[0];
+  // The loss waits for the forward pass only, and the update is queued last: the backward pass and
+  // the update run on while this thread goes on to the next step (runStep's overlap). Metrics
+  // read their operands' data, which waits for every kernel queued so far.
+  const loss = scalarQueuedBefore(value, lossQueued);
   if (ev.metrics.length > 0) {
     noGrad(() => {
       const probs = fused ? softmax(predictions!) : predictions!;
       for (const m of ev.metrics) m.update(y, probs);
     });
   }
+  compiled.optimizer.applyGradients(variables.map((variable, i) => ({ variable, grad: grads[i] })));
   ev.lossMean.add(loss, x.shape[0]);
   return { loss };
 }
@@ -266,7 +272,7 @@ export async function fitModel(model: LayersModel, xAll: Tensor, yAll: Tensor, a
       for (let step = 0; step < steps; step++) {
         const start = step * batchSize;
         const end = Math.min(start + batchSize, n);
-        yield { size: end - start, train: () => runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev), end - start).loss };
+        yield { size: end - start, train: () => runStep(() => trainStep(model, compiled, batchOf(x, order, start, end, floatDType), targetBatchOf(y, order, start, end), ev), end - start, true).loss };
       }
     },
     async validation() {

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { clearSession, input, layers, model, optimizers, sequential, setBackend, setSeed, tensor, type LayersModel, type Optimizer, type Tensor } from '../../src/index.js';
+import { clearSession, input, layers, losses, model, optimizers, sequential, setBackend, setSeed, tensor, type LayersModel, type Optimizer, type Tensor } from '../../src/index.js';
 import { setNumThreads, testing } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
 
@@ -78,6 +78,25 @@ describe('step arenas on the wasm backend', () => {
   after(async () => {
     await testing.setArenaPoison(false);
     await setBackend('reference');
+  });
+
+  it('stops growing wasm memory after the first two steps, which lie side by side', async () => {
+    setSeed(5);
+    const m = busyModel();
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const sizes: number[] = [];
+    const before = testing.memoryBytes();
+    // First in this file, with a larger batch than the tests below use, so that the first step has
+    // to grow the memory: how much earlier tests leave depends on when the workers took their
+    // kernels (memory that queued kernels use is not reused until they have run).
+    await m.fit(x, labels, {
+      epochs: 3, batchSize: 48, verbose: 0, validationSplit: 0.25,
+      callbacks: [{ onBatchEnd: () => void sizes.push(testing.memoryBytes()) }],
+    });
+    assert.ok(sizes[0] > before, `the first step grows memory: ${before} -> ${sizes[0]}`);
+    // The second step runs beside the first, whose last kernels may still be running (runStep's
+    // overlap); from then on, steps take turns in those two stretches of memory.
+    assert.deepEqual(new Set(sizes.slice(1)), new Set([sizes[1]]), `memory per batch: ${sizes}`);
   });
 
   it('puts the tensors of a step in wasm memory, and only those', async () => {
@@ -199,18 +218,70 @@ describe('step arenas on the wasm backend', () => {
     await testing.setArenaPoison(false);
   });
 
-  it('stops growing wasm memory after the first step', async () => {
-    setSeed(5);
-    const m = busyModel();
-    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const sizes: number[] = [];
-    const before = testing.memoryBytes();
-    // A larger batch than the tests above used, so the first step has to grow the memory.
-    await m.fit(x, labels, {
-      epochs: 3, batchSize: 48, verbose: 0, validationSplit: 0.25,
-      callbacks: [{ onBatchEnd: () => void sizes.push(testing.memoryBytes()) }],
-    });
-    assert.ok(sizes[0] > before, `the first step grows memory: ${before} -> ${sizes[0]}`);
-    assert.deepEqual(new Set(sizes), new Set([sizes[0]]), `memory per batch: ${sizes}`);
+  // Without metrics, a step reads its loss as soon as the forward pass is done, and its backward
+  // pass runs on too; metrics read their operands' data, which waits for the backward pass.
+  for (const metrics of [[], ['sparseCategoricalAccuracy']]) it(`ends fit's training steps with their last kernels still running, bit for bit as waiting for them (metrics: [${metrics}])`, async () => {
+    const fitWith = async (overlap: boolean): Promise<{ outcome: number[]; overlapped: number; sizes: number[]; offsets: number[] }> => {
+      await testing.setOverlapSteps(overlap);
+      clearSession();
+      setSeed(31);
+      // Dense weights large enough (19 k) that Adam's update is cut into shares for both threads
+      // and queued; a smaller one runs at once, on this thread, and leaves nothing to overlap.
+      const inp = input({ shape: [12, 12, 1] });
+      let h = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp);
+      h = layers.maxPooling2d({ poolSize: 2 }).apply(h);
+      h = layers.flatten().apply(h);
+      h = layers.dense({ units: 64, activation: 'relu' }).apply(h);
+      const m = model({ inputs: inp, outputs: layers.dense({ units: 4, activation: 'softmax' }).apply(h) });
+      const optimizer = optimizers.adam({ learningRate: 0.01 });
+      // Where each step's predictions lie (reading them waits for the kernels that wrote them).
+      const offsets: number[] = [];
+      const loss = (yTrue: Tensor, yPred: Tensor): Tensor => {
+        offsets.push(yPred.data.byteOffset);
+        return losses.sparseCategoricalCrossentropy(yTrue, yPred);
+      };
+      m.compile({ optimizer, loss, metrics });
+      const seen: number[] = [];
+      const sizes: number[] = [];
+      let epoch = 0;
+      const before = testing.overlappedSteps();
+      await m.fit(x, labels, {
+        epochs: 2, batchSize: 16, verbose: 0, validationSplit: 0.25,
+        callbacks: [{
+          onEpochBegin: (e: number) => void (epoch = e),
+          onBatchEnd: (_b: number, logs?: Record<string, number>) => {
+            seen.push(logs!.loss, logs!.sparseCategoricalAccuracy ?? 0);
+            // In the second epoch, a callback reads a weight between steps, which waits for the
+            // update of the step just ended: it must see that update.
+            if (epoch === 1) seen.push(m.weights[0].value.data[0]);
+            sizes.push(testing.memoryBytes());
+          },
+        }],
+      });
+      const overlapped = testing.overlappedSteps() - before;
+      const weights = m.getWeights().flatMap((w) => Array.from(w.data));
+      const slots = Object.values(optimizer.getState().slots).flatMap((s) => Object.values(s).flat());
+      return { outcome: [...seen, ...weights, ...slots], overlapped, sizes, offsets };
+    };
+    try {
+      const waited = await fitWith(false);
+      const overlapped = await fitWith(true);
+      // 72 training samples in batches of 16: 5 steps an epoch.
+      assert.equal(waited.overlapped, 0);
+      assert.equal(overlapped.overlapped, 10, 'every training step ends with its update queued');
+      assert.ok(overlapped.outcome.every(Number.isFinite));
+      assert.deepEqual(overlapped.outcome, waited.outcome);
+      // While a step's update runs on, the next step's tensors lie beside its memory, not in it:
+      // steps alternate between two stretches of memory, and after the second nothing grows.
+      // (The first four steps: a full batch each, before the smaller fifth and validation.)
+      assert.equal(new Set(waited.offsets.slice(0, 4)).size, 1, `one stretch when each step waits: ${waited.offsets}`);
+      for (let i = 1; i < 4; i++) {
+        assert.notEqual(overlapped.offsets[i], overlapped.offsets[i - 1], `step ${i} beside step ${i - 1}: ${overlapped.offsets}`);
+        if (i >= 2) assert.equal(overlapped.offsets[i], overlapped.offsets[i - 2], `step ${i} where step ${i - 2} was: ${overlapped.offsets}`);
+      }
+      assert.deepEqual(new Set(overlapped.sizes.slice(1)), new Set([overlapped.sizes[1]]), `memory per batch: ${overlapped.sizes}`);
+    } finally {
+      await testing.setOverlapSteps(true);
+    }
   });
 });

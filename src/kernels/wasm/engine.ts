@@ -22,7 +22,9 @@ import type { TypedArray } from '../../tensor/dtype.js';
  * reads or reuses memory that queued kernels may still write flushes first: Tensor.data (through
  * setBeforeDataAccess), copying a result out to the JS heap, ending a step, a reference-kernel
  * fallback (backend.ts). Memory that queued calls use stays theirs until the flush: `pendingTop`
- * keeps later calls' scratch and step tensors above it.
+ * keeps later calls' scratch and step tensors above it. A training step may end without a flush
+ * (end(mark, true)): its backward pass and optimizer update run on while this thread goes on to
+ * the next step, which allocates beside the memory they use (`freed`) until it waits for them.
  */
 
 interface KernelExports {
@@ -52,6 +54,13 @@ const HEADER_BYTES = QUEUE_SLOTS * HEADER_WORDS * 4;
 const CONTROL_BYTES = 64;
 const ALIGN = 64;
 const PAGE = 65536;
+/**
+ * A step that ends with its last kernels still running (end(mark, true)) makes the next step run
+ * beside its memory, which doubles what steps take: only steps up to this size do. The lab CNN and
+ * LeNet-5 take 24 and 41 MiB at batch 32, where the JavaScript between steps is a tenth of a
+ * two-thread step; cifar-vgg takes 194 MiB at batch 64, whose steps are a hundred times longer.
+ */
+const OVERLAP_MAX_BYTES = 64 * 2 ** 20;
 /** Step tensors stop here (then spill to the JS heap), so a kernel call always has room. */
 const STEP_LIMIT = MAXIMUM_PAGES * PAGE * 0.75;
 
@@ -68,8 +77,23 @@ export class WasmEngine {
   private readonly slots: number;
   private readonly headers: number;
   private readonly control: number;
-  /** End of the memory that queued kernel calls use; 0 with none queued. */
+  /** Whether kernel calls are queued that flush() has not waited for. */
+  private queued = false;
+  /**
+   * End of the memory that kernel calls made since the last flush use, queued or run at once (see
+   * exec()); 0 with none.
+   */
   private pendingTop = 0;
+  /**
+   * Step memory that an overlapped end() freed while kernel calls queued in that step still use it
+   * (their gradients, say, which an optimizer update reads): until the next flush, allocations go
+   * around it, so the next step runs in the memory beside it and steps alternate between the two.
+   */
+  private freed: { lo: number; hi: number } | null = null;
+  /** The queue index before which every command that `freed` guards lies. */
+  private freedUntil = 0;
+  /** Where each running step's memory starts (steps nest): begin() may start one above `freed`. */
+  private readonly stepStarts: number[] = [];
   /**
    * Whether kernel calls are queued (with worker threads); false runs each call before returning,
    * for comparisons (CONVLAB_WASM_QUEUE=0 in the environment).
@@ -105,6 +129,12 @@ export class WasmEngine {
    * lane per thread, or 0 for none.
    */
   laneBatch = 0;
+  /**
+   * Whether a step that asks for it (end(mark, true): fit's training steps) may end with its last
+   * kernel calls still queued; false waits for them, as every other step does (CONVLAB_WASM_OVERLAP=0
+   * in the environment, for comparisons).
+   */
+  overlapSteps = environment('CONVLAB_WASM_OVERLAP') !== '0';
   /** Whether steps may split their batch into lanes at all (CONVLAB_WASM_LANES=0 turns it off, for comparisons). */
   lanesEnabled = environment('CONVLAB_WASM_LANES') !== '0';
   /**
@@ -114,6 +144,8 @@ export class WasmEngine {
    * threads with every call in lanes and 42 µs with none, as on one thread (tests lower it).
    */
   laneMinWork = 8192;
+  /** Steps that ended with kernel calls still queued (tests check that fit's steps overlap). */
+  overlappedSteps = 0;
   /** Lane commands published so far (tests check that steps use lanes). */
   laneCommands = 0;
   /** The lane whose commands exec() publishes now (lanes.ts), or -1. */
@@ -261,6 +293,12 @@ export class WasmEngine {
     this.top = Math.max(this.base, this.pendingTop, this.held);
   }
 
+  /** `ptr`, or the end of `freed` where `bytes` from `ptr` would overlap it. */
+  private around(ptr: number, bytes: number): number {
+    const f = this.freed;
+    return f !== null && ptr < f.hi && ptr + bytes > f.lo ? f.hi : ptr;
+  }
+
   /** Grows the memory (and refreshes the views) so that it holds `end` bytes. */
   private ensure(end: number): void {
     // Check before growing: past the limit, grow() fails late and copies run out of bounds.
@@ -280,7 +318,7 @@ export class WasmEngine {
 
   /** Reserves bytes for the current kernel call and returns their address. */
   alloc(bytes: number): number {
-    const ptr = this.top;
+    const ptr = this.around(this.top, bytes);
     const top = align(ptr + bytes);
     this.ensure(top);
     this.top = top;
@@ -305,9 +343,22 @@ export class WasmEngine {
     return this.owns(values) ? values.byteOffset : this.alloc(values.length * 4);
   }
 
+  /**
+   * Lets go of `freed` once the kernel calls it guards have run. Only settle() and flush() do,
+   * after waiting for them, so where steps lie never depends on how fast the workers were.
+   */
+  private releaseFreed(): void {
+    if (this.freed !== null && this.pool !== null && this.pool.completedBefore(this.freedUntil)) this.freed = null;
+  }
+
   /** StepArena: starts a step (steps nest); the mark ends it. */
   begin(): number {
-    return this.base;
+    const mark = this.base;
+    const start = this.around(mark, 1);
+    this.stepStarts.push(start);
+    this.base = start;
+    this.top = Math.max(this.top, start);
+    return mark;
   }
 
   /** StepArena: the batch that kernel calls split into lanes from now on (lanes.ts); returns the previous one. */
@@ -317,10 +368,23 @@ export class WasmEngine {
     return previous;
   }
 
-  /** StepArena: frees the step's tensors (poisoning them first when asked). */
-  end(mark: number): void {
-    this.flush();
-    if (this.poison) this.f32.fill(NaN, mark >> 2, Math.max(this.base, this.top) >> 2);
+  /**
+   * StepArena: frees the step's tensors (poisoning them first when asked). With `overlap`, kernel
+   * calls still queued may run on after the step (see `freed`), at most one step's worth.
+   */
+  end(mark: number, overlap = false): void {
+    const start = this.stepStarts.pop() ?? mark;
+    // Whether calls were made is what decides, not whether they are still running (timing).
+    const hi = Math.max(this.pendingTop, this.top, this.base);
+    if (overlap && this.overlapSteps && !this.poison && this.freed === null && this.pendingTop > 0 && this.pool !== null && hi - start <= OVERLAP_MAX_BYTES) {
+      this.freed = { lo: start, hi };
+      this.freedUntil = this.pool!.nextIndex;
+      this.pendingTop = 0;
+      this.overlappedSteps++;
+    } else {
+      this.flush();
+      if (this.poison) this.f32.fill(NaN, mark >> 2, Math.max(this.base, this.top) >> 2);
+    }
     this.base = mark;
     this.top = mark;
   }
@@ -334,7 +398,7 @@ export class WasmEngine {
   allocFloat32(length: number, zeroed = true): Float32Array | null {
     if (!this.features.sharedMemory) return null;
     // Above memory that a split call keeps for its lanes too (lanes.ts: a lane's kernel may allocate).
-    const ptr = Math.max(this.base, this.pendingTop, this.held);
+    const ptr = this.around(Math.max(this.base, this.pendingTop, this.held), length * 4);
     const end = align(ptr + length * 4);
     if (end > STEP_LIMIT) return null;
     this.ensure(end);
@@ -383,10 +447,14 @@ export class WasmEngine {
     if (shares === 1 && this.lane < 0 && !this.reducing && this.pool.idle) {
       // A one-share call with nothing queued before it: handing it to a worker would only add a
       // hand-over between cores (a small model's whole step is such calls). It computes the same
-      // floats here, with the same scratch slot.
-      this.flush();
+      // floats here, with the same scratch slot. Its memory stays reserved until the next flush,
+      // as a queued call's would: whether the workers were done is a matter of timing, and where
+      // memory goes (hence how far it grows) must not be.
+      this.queued = false;
       this.exports.run(params, 0, 1, 0);
       this.endLaneSegment(this.pool.nextIndex);
+      this.pendingTop = Math.max(this.pendingTop, this.top);
+      setBeforeDataAccess(this.flushBeforeAccess);
       return;
     }
     const index = this.pool.nextIndex;
@@ -401,6 +469,7 @@ export class WasmEngine {
       this.endLaneSegment((index + 1) | 0);
     }
     this.pendingTop = Math.max(this.pendingTop, this.top);
+    this.queued = true;
     setBeforeDataAccess(this.flushBeforeAccess);
     if (!this.queueKernels) this.flush();
     this.params = this.nextParams();
@@ -431,13 +500,40 @@ export class WasmEngine {
     this.laneRanges.clear();
   }
 
+  /** StepArena: the queue's position now, for settle(). */
+  queuePoint(): number {
+    return this.pool?.nextIndex ?? 0;
+  }
+
+  /**
+   * StepArena: waits until the kernel calls queued before queuePoint() returned `point` have run
+   * (this thread taking shares of them too), not for later ones; their results can then be read
+   * through a tensor's storage, which unlike its data does not wait for every queued call.
+   */
+  settle(point: number): void {
+    if (this.queued && this.pool) {
+      try {
+        this.pool.drain(this.runLocal, point);
+      } catch (error) {
+        this.dropPool((error as Error).message);
+        throw error;
+      }
+    }
+    this.releaseFreed();
+  }
+
   /** Waits until every queued kernel call has run, this thread taking shares of them too. */
   flush(): void {
-    if (this.pendingTop === 0) return;
+    // Calls made since the last flush, queued or run at once (see exec()), or a step's freed memory.
+    if (this.pendingTop === 0 && this.freed === null) return;
+    const queued = this.queued;
+    this.queued = false;
     this.pendingTop = 0;
+    this.freed = null;
     setBeforeDataAccess(null);
     if (!this.pool) return;
     this.endLaneSegment(this.pool.nextIndex);
+    if (!queued) return;
     try {
       this.pool.drain(this.runLocal);
     } catch (error) {
@@ -454,7 +550,9 @@ export class WasmEngine {
     this.pool = null;
     this.threads = 1;
     this.params = this.slots;
+    this.queued = false;
     this.pendingTop = 0;
+    this.freed = null;
     setBeforeDataAccess(null);
   }
 

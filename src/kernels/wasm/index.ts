@@ -135,8 +135,16 @@ export const testing = {
     e.flush();
     e.lanesEnabled = on;
   },
+  /** Lets fit's training steps end with their backward pass and update still running (the default), or not (engine.ts overlapSteps). */
+  setOverlapSteps: async (on: boolean): Promise<void> => {
+    const e = await getEngine();
+    e.flush();
+    e.overlapSteps = on;
+  },
   /** Commands queued for the workers since the pool started (src/kernels/wasm/threads.ts). */
   queuedCommands: (): number => engine?.queuedCommands ?? 0,
+  /** Training steps that ended with kernels still queued (engine.ts overlapSteps). */
+  overlappedSteps: (): number => engine?.overlappedSteps ?? 0,
   /** Lane commands published so far (src/kernels/wasm/lanes.ts). */
   laneCommands: (): number => engine?.laneCommands ?? 0,
   /** Uses at most n of the pool's threads, keeping the pool (and its warm workers) up. */

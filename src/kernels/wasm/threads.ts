@@ -168,12 +168,17 @@ export class ThreadPool {
     Atomics.notify(ctrl, PROGRESS);
   }
 
+  /** Whether every command before index `point` is complete. */
+  completedBefore(point: number): boolean {
+    return ((Atomics.load(this.control, COMPLETED) - point) | 0) >= 0;
+  }
+
   /**
-   * Runs every published command to completion, this thread computing the shares it claims
-   * through `runLocal` (as thread 0, with slot 0 of each command's scratch) and the shares a
-   * worker could not finish, and waiting for the rest.
+   * Runs every published command (or, with `until`, every one before that index) to completion,
+   * this thread computing the shares it claims through `runLocal` (as thread 0, with slot 0 of
+   * each command's scratch) and the shares a worker could not finish, and waiting for the rest.
    */
-  drain(runLocal: (params: number, share: number, shares: number) => void): void {
+  drain(runLocal: (params: number, share: number, shares: number) => void, until = this.published): void {
     const ctrl = this.ctrl();
     const limit = ThreadPool.jobTimeoutMs;
     let waitingSince = 0;
@@ -183,7 +188,7 @@ export class ThreadPool {
       // progress, so the wait below cannot sleep through the last completion (read the other way
       // round, a completion between the two reads left this thread waiting out its full time limit).
       const progress = Atomics.load(ctrl, PROGRESS);
-      if (Atomics.load(ctrl, COMPLETED) === this.published) break;
+      if (((Atomics.load(ctrl, COMPLETED) - until) | 0) >= 0) break;
       if (progress !== lastProgress) {
         lastProgress = progress;
         waitingSince = 0;
