@@ -1,12 +1,14 @@
 import { kernels } from '../kernels/registry.js';
-import { allocateKernelOutput, getFloatX, isFloat, onHeap, type FloatArray, type FloatDType } from '../tensor/dtype.js';
+import { allocateKernelOutput, getFloatX, inArena, isFloat, onHeap, type FloatArray, type FloatDType } from '../tensor/dtype.js';
 import { nonFiniteError } from './input_checks.js';
 import { formatShape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /**
  * Rows [start, end) of x, in the order given by `order` when present. Float inputs in the
- * model's dtype are viewed without a copy; integer inputs (uint8 pixels) are converted to
+ * model's dtype are viewed without a copy outside a step arena; inside one, float32 rows are
+ * copied into it once (a heap view would be copied in again by every kernel that reads it: the
+ * forward convolution and its filter gradient). Integer inputs (uint8 pixels) are converted to
  * floats one batch at a time, so a whole dataset never needs float storage.
  */
 export function batchOf(x: Tensor, order: Int32Array | null, start: number, end: number, floatDType: FloatDType | null): Tensor {
@@ -15,7 +17,7 @@ export function batchOf(x: Tensor, order: Int32Array | null, start: number, end:
   const shape = [rows, ...x.shape.slice(1)];
   const wantFloat = floatDType !== null && x.dtype !== floatDType;
   const values = x.data;
-  if (order === null && !wantFloat) return new Tensor(values.subarray(start * rowSize, end * rowSize), shape);
+  if (order === null && !wantFloat && !(x.dtype === 'float32' && inArena())) return new Tensor(values.subarray(start * rowSize, end * rowSize), shape);
   // Float batches land in the backend's arena inside a step; every row is written below, so
   // that memory need not be zeroed first.
   const out = wantFloat || isFloat(x.dtype) ? allocateKernelOutput(wantFloat ? floatDType! : (x.dtype as FloatDType), rows * rowSize) : new (values.constructor as Float32ArrayConstructor)(rows * rowSize);

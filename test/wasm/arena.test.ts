@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { clearSession, input, layers, losses, model, optimizers, sequential, setBackend, setSeed, tensor, type LayersModel, type Optimizer, type Tensor } from '../../src/index.js';
 import { setNumThreads, testing } from '../../src/kernels/wasm/index.js';
 import { Random } from '../../src/utils/random.js';
+import { runStep } from '../../src/kernels/arena.js';
+import { batchOf } from '../../src/models/data.js';
 
 /*
  * Step arenas on the wasm backend: the tensors of a training or inference step live in wasm
@@ -120,6 +122,20 @@ describe('step arenas on the wasm backend', () => {
     assert.equal(testing.inWasmMemory(y.data), false, 'predict returns heap storage');
     assert.equal(testing.inWasmMemory(m.predictOnBatch(xs).data), false, 'predictOnBatch returns heap storage');
     for (const w of m.weights) assert.equal(testing.inWasmMemory(w.value.data), false, `weight ${w.name} is on the heap`);
+  });
+
+  it('copies an unshuffled float32 batch into the step once, and views it outside a step', () => {
+    // A heap view inside a step would be copied into wasm memory by every kernel that reads it.
+    const inside = runStep(() => {
+      const b = batchOf(x, null, 8, 12, 'float32');
+      return { owned: testing.inWasmMemory(b.data), values: Array.from(b.data), shape: b.shape };
+    }, 4);
+    assert.equal(inside.owned, true, 'the batch lies in wasm memory inside a step');
+    assert.deepEqual(inside.shape, [4, 12, 12, 1]);
+    assert.deepEqual(inside.values, Array.from(x.data.subarray(8 * 144, 12 * 144)));
+    const outside = batchOf(x, null, 8, 12, 'float32');
+    assert.equal(outside.data.buffer, x.data.buffer, 'outside a step the batch is a view of the input');
+    assert.equal(outside.data.byteOffset, x.data.byteOffset + 8 * 144 * 4);
   });
 
   it('turns a tensor that escapes its step into NaN when poisoned', async () => {
