@@ -39,7 +39,7 @@ export interface StepArena extends FloatArena {
  * With `overlap`, the step returns while kernels it queued may still run (a training step's
  * backward pass and optimizer update, which nothing reads before the next step's kernels, queued
  * after them): the JavaScript between two steps then runs beside them instead of leaving the other
- * threads idle. Reading any tensor in the arena, or the next step ending, waits for them.
+ * threads idle. Reading any tensor in the arena, or the next step reading its loss, waits for them.
  */
 export function runStep<T>(f: () => T, batch = 0, overlap = false): T {
   const arena = kernels().arena;

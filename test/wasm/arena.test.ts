@@ -89,8 +89,7 @@ describe('step arenas on the wasm backend', () => {
     const sizes: number[] = [];
     const before = testing.memoryBytes();
     // First in this file, with a larger batch than the tests below use, so that the first step has
-    // to grow the memory: how much earlier tests leave depends on when the workers took their
-    // kernels (memory that queued kernels use is not reused until they have run).
+    // to grow the memory (the tests below leave it larger than this fit needs).
     await m.fit(x, labels, {
       epochs: 3, batchSize: 48, verbose: 0, validationSplit: 0.25,
       callbacks: [{ onBatchEnd: () => void sizes.push(testing.memoryBytes()) }],
@@ -242,7 +241,8 @@ describe('step arenas on the wasm backend', () => {
       clearSession();
       setSeed(31);
       // Dense weights large enough (19 k) that Adam's update is cut into shares for both threads
-      // and queued; a smaller one runs at once, on this thread, and leaves nothing to overlap.
+      // and queued, so it really runs on after the step; a smaller one runs at once, on this
+      // thread (the step still ends as overlapped, but nothing is left running).
       const inp = input({ shape: [12, 12, 1] });
       let h = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp);
       h = layers.maxPooling2d({ poolSize: 2 }).apply(h);

@@ -344,8 +344,9 @@ export class WasmEngine {
   }
 
   /**
-   * Lets go of `freed` once the kernel calls it guards have run. Only settle() and flush() do,
-   * after waiting for them, so where steps lie never depends on how fast the workers were.
+   * Lets go of `freed` once the kernel calls it guards have run. Only settle() calls it (flush()
+   * clears `freed` outright), after waiting for them, so where steps lie never depends on how
+   * fast the workers were.
    */
   private releaseFreed(): void {
     if (this.freed !== null && this.pool !== null && this.pool.completedBefore(this.freedUntil)) this.freed = null;
@@ -378,7 +379,7 @@ export class WasmEngine {
     const hi = Math.max(this.pendingTop, this.top, this.base);
     if (overlap && this.overlapSteps && !this.poison && this.freed === null && this.pendingTop > 0 && this.pool !== null && hi - start <= OVERLAP_MAX_BYTES) {
       this.freed = { lo: start, hi };
-      this.freedUntil = this.pool!.nextIndex;
+      this.freedUntil = this.pool.nextIndex;
       this.pendingTop = 0;
       this.overlappedSteps++;
     } else {
@@ -511,14 +512,7 @@ export class WasmEngine {
    * through a tensor's storage, which unlike its data does not wait for every queued call.
    */
   settle(point: number): void {
-    if (this.queued && this.pool) {
-      try {
-        this.pool.drain(this.runLocal, point);
-      } catch (error) {
-        this.dropPool((error as Error).message);
-        throw error;
-      }
-    }
+    if (this.queued && this.pool) this.drain(this.pool, point);
     this.releaseFreed();
   }
 
@@ -533,9 +527,13 @@ export class WasmEngine {
     setBeforeDataAccess(null);
     if (!this.pool) return;
     this.endLaneSegment(this.pool.nextIndex);
-    if (!queued) return;
+    if (queued) this.drain(this.pool);
+  }
+
+  /** Runs the pool's queue (up to index `until`), this thread taking shares too. */
+  private drain(pool: ThreadPool, until?: number): void {
     try {
-      this.pool.drain(this.runLocal);
+      pool.drain(this.runLocal, until);
     } catch (error) {
       // A worker died holding a share: this call fails with that error, and later calls run on
       // this thread until setNumThreads() starts a new pool.
