@@ -233,6 +233,54 @@ describe('step arenas on the wasm backend', () => {
     await testing.setArenaPoison(false);
   });
 
+  // Queued kernel calls reuse a zone of scratch per kind of command (engine.ts scratch()): whole
+  // calls one, each lane its own. With lanes off, convolutions run whole on both threads and their
+  // filter gradients leave partials in scratch that a second command adds up; with lanes on, each
+  // lane's calls reuse its zone while the other lane's run beside them.
+  for (const lanes of [true, false]) it(`reuses kernel scratch across queued calls, bit for bit as fresh scratch, in less memory (lanes: ${lanes})`, async () => {
+    const fitWith = async (reuse: boolean): Promise<{ outcome: number[]; trainBytes: number; predictBytes: number }> => {
+      await testing.setReuseScratch(reuse);
+      await testing.setDataParallel(lanes);
+      clearSession();
+      setSeed(41);
+      const inp = input({ shape: [12, 12, 1] });
+      let h = layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp);
+      h = layers.conv2d({ filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(h);
+      h = layers.maxPooling2d({ poolSize: 2 }).apply(h);
+      h = layers.flatten().apply(h);
+      h = layers.dense({ units: 32, activation: 'relu' }).apply(h);
+      const m = model({ inputs: inp, outputs: layers.dense({ units: 4, activation: 'softmax' }).apply(h) });
+      const optimizer = optimizers.adam({ learningRate: 0.01 });
+      m.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const seen: number[] = [];
+      testing.resetArenaHighWater();
+      await m.fit(x, labels, {
+        epochs: 2, batchSize: 16, verbose: 0,
+        callbacks: [{ onBatchEnd: (_b: number, logs?: Record<string, number>) => void seen.push(logs!.loss, logs!.accuracy) }],
+      });
+      const trainBytes = testing.arenaHighWater();
+      testing.resetArenaHighWater();
+      // Prediction runs conv → pool as one kernel (conv_pool.ts), whose scratch is a zone's too.
+      const predictions = Array.from(m.predict(x, { batchSize: 48 }).data);
+      const predictBytes = testing.arenaHighWater();
+      const weights = m.getWeights().flatMap((w) => Array.from(w.data));
+      const slots = Object.values(optimizer.getState().slots).flatMap((s) => Object.values(s).flat());
+      return { outcome: [...seen, ...predictions, ...weights, ...slots], trainBytes, predictBytes };
+    };
+    try {
+      const fresh = await fitWith(false);
+      const reused = await fitWith(true);
+      assert.ok(reused.outcome.every(Number.isFinite));
+      assert.deepEqual(reused.outcome, fresh.outcome);
+      // Each matMul alone takes ~1.1 MiB of packing scratch per thread; the steps here have a few hundred KiB of tensors.
+      assert.ok(reused.trainBytes < 0.5 * fresh.trainBytes, `training: ${reused.trainBytes} bytes reusing scratch, ${fresh.trainBytes} with fresh scratch`);
+      assert.ok(reused.predictBytes < fresh.predictBytes, `prediction: ${reused.predictBytes} bytes reusing scratch, ${fresh.predictBytes} with fresh scratch`);
+    } finally {
+      await testing.setReuseScratch(true);
+      await testing.setDataParallel(true);
+    }
+  });
+
   // Without metrics, a step reads its loss as soon as the forward pass is done, and its backward
   // pass runs on too; metrics read their operands' data, which waits for the backward pass.
   for (const metrics of [[], ['sparseCategoricalAccuracy']]) it(`ends fit's training steps with their last kernels still running, bit for bit as waiting for them (metrics: [${metrics}])`, async () => {

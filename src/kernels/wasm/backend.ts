@@ -91,7 +91,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
     const byChannels = op === OP.conv2dBackpropFilter && winograd4 && nt > 1 && tiles <= e.filterGradChannelSplitTiles;
     const perThread = op === OP.conv2dBackpropFilter && winograd4 ? e.winogradFilterGradShares : CONV_SHARES;
     const partials = op === OP.conv2dBackpropFilter && !byChannels ? e.shareCount(nt, perThread) : 0;
-    const scratch = e.alloc(stride * Math.max(nt, partials));
+    const scratch = e.scratch(stride * Math.max(nt, partials));
     // F(4x4, 3x3) forward and input gradient split into several shares: a large filter (a
     // transform of 1 MiB or more) is transformed once, by all threads, instead of once per share
     // (a smaller one costs less than the extra phase; docs/performance.md).
@@ -243,7 +243,7 @@ export function createWasmKernels(e: WasmEngine): Backend {
       const po = e.out(out as Float32Array);
       const nt = threadsFor(m * n * k, PARALLEL_MACS);
       const stride = e.exports.gemmScratchBytes();
-      const scratch = e.alloc(stride * nt);
+      const scratch = e.scratch(stride * nt);
       const [rsA, csA] = transposeA ? [1, m] : [k, 1];
       const [rsB, csB] = transposeB ? [1, k] : [n, 1];
       const splitRows = Math.ceil(m / 6) >= Math.ceil(n / 8) ? 1 : 0;

@@ -41,7 +41,7 @@ export function createWasmConvPool(e: WasmEngine, ref: Backend, self: () => Back
       const pb = bias ? e.put(bias as Float32Array) : 0;
       const po = e.out(out as Float32Array);
       const stride = e.exports.convPoolScratchBytes(kkci, c.outChannels, c.outWidth, p.poolHeight, p.outHeight);
-      const scratch = e.alloc(stride * nt);
+      const scratch = e.scratch(stride * nt);
       e.setParams([OP.conv2dMaxPool, px, pw, pb, po, scratch, ...convInts(c), stride, p.poolHeight, p.poolWidth, p.outHeight, p.outWidth, relu ? 1 : 0]);
       e.exec(nt, CONV_POOL_SHARES);
       e.get(po, out as Float32Array);

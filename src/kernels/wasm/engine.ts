@@ -22,7 +22,9 @@ import type { TypedArray } from '../../tensor/dtype.js';
  * reads or reuses memory that queued kernels may still write flushes first: Tensor.data (through
  * setBeforeDataAccess), copying a result out to the JS heap, ending a step, a reference-kernel
  * fallback (backend.ts). Memory that queued calls use stays theirs until the flush: `pendingTop`
- * keeps later calls' scratch and step tensors above it. A training step may end without a flush
+ * keeps later calls' scratch and step tensors above it, except kernels' per-thread scratch, which
+ * queued calls reuse in zones (one for whole calls, one per lane) that the queue's order keeps
+ * apart (scratch()). A training step may end without a flush
  * (end(mark, true)): its backward pass and optimizer update run on while this thread goes on to
  * the next step, which allocates beside the memory they use (`freed`) until it waits for them.
  */
@@ -57,8 +59,9 @@ const PAGE = 65536;
 /**
  * A step that ends with its last kernels still running (end(mark, true)) makes the next step run
  * beside its memory, which doubles what steps take: only steps up to this size do. The lab CNN and
- * LeNet-5 take 24 and 41 MiB at batch 32, where the JavaScript between steps is a tenth of a
- * two-thread step; cifar-vgg takes 194 MiB at batch 64, whose steps are a hundred times longer.
+ * LeNet-5 take 10 and 14 MiB at batch 32 (24 and 41 before scratch zones), where the JavaScript
+ * between steps is a tenth of a two-thread step; cifar-vgg takes 105 MiB at batch 64 (194 before),
+ * whose steps are a hundred times longer.
  */
 const OVERLAP_MAX_BYTES = 64 * 2 ** 20;
 /** Step tensors stop here (then spill to the JS heap), so a kernel call always has room. */
@@ -94,6 +97,16 @@ export class WasmEngine {
   private freedUntil = 0;
   /** Where each running step's memory starts (steps nest): begin() may start one above `freed`. */
   private readonly stepStarts: number[] = [];
+  /**
+   * Scratch zones (scratch()): per kind of command, index lane + 1 (0: whole calls), the region its
+   * kernels' scratch reuses until the next flush or step end.
+   */
+  private readonly zones: ({ ptr: number; bytes: number } | undefined)[] = [];
+  /**
+   * Whether queued calls reuse scratch zones (scratch()); false gives every call scratch of its
+   * own, as before, for comparisons (CONVLAB_WASM_SCRATCH=0 in the environment).
+   */
+  reuseScratch = environment('CONVLAB_WASM_SCRATCH') !== '0';
   /**
    * Whether kernel calls are queued (with worker threads); false runs each call before returning,
    * for comparisons (CONVLAB_WASM_QUEUE=0 in the environment).
@@ -144,6 +157,8 @@ export class WasmEngine {
    * threads with every call in lanes and 42 µs with none, as on one thread (tests lower it).
    */
   laneMinWork = 8192;
+  /** The furthest address the arena has reached since tests last set this to 0 (tests compare what steps take). */
+  highWater = 0;
   /** Steps that ended with kernel calls still queued (tests check that fit's steps overlap). */
   overlappedSteps = 0;
   /** Lane commands published so far (tests check that steps use lanes). */
@@ -164,7 +179,7 @@ export class WasmEngine {
     if (this.owns(storage)) this.flush();
   };
   private readonly runLocal = (params: number, share: number, shares: number): void => this.exports.run(params, share, shares, 0);
-  private readonly arenaStart: number;
+  readonly arenaStart: number;
   /** End of the running step's tensors; kernel calls allocate above it. */
   private base: number;
   /** End of the current kernel call's copies and scratch. */
@@ -322,6 +337,32 @@ export class WasmEngine {
     const top = align(ptr + bytes);
     this.ensure(top);
     this.top = top;
+    if (top > this.highWater) this.highWater = top;
+    return ptr;
+  }
+
+  /**
+   * Reserves a kernel's per-thread scratch (its GEMM panels, im2col columns, Winograd tiles) for
+   * the current call: what it writes and reads while it runs, and what the call's own later
+   * commands read (a filter gradient's partials), never what a later call reads. Queued calls used
+   * to take fresh scratch each until the next flush: 19 of the 23 MiB a two-thread lab CNN step
+   * touched at batch 32, against 3 MiB of tensors, while one thread reused the same memory call
+   * after call. The queue's order makes reuse safe (worker_source.ts): a whole call (a barrier)
+   * starts once everything before it is done and everything after it waits for it, and a lane's
+   * commands run one after another. So whole calls share one zone and each lane has its own,
+   * reused until the next flush or the step's end; reduce commands, which run beside lanes, take
+   * fresh memory. A call that needs more than its zone holds gets a larger one (the smaller stays
+   * reserved until the flush): what a step takes depends on that step's calls alone, as before.
+   */
+  scratch(bytes: number): number {
+    if (!this.reuseScratch || this.reducing || this.pool === null || this.threadLimit <= 1) return this.alloc(bytes);
+    const kind = this.lane + 1;
+    const zone = this.zones[kind];
+    if (zone !== undefined && zone.bytes >= bytes) return zone.ptr;
+    const ptr = this.alloc(bytes);
+    this.zones[kind] = { ptr, bytes };
+    // Reserved until the next flush even if this call queues nothing, so no later call's memory lands on it.
+    this.pendingTop = Math.max(this.pendingTop, this.top);
     return ptr;
   }
 
@@ -375,6 +416,7 @@ export class WasmEngine {
    */
   end(mark: number, overlap = false): void {
     const start = this.stepStarts.pop() ?? mark;
+    this.zones.length = 0;
     // Whether calls were made is what decides, not whether they are still running (timing).
     const hi = Math.max(this.pendingTop, this.top, this.base);
     if (overlap && this.overlapSteps && !this.poison && this.freed === null && this.pendingTop > 0 && this.pool !== null && hi - start <= OVERLAP_MAX_BYTES) {
@@ -405,6 +447,7 @@ export class WasmEngine {
     this.ensure(end);
     this.base = end;
     this.top = end;
+    if (end > this.highWater) this.highWater = end;
     if (zeroed) this.exports.zero(ptr, length * 4);
     return new Float32Array(this.buffer, ptr, length);
   }
@@ -524,6 +567,7 @@ export class WasmEngine {
     this.queued = false;
     this.pendingTop = 0;
     this.freed = null;
+    this.zones.length = 0;
     setBeforeDataAccess(null);
     if (!this.pool) return;
     this.endLaneSegment(this.pool.nextIndex);
@@ -551,6 +595,7 @@ export class WasmEngine {
     this.queued = false;
     this.pendingTop = 0;
     this.freed = null;
+    this.zones.length = 0;
     setBeforeDataAccess(null);
   }
 

@@ -141,6 +141,12 @@ export const testing = {
     e.flush();
     e.overlapSteps = on;
   },
+  /** Lets queued kernel calls reuse scratch zones (the default), or gives each call scratch of its own (engine.ts scratch()). */
+  setReuseScratch: async (on: boolean): Promise<void> => {
+    const e = await getEngine();
+    e.flush();
+    e.reuseScratch = on;
+  },
   /** Commands queued for the workers since the pool started (src/kernels/wasm/threads.ts). */
   queuedCommands: (): number => engine?.queuedCommands ?? 0,
   /** Training steps that ended with kernels still queued (engine.ts overlapSteps). */
@@ -152,6 +158,11 @@ export const testing = {
     const e = await getEngine();
     e.flush();
     e.threadLimit = n;
+  },
+  /** Bytes of the arena that kernel calls and step tensors have reached since the last resetArenaHighWater(). */
+  arenaHighWater: (): number => (engine ? Math.max(0, engine.highWater - engine.arenaStart) : 0),
+  resetArenaHighWater: (): void => {
+    if (engine) engine.highWater = 0;
   },
   /** Bytes of the engine's WebAssembly memory (0 before it starts). */
   memoryBytes: (): number => engine?.memoryBytes ?? 0,
