@@ -157,7 +157,7 @@ export class WasmEngine {
    * threads with every call in lanes and 42 µs with none, as on one thread (tests lower it).
    */
   laneMinWork = 8192;
-  /** The furthest address the arena has reached since tests last set this to 0 (tests compare what steps take). */
+  /** The furthest address ensure() has been asked for since tests last set this to 0 (tests compare what steps take). */
   highWater = 0;
   /** Steps that ended with kernel calls still queued (tests check that fit's steps overlap). */
   overlappedSteps = 0;
@@ -316,6 +316,7 @@ export class WasmEngine {
 
   /** Grows the memory (and refreshes the views) so that it holds `end` bytes. */
   private ensure(end: number): void {
+    if (end > this.highWater) this.highWater = end;
     // Check before growing: past the limit, grow() fails late and copies run out of bounds.
     if (end > MAXIMUM_PAGES * PAGE) {
       throw new Error(`wasm backend: this kernel call needs ${(end / 2 ** 30).toFixed(2)} GiB of WebAssembly memory (its inputs, outputs and scratch), more than the ${(MAXIMUM_PAGES * PAGE / 2 ** 30).toFixed(0)} GiB a WebAssembly memory can hold; use a smaller batch or setBackend('reference')`);
@@ -337,7 +338,6 @@ export class WasmEngine {
     const top = align(ptr + bytes);
     this.ensure(top);
     this.top = top;
-    if (top > this.highWater) this.highWater = top;
     return ptr;
   }
 
@@ -447,7 +447,6 @@ export class WasmEngine {
     this.ensure(end);
     this.base = end;
     this.top = end;
-    if (end > this.highWater) this.highWater = end;
     if (zeroed) this.exports.zero(ptr, length * 4);
     return new Float32Array(this.buffer, ptr, length);
   }
@@ -564,11 +563,7 @@ export class WasmEngine {
     // Calls made since the last flush, queued or run at once (see exec()), or a step's freed memory.
     if (this.pendingTop === 0 && this.freed === null) return;
     const queued = this.queued;
-    this.queued = false;
-    this.pendingTop = 0;
-    this.freed = null;
-    this.zones.length = 0;
-    setBeforeDataAccess(null);
+    this.forgetQueued();
     if (!this.pool) return;
     this.endLaneSegment(this.pool.nextIndex);
     if (queued) this.drain(this.pool);
@@ -592,6 +587,11 @@ export class WasmEngine {
     this.pool = null;
     this.threads = 1;
     this.params = this.slots;
+    this.forgetQueued();
+  }
+
+  /** Forgets what calls since the last flush reserved (their memory, scratch zones, a step's freed memory). */
+  private forgetQueued(): void {
     this.queued = false;
     this.pendingTop = 0;
     this.freed = null;
